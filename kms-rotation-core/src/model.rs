@@ -1,0 +1,434 @@
+//! The key record: what a source knows about one KMS key, in the public inventory shape of
+//! `formats.md`. AWS enum values keep AWS's spelling so that `aws kms describe-key` output maps
+//! over without a table.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The inventory and report schema version this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Declares an enum whose serialized names are AWS's own spellings, with `as_str`.
+macro_rules! aws_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The AWS spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire,)+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> crate::Result<Self> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    other => Err(crate::Error::invalid_input(format!(
+                        "unknown {} `{other}`, expected one of: {}",
+                        stringify!($name),
+                        [$($wire),+].join(", ")
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+aws_enum!(
+    /// Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
+    KeyManager { Aws = "AWS", Customer = "CUSTOMER" }
+);
+
+aws_enum!(
+    /// The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
+    KeySpec {
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256",
+        EccNistP384 = "ECC_NIST_P384",
+        EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        Hmac224 = "HMAC_224",
+        Hmac256 = "HMAC_256",
+        Hmac384 = "HMAC_384",
+        Hmac512 = "HMAC_512",
+        Sm2 = "SM2",
+        MlDsa44 = "ML_DSA_44",
+        MlDsa65 = "ML_DSA_65",
+        MlDsa87 = "ML_DSA_87",
+        MlKem512 = "ML_KEM_512",
+        MlKem768 = "ML_KEM_768",
+        MlKem1024 = "ML_KEM_1024",
+    }
+);
+
+aws_enum!(
+    /// What the key is for.
+    KeyUsage {
+        EncryptDecrypt = "ENCRYPT_DECRYPT",
+        SignVerify = "SIGN_VERIFY",
+        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        KeyAgreement = "KEY_AGREEMENT",
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
+    }
+);
+
+aws_enum!(
+    /// Where the key material comes from.
+    Origin {
+        AwsKms = "AWS_KMS",
+        External = "EXTERNAL",
+        AwsCloudhsm = "AWS_CLOUDHSM",
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+);
+
+aws_enum!(
+    /// The key's lifecycle state.
+    KeyState {
+        Creating = "Creating",
+        Enabled = "Enabled",
+        Disabled = "Disabled",
+        PendingDeletion = "PendingDeletion",
+        PendingImport = "PendingImport",
+        PendingReplicaDeletion = "PendingReplicaDeletion",
+        Unavailable = "Unavailable",
+        Updating = "Updating",
+    }
+);
+
+aws_enum!(
+    /// A multi-Region key's role.
+    MultiRegionRole { Primary = "PRIMARY", Replica = "REPLICA" }
+);
+
+aws_enum!(
+    /// How a rotation happened.
+    RotationType { Automatic = "AUTOMATIC", OnDemand = "ON_DEMAND" }
+);
+
+/// Multi-Region facts. Replicas share their primary's rotation setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiRegion {
+    pub role: MultiRegionRole,
+    /// The primary key's ARN (for a primary, its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_arn: Option<String>,
+}
+
+/// The most recent completed rotation (from ListKeyRotations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastRotation {
+    pub date: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub rotation_type: RotationType,
+}
+
+/// What GetKeyRotationStatus (and optionally ListKeyRotations) said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub enabled: bool,
+    /// `RotationPeriodInDays`; absent from older emulators and inventories (taken as 365).
+    #[serde(default)]
+    pub period_days: Option<u32>,
+    #[serde(default)]
+    pub next_rotation_date: Option<DateTime<Utc>>,
+    /// Set only while an on-demand rotation is running.
+    #[serde(default)]
+    pub on_demand_rotation_start_date: Option<DateTime<Utc>>,
+    /// Collected only when asked (rotation history), or for imported keys when the policy needs it.
+    /// Absent when not collected or when the key never rotated.
+    #[serde(default)]
+    pub last_rotation: Option<LastRotation>,
+}
+
+/// A fact a source could not read for one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyError {
+    /// The AWS operation, e.g. `GetKeyRotationStatus`.
+    pub operation: String,
+    /// The AWS error code, e.g. `AccessDeniedException`.
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Operation names used in [`KeyError::operation`].
+pub mod operation {
+    pub const DESCRIBE_KEY: &str = "DescribeKey";
+    pub const GET_KEY_ROTATION_STATUS: &str = "GetKeyRotationStatus";
+    pub const LIST_KEY_ROTATIONS: &str = "ListKeyRotations";
+    pub const LIST_RESOURCE_TAGS: &str = "ListResourceTags";
+    pub const LIST_ALIASES: &str = "ListAliases";
+}
+
+/// One KMS key as a source saw it.
+///
+/// `key_manager`, `key_spec`, `origin` and `key_state` are optional only because a key whose
+/// DescribeKey failed has nothing but its ARN; the inventory loader requires them otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawKeyRecord")]
+pub struct KeyRecord {
+    pub account_id: String,
+    pub region: String,
+    pub key_id: String,
+    pub arn: String,
+    pub aliases: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub key_manager: Option<KeyManager>,
+    pub key_spec: Option<KeySpec>,
+    pub key_usage: Option<KeyUsage>,
+    pub origin: Option<Origin>,
+    pub custom_key_store_id: Option<String>,
+    pub key_state: Option<KeyState>,
+    pub creation_date: Option<DateTime<Utc>>,
+    pub multi_region: Option<MultiRegion>,
+    pub rotation: Option<Rotation>,
+    pub errors: Vec<KeyError>,
+}
+
+impl KeyRecord {
+    /// A record for `arn` with account, region and key id taken from it and nothing else known.
+    pub fn from_arn(arn: &str) -> crate::Result<Self> {
+        let parsed = KeyArn::parse(arn)?;
+        Ok(KeyRecord {
+            account_id: parsed.account_id.to_owned(),
+            region: parsed.region.to_owned(),
+            key_id: parsed.key_id.to_owned(),
+            arn: arn.to_owned(),
+            aliases: Vec::new(),
+            tags: BTreeMap::new(),
+            key_manager: None,
+            key_spec: None,
+            key_usage: None,
+            origin: None,
+            custom_key_store_id: None,
+            key_state: None,
+            creation_date: None,
+            multi_region: None,
+            rotation: None,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The first recorded failure of `operation`, if any.
+    pub fn error_for(&self, operation: &str) -> Option<&KeyError> {
+        self.errors.iter().find(|e| e.operation == operation)
+    }
+
+    /// The first required DescribeKey field that is missing, if any.
+    pub fn missing_metadata(&self) -> Option<&'static str> {
+        if self.key_manager.is_none() {
+            Some("key_manager")
+        } else if self.key_spec.is_none() {
+            Some("key_spec")
+        } else if self.origin.is_none() {
+            Some("origin")
+        } else if self.key_state.is_none() {
+            Some("key_state")
+        } else {
+            None
+        }
+    }
+
+    pub fn is_replica(&self) -> bool {
+        self.multi_region
+            .as_ref()
+            .is_some_and(|m| m.role == MultiRegionRole::Replica)
+    }
+}
+
+/// The parts of a KMS key ARN: `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY_ID`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyArn<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account_id: &'a str,
+    pub key_id: &'a str,
+}
+
+impl<'a> KeyArn<'a> {
+    pub fn parse(arn: &'a str) -> crate::Result<Self> {
+        let bad = |why: &str| {
+            crate::Error::invalid_input(format!(
+                "`{arn}` is not a KMS key ARN ({why}); expected arn:aws:kms:REGION:ACCOUNT:key/KEY_ID"
+            ))
+        };
+        let mut parts = arn.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("kms"), Some(region), Some(account_id), Some(rest)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad("wrong shape"));
+        };
+        let key_id = rest.strip_prefix("key/").ok_or_else(|| bad("not a key"))?;
+        if partition.is_empty() || region.is_empty() || key_id.is_empty() {
+            return Err(bad("empty part"));
+        }
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("the account id must be 12 digits"));
+        }
+        Ok(KeyArn {
+            partition,
+            region,
+            account_id,
+            key_id,
+        })
+    }
+}
+
+/// The wire shape of a key record, before the checks that make it a [`KeyRecord`].
+#[derive(Deserialize)]
+struct RawKeyRecord {
+    account_id: Option<String>,
+    region: Option<String>,
+    key_id: Option<String>,
+    arn: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    key_manager: Option<KeyManager>,
+    key_spec: Option<KeySpec>,
+    key_usage: Option<KeyUsage>,
+    origin: Option<Origin>,
+    custom_key_store_id: Option<String>,
+    key_state: Option<KeyState>,
+    creation_date: Option<DateTime<Utc>>,
+    multi_region: Option<MultiRegion>,
+    rotation: Option<Rotation>,
+    #[serde(default)]
+    errors: Vec<KeyError>,
+}
+
+impl TryFrom<RawKeyRecord> for KeyRecord {
+    type Error = String;
+
+    fn try_from(raw: RawKeyRecord) -> Result<Self, String> {
+        let mut record =
+            KeyRecord::from_arn(&raw.arn).map_err(|e| format!("arn: {}", e.message()))?;
+        // Explicit values must agree with the ARN: a mismatch means a hand-edited or merged file.
+        for (field, given, derived) in [
+            ("account_id", &raw.account_id, &record.account_id),
+            ("region", &raw.region, &record.region),
+            ("key_id", &raw.key_id, &record.key_id),
+        ] {
+            if let Some(given) = given
+                && given != derived
+            {
+                return Err(format!(
+                    "{field}: `{given}` does not match the ARN's `{derived}`"
+                ));
+            }
+        }
+        record.aliases = raw.aliases;
+        record.tags = raw.tags;
+        record.key_manager = raw.key_manager;
+        record.key_spec = raw.key_spec;
+        record.key_usage = raw.key_usage;
+        record.origin = raw.origin;
+        record.custom_key_store_id = raw.custom_key_store_id;
+        record.key_state = raw.key_state;
+        record.creation_date = raw.creation_date;
+        record.multi_region = raw.multi_region;
+        record.rotation = raw.rotation;
+        record.errors = raw.errors;
+        if record.error_for(operation::DESCRIBE_KEY).is_none()
+            && let Some(field) = record.missing_metadata()
+        {
+            return Err(format!(
+                "missing field `{field}` (required unless `errors` has a DescribeKey entry)"
+            ));
+        }
+        if let Some(period) = record.rotation.as_ref().and_then(|r| r.period_days)
+            && !(90..=2560).contains(&period)
+        {
+            return Err(format!(
+                "rotation.period_days: {period} is outside 90-2560, the range AWS allows"
+            ));
+        }
+        Ok(record)
+    }
+}
+
+/// A versioned list of key records: the `inventory` source's input, and what a scan can save.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub schema_version: u32,
+    pub keys: Vec<KeyRecord>,
+}
+
+impl Inventory {
+    pub fn new(keys: Vec<KeyRecord>) -> Self {
+        Inventory {
+            schema_version: SCHEMA_VERSION,
+            keys,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parts() {
+        let arn = KeyArn::parse("arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1").unwrap();
+        assert_eq!(arn.partition, "aws-cn");
+        assert_eq!(arn.region, "cn-north-1");
+        assert_eq!(arn.account_id, "123456789012");
+        assert_eq!(arn.key_id, "mrk-1");
+    }
+
+    #[test]
+    fn bad_arns_are_rejected() {
+        for arn in [
+            "",
+            "1234abcd",
+            "arn:aws:kms:eu-west-1:123456789012:alias/x",
+            "arn:aws:s3:eu-west-1:123456789012:key/x",
+            "arn:aws:kms:eu-west-1:1234:key/x",
+            "arn:aws:kms::123456789012:key/x",
+        ] {
+            assert!(KeyArn::parse(arn).is_err(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn enums_round_trip_with_aws_spelling() {
+        for spec in KeySpec::ALL {
+            assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), *spec);
+            assert_eq!(
+                serde_json::to_string(spec).unwrap(),
+                format!("\"{}\"", spec.as_str())
+            );
+        }
+        assert_eq!(KeyState::PendingDeletion.as_str(), "PendingDeletion");
+        assert!("Bogus".parse::<Origin>().is_err());
+    }
+}

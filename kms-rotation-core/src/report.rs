@@ -1,0 +1,216 @@
+//! The report: every finding in a stable order, a summary, and what could not be scanned; and
+//! its renderings.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, Reason, Status};
+use crate::model::{KeyRecord, SCHEMA_VERSION};
+use crate::policy::Policy;
+use crate::rule;
+use crate::source::ScopeError;
+use crate::{Error, ErrorKind, Result};
+
+/// What a report covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportScope {
+    /// The source's name: `aws`, `inventory`, `memory`.
+    pub source: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// Findings counted by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub total: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub not_applicable: usize,
+    pub exempt: usize,
+    pub error: usize,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Status) {
+        self.total += 1;
+        *match status {
+            Status::Pass => &mut self.pass,
+            Status::Fail => &mut self.fail,
+            Status::NotApplicable => &mut self.not_applicable,
+            Status::Exempt => &mut self.exempt,
+            Status::Error => &mut self.error,
+        } += 1;
+    }
+
+    pub fn get(&self, status: Status) -> usize {
+        match status {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::NotApplicable => self.not_applicable,
+            Status::Exempt => self.exempt,
+            Status::Error => self.error,
+        }
+    }
+}
+
+/// The summary of a report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// True exactly when no finding is `fail`.
+    pub compliant: bool,
+    /// False when a region or account could not be listed (see `scope_errors`).
+    pub complete: bool,
+    pub by_status: StatusCounts,
+    pub by_reason: BTreeMap<Reason, usize>,
+    pub by_region: BTreeMap<String, StatusCounts>,
+    pub by_account: BTreeMap<String, StatusCounts>,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding], scope_errors: &[ScopeError]) -> Self {
+        let mut summary = Summary::default();
+        for f in findings {
+            summary.by_status.add(f.status);
+            *summary.by_reason.entry(f.reason).or_default() += 1;
+            summary
+                .by_region
+                .entry(f.region.clone())
+                .or_default()
+                .add(f.status);
+            summary
+                .by_account
+                .entry(f.account_id.clone())
+                .or_default()
+                .add(f.status);
+        }
+        summary.compliant = summary.by_status.fail == 0;
+        summary.complete = scope_errors.is_empty();
+        summary
+    }
+}
+
+/// A scan's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generated_at: DateTime<Utc>,
+    pub policy: Policy,
+    pub scope: ReportScope,
+    pub summary: Summary,
+    /// Ordered by account, region, ARN.
+    pub findings: Vec<Finding>,
+    pub scope_errors: Vec<ScopeError>,
+}
+
+impl Report {
+    /// Evaluates `records` and builds the report.
+    pub fn evaluate(
+        records: &[KeyRecord],
+        policy: Policy,
+        scope: ReportScope,
+        scope_errors: Vec<ScopeError>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let findings = rule::evaluate_all(records, &policy, now);
+        Report::new(findings, policy, scope, scope_errors, now)
+    }
+
+    /// Builds a report from findings: sorts them and computes the summary.
+    pub fn new(
+        mut findings: Vec<Finding>,
+        policy: Policy,
+        scope: ReportScope,
+        scope_errors: Vec<ScopeError>,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
+        findings.sort_by(|a, b| {
+            (&a.account_id, &a.region, &a.arn).cmp(&(&b.account_id, &b.region, &b.arn))
+        });
+        let summary = Summary::of(&findings, &scope_errors);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            generated_at,
+            policy,
+            scope,
+            summary,
+            findings,
+            scope_errors,
+        }
+    }
+
+    pub fn is_compliant(&self) -> bool {
+        self.summary.compliant
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.summary.complete
+    }
+
+    /// Writes the report in `format`.
+    pub fn render(&self, format: Format, out: &mut dyn Write) -> Result<()> {
+        let written = match format {
+            Format::Json => serde_json::to_writer_pretty(&mut *out, self)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n")),
+            Format::Ndjson => self.findings.iter().try_for_each(|finding| {
+                serde_json::to_writer(&mut *out, finding).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")
+            }),
+        };
+        written.and_then(|()| out.flush()).map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("cannot write the report: {e}"),
+            )
+        })
+    }
+
+    /// The report in `format`, as a string.
+    pub fn render_to_string(&self, format: Format) -> Result<String> {
+        let mut buffer = Vec::new();
+        self.render(format, &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+    }
+}
+
+/// Report renderings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// The whole report, pretty-printed.
+    Json,
+    /// One finding per line and nothing else, in the report's order.
+    Ndjson,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[Format::Json, Format::Ndjson];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Format::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
+                Error::invalid_input(format!(
+                    "unknown format `{s}`, expected one of: {}",
+                    known.join(", ")
+                ))
+            })
+    }
+}

@@ -1,0 +1,235 @@
+//! Where key records come from. A [`KeySource`] reads the records of a scope; everything else
+//! (evaluating, reporting) is built on that one call by [`KeySourceExt`].
+
+#[cfg(feature = "aws")]
+pub mod aws;
+mod inventory;
+mod memory;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use inventory::InventorySource;
+pub use memory::MemorySource;
+
+use crate::Result;
+use crate::model::KeyRecord;
+use crate::policy::Policy;
+use crate::report::{Report, ReportScope};
+
+/// Which accounts and regions to read. Empty lists mean "every one the source has".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl Scope {
+    pub fn includes(&self, record: &KeyRecord) -> bool {
+        (self.accounts.is_empty() || self.accounts.contains(&record.account_id))
+            && (self.regions.is_empty() || self.regions.contains(&record.region))
+    }
+}
+
+/// When a source should read tags (one ListResourceTags call per key on AWS).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TagNeed {
+    /// Tags decide nothing: do not read them.
+    #[default]
+    Never,
+    /// Read them for keys that would fail, where an exception or a remediation priority may
+    /// match by tag.
+    WhenFailing,
+    /// Read them for every key (asked for by the user).
+    Always,
+}
+
+/// The optional facts a read should collect. Each costs calls at organisation scale, so a source
+/// collects only what is asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub tags: TagNeed,
+    /// Last rotation (date and type) for every key whose rotation status is read.
+    pub rotation_history: bool,
+    /// Last rotation for imported (EXTERNAL) keys, which the policy judges by age.
+    pub imported_key_history: bool,
+}
+
+impl Needs {
+    /// What `policy` needs to decide every key.
+    pub fn for_policy(policy: &Policy) -> Self {
+        Needs {
+            tags: if policy.needs_tags() {
+                TagNeed::WhenFailing
+            } else {
+                TagNeed::Never
+            },
+            rotation_history: false,
+            imported_key_history: policy.imported_key_max_age_days.is_some(),
+        }
+    }
+}
+
+/// Progress of a read, reported as it goes (cumulative counts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgressUpdate {
+    /// Keys found by listing so far.
+    pub keys_listed: usize,
+    /// Keys whose facts have all been read so far.
+    pub keys_read: usize,
+}
+
+/// A progress callback. Called from the source's tasks: keep it quick.
+pub type ProgressFn = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
+
+/// A request to read key records.
+#[derive(Clone, Default)]
+pub struct ReadRequest {
+    pub scope: Scope,
+    /// The policy the records will be judged by: a source reads only what can change a verdict
+    /// (see [`crate::rule::needs_rotation_status`] and [`crate::rule::would_fail`]).
+    pub policy: Policy,
+    pub needs: Needs,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Debug for ReadRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadRequest")
+            .field("scope", &self.scope)
+            .field("policy", &self.policy)
+            .field("needs", &self.needs)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// A region or account that could not be listed at all. The report is then incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeError {
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What a read returns: the records, what could not be listed, and what was covered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub records: Vec<KeyRecord>,
+    pub scope_errors: Vec<ScopeError>,
+    /// The accounts and regions actually read.
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// A source of key records: AWS, an inventory file, memory.
+///
+/// Implementations keep per-key failures as data (`KeyRecord::errors`) and per-region or
+/// per-account failures as [`ScopeError`]s; `Err` means the read as a whole could not start.
+#[async_trait]
+pub trait KeySource: Send + Sync + Debug {
+    /// A short name for reports: `aws`, `inventory`, `memory`.
+    fn name(&self) -> &str;
+
+    /// Reads the records of `request.scope`, collecting what `request.needs` asks for.
+    async fn read(&self, request: &ReadRequest) -> Result<Collected>;
+}
+
+#[async_trait]
+impl<T: KeySource + ?Sized> KeySource for Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    async fn read(&self, request: &ReadRequest) -> Result<Collected> {
+        (**self).read(request).await
+    }
+}
+
+#[async_trait]
+impl<T: KeySource + ?Sized> KeySource for Box<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    async fn read(&self, request: &ReadRequest) -> Result<Collected> {
+        (**self).read(request).await
+    }
+}
+
+/// A scan: read a scope, evaluate every key against a policy, report.
+#[derive(Clone, Default)]
+pub struct ScanRequest {
+    pub scope: Scope,
+    pub policy: Policy,
+    /// The evaluation time; the clock when unset.
+    pub now: Option<DateTime<Utc>>,
+    /// Read tags for every key, not only where they can decide something.
+    pub all_tags: bool,
+    /// Read the last rotation of every key (ListKeyRotations; its quota is only 100/s).
+    pub rotation_history: bool,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Debug for ScanRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanRequest")
+            .field("scope", &self.scope)
+            .field("policy", &self.policy)
+            .field("now", &self.now)
+            .field("all_tags", &self.all_tags)
+            .field("rotation_history", &self.rotation_history)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScanRequest {
+    /// What the source must collect for this scan.
+    pub fn read_request(&self) -> ReadRequest {
+        let mut needs = Needs::for_policy(&self.policy);
+        if self.all_tags {
+            needs.tags = TagNeed::Always;
+        }
+        needs.rotation_history |= self.rotation_history;
+        ReadRequest {
+            scope: self.scope.clone(),
+            policy: self.policy.clone(),
+            needs,
+            progress: self.progress.clone(),
+        }
+    }
+}
+
+/// Conveniences over any [`KeySource`].
+#[async_trait]
+pub trait KeySourceExt: KeySource {
+    /// Reads, evaluates and reports. The policy is validated first, before any call.
+    async fn scan(&self, request: &ScanRequest) -> Result<Report> {
+        request.policy.validate()?;
+        let now = request.now.unwrap_or_else(Utc::now);
+        let collected = self.read(&request.read_request()).await?;
+        let scope = ReportScope {
+            source: self.name().to_owned(),
+            accounts: collected.accounts,
+            regions: collected.regions,
+        };
+        Ok(Report::evaluate(
+            &collected.records,
+            request.policy.clone(),
+            scope,
+            collected.scope_errors,
+            now,
+        ))
+    }
+
+    /// Reads every record the source has, with no optional facts.
+    async fn read_all(&self) -> Result<Collected> {
+        self.read(&ReadRequest::default()).await
+    }
+}
+
+impl<T: KeySource + ?Sized> KeySourceExt for T {}
