@@ -19,6 +19,7 @@ mod finding;
 pub mod input;
 pub mod model;
 pub mod policy;
+pub mod regions;
 mod report;
 pub mod rule;
 pub mod source;

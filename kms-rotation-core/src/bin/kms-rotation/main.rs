@@ -1,1 +1,52 @@
-fn main() {}
+//! `kms-rotation`: the command-line face of the library. It owns stdout (reports only) and
+//! stderr (messages); its exit code is a CI gate (see `exit`).
+
+mod exit;
+mod output;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Checks (and, later, fixes) automatic rotation of customer-managed symmetric AWS KMS keys
+/// (CIS AWS Foundations, Security Hub KMS.4).
+#[derive(Debug, Parser)]
+#[command(name = "kms-rotation", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read keys from a source, evaluate them against the policy, and write a report.
+    Scan(scan::ScanArgs),
+}
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits 2, as the exit-code contract wants.
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("kms-rotation: cannot start the async runtime: {err}");
+            return exit::Code::Incomplete.into();
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Scan(args) => scan::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("kms-rotation: error: {err}");
+            exit::Code::for_error(&err).into()
+        }
+    }
+}

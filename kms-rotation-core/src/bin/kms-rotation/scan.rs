@@ -1,0 +1,113 @@
+//! `kms-rotation scan`.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use kms_rotation::{
+    Error, Format, InventorySource, KeySource, KeySourceExt, Policy, Result, ScanRequest, Scope,
+};
+
+use crate::exit::{Code, FailOn};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Read keys from an inventory file (formats.md) instead of AWS.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
+
+    /// Policy file, JSON or YAML (defaults: rule.md).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// Exceptions file(s), JSON or YAML: `{"exceptions": [...]}`, added to the policy's.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Vec<PathBuf>,
+
+    /// Only these regions (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+
+    /// Only these accounts (repeatable).
+    #[arg(long = "account", value_name = "ACCOUNT_ID")]
+    accounts: Vec<String>,
+
+    /// Accept region names this release does not know (new regions, emulators).
+    #[arg(long)]
+    allow_unknown_region: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    format: FormatArg,
+
+    /// Write the report here (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Which findings make the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    fail_on: FailOn,
+
+    /// Evaluate as of this time (RFC 3339), e.g. to check exception expiry ahead of time.
+    #[arg(long, value_name = "TIME")]
+    now: Option<DateTime<Utc>>,
+
+    /// Do not print the summary line on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Json,
+    Ndjson,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+        }
+    }
+}
+
+pub async fn run(args: ScanArgs) -> Result<Code> {
+    // Every input is read and checked before the source is touched.
+    let mut policy = match &args.policy {
+        Some(path) => Policy::from_file(path)?,
+        None => Policy::default(),
+    };
+    for path in &args.exceptions {
+        policy.add_exceptions_file(path)?;
+    }
+    if !args.allow_unknown_region {
+        kms_rotation::regions::check_known(&args.regions)?;
+    }
+    let source = open_source(&args)?;
+    let request = ScanRequest {
+        scope: Scope {
+            accounts: args.accounts.clone(),
+            regions: args.regions.clone(),
+        },
+        policy,
+        now: args.now,
+        ..ScanRequest::default()
+    };
+    let report = source.scan(&request).await?;
+    output::write_report(&report, args.format.into(), args.output.as_deref())?;
+    if !args.quiet {
+        output::print_summary(&report);
+    }
+    Ok(Code::for_report(&report, args.fail_on))
+}
+
+fn open_source(args: &ScanArgs) -> Result<Box<dyn KeySource>> {
+    match &args.inventory {
+        Some(path) => Ok(Box::new(InventorySource::from_path(path)?)),
+        None => Err(Error::invalid_input(
+            "no key source: give --inventory FILE (scanning AWS comes with the aws source)",
+        )),
+    }
+}

@@ -1,0 +1,74 @@
+//! Known AWS region names. A typo such as `us-esat-1` would otherwise scan nothing and pass, so
+//! region names are checked before any call (unless the caller allows unknown ones: new regions,
+//! emulators).
+
+use crate::{Error, Result};
+
+/// Regions of the `aws`, `aws-cn`, `aws-us-gov` and `aws-eusc` partitions known to this release.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "eusc-de-east-1",
+];
+
+pub fn is_known(region: &str) -> bool {
+    KNOWN_REGIONS.contains(&region)
+}
+
+/// Checks every name; the error names the first unknown one.
+pub fn check_known(regions: &[String]) -> Result<()> {
+    match regions.iter().find(|r| !is_known(r)) {
+        None => Ok(()),
+        Some(unknown) => Err(Error::invalid_input(format!(
+            "unknown region `{unknown}` (a typo would scan nothing and pass); \
+             use --allow-unknown-region for new regions or emulators"
+        ))
+        .with_field("region")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typos_are_caught() {
+        assert!(super::check_known(&["us-east-1".into(), "eu-west-1".into()]).is_ok());
+        let err = super::check_known(&["us-esat-1".into()]).unwrap_err();
+        assert!(err.to_string().contains("us-esat-1"), "{err}");
+    }
+}

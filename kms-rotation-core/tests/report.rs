@@ -1,0 +1,297 @@
+//! The report: stable order, the summary, and its renderings.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use kms_rotation::{
+    Finding, Format, KeySourceExt, MemorySource, Policy, Reason, Report, ReportScope, ScanRequest,
+    ScopeError, Status,
+};
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-11-22T12:00:00Z".parse().unwrap()
+}
+
+fn sample_policy() -> Policy {
+    let dir = common::examples_dir();
+    let mut policy = Policy::from_file(dir.join("policy.yaml")).unwrap();
+    policy
+        .add_exceptions_file(dir.join("exceptions.yaml"))
+        .unwrap();
+    policy
+}
+
+fn fleet_report() -> Report {
+    Report::evaluate(
+        &common::fleet(),
+        sample_policy(),
+        ReportScope::default(),
+        Vec::new(),
+        now(),
+    )
+}
+
+#[test]
+fn the_sample_fleet_gets_the_verdicts_of_the_rule() {
+    let report = fleet_report();
+    let verdict = |alias: &str, region: &str| -> (Status, Reason) {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.region == region && f.aliases.iter().any(|a| a == alias))
+            .unwrap_or_else(|| panic!("no finding for {alias} in {region}"));
+        (f.status, f.reason)
+    };
+    use Reason::*;
+    use Status::*;
+    let east = "us-east-1";
+    assert_eq!(verdict("alias/payments", east), (Pass, RotationEnabled));
+    assert_eq!(verdict("alias/orders", east), (Fail, RotationDisabled));
+    assert_eq!(
+        verdict("alias/reports", east),
+        (Fail, RotationPeriodExceedsPolicy)
+    );
+    assert_eq!(
+        verdict("alias/old-emulator-export", east),
+        (Pass, RotationEnabled)
+    );
+    assert_eq!(
+        verdict("alias/signing", east),
+        (NotApplicable, UnsupportedKeySpec)
+    );
+    assert_eq!(
+        verdict("alias/webhooks-hmac", east),
+        (NotApplicable, UnsupportedKeySpec)
+    );
+    assert_eq!(
+        verdict("alias/byok", east),
+        (NotApplicable, ImportedKeyMaterial)
+    );
+    assert_eq!(verdict("alias/hsm", east), (NotApplicable, CustomKeyStore));
+    assert_eq!(verdict("alias/xks", east), (NotApplicable, CustomKeyStore));
+    assert_eq!(verdict("alias/aws/s3", east), (NotApplicable, AwsManaged));
+    assert_eq!(verdict("alias/aws/acm", east), (NotApplicable, AwsManaged));
+    assert_eq!(verdict("alias/paused-app", east), (Fail, RotationDisabled));
+    assert_eq!(
+        verdict("alias/retired", east),
+        (NotApplicable, PendingDeletion)
+    );
+    // An imported key pending import: row 5 (origin) comes before row 7 (state).
+    assert_eq!(
+        verdict("alias/byok-pending", east),
+        (NotApplicable, ImportedKeyMaterial)
+    );
+    assert_eq!(
+        verdict("alias/global-orders", east),
+        (Fail, RotationDisabled)
+    );
+    assert_eq!(
+        verdict("alias/global-orders", "eu-west-1"),
+        (Fail, RotationDisabled)
+    );
+    assert_eq!(
+        verdict("alias/locked-down", "eu-west-1"),
+        (Error, RotationStatusFailed)
+    );
+    assert_eq!(
+        verdict("alias/legacy-batch", "eu-west-1"),
+        (Exempt, RotationDisabled)
+    );
+    assert_eq!(
+        verdict("alias/analytics", "eu-west-1"),
+        (Fail, RotationDisabled)
+    );
+    assert_eq!(
+        verdict("alias/data-lake", "us-west-2"),
+        (Pass, RotationEnabled)
+    );
+    assert_eq!(
+        verdict("alias/queue", "us-west-2"),
+        (Fail, RotationDisabled)
+    );
+
+    let describe_failed: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.reason == DescribeFailed)
+        .collect();
+    assert_eq!(describe_failed.len(), 1);
+    assert_eq!(describe_failed[0].status, Error);
+
+    let expired = report
+        .findings
+        .iter()
+        .find(|f| f.aliases == ["alias/analytics"])
+        .and_then(|f| f.exception.as_ref())
+        .unwrap();
+    assert!(expired.expired);
+
+    // Both halves of the multi-Region key point the fix at the primary.
+    let targets: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.aliases == ["alias/global-orders"])
+        .map(|f| f.remediation_target.clone().unwrap())
+        .collect();
+    assert_eq!(targets.len(), 2);
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.starts_with("arn:aws:kms:us-east-1:"))
+    );
+}
+
+#[test]
+fn findings_are_ordered_by_account_region_arn_whatever_the_input_order() {
+    let mut fleet = common::fleet();
+    fleet.reverse();
+    let report = Report::evaluate(
+        &fleet,
+        Policy::default(),
+        ReportScope::default(),
+        vec![],
+        now(),
+    );
+    let keys: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.account_id.clone(), f.region.clone(), f.arn.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(keys.len(), fleet.len());
+}
+
+#[test]
+fn the_summary_counts_by_status_reason_region_and_account() {
+    let report = fleet_report();
+    let s = &report.summary;
+    assert_eq!(
+        (s.by_status.total, s.by_status.pass, s.by_status.fail),
+        (22, 3, 7)
+    );
+    assert_eq!(
+        (
+            s.by_status.not_applicable,
+            s.by_status.exempt,
+            s.by_status.error
+        ),
+        (9, 1, 2)
+    );
+    assert_eq!(s.by_reason[&Reason::RotationDisabled], 7);
+    assert_eq!(s.by_reason[&Reason::CustomKeyStore], 2);
+    assert_eq!(s.by_region["eu-west-1"].total, 4);
+    assert_eq!(s.by_region["eu-west-1"].exempt, 1);
+    assert_eq!(s.by_account["444455556666"].total, 3);
+    let per_region: usize = s.by_region.values().map(|c| c.total).sum();
+    assert_eq!(per_region, 22);
+    assert!(!s.compliant);
+    assert!(s.complete);
+}
+
+#[test]
+fn compliant_exactly_when_nothing_fails() {
+    let passing: Vec<_> = common::fleet()
+        .into_iter()
+        .filter(|r| {
+            let f = kms_rotation::evaluate(r, &sample_policy(), now());
+            f.status != Status::Fail
+        })
+        .collect();
+    let report = Report::evaluate(
+        &passing,
+        sample_policy(),
+        ReportScope::default(),
+        vec![],
+        now(),
+    );
+    // Errors and exemptions remain, but no fail: compliant.
+    assert!(report.summary.by_status.error > 0);
+    assert!(report.summary.by_status.exempt > 0);
+    assert!(report.is_compliant());
+}
+
+#[test]
+fn scope_errors_make_the_report_incomplete() {
+    let scope_error = ScopeError {
+        account_id: Some("111122223333".into()),
+        region: Some("ap-south-1".into()),
+        operation: "ListKeys".into(),
+        code: "AccessDeniedException".into(),
+        message: "denied".into(),
+    };
+    let report = Report::evaluate(
+        &common::fleet(),
+        Policy::default(),
+        ReportScope::default(),
+        vec![scope_error],
+        now(),
+    );
+    assert!(!report.is_complete());
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render_to_string(Format::Json).unwrap()).unwrap();
+    assert_eq!(json["summary"]["complete"], false);
+    assert_eq!(json["scope_errors"][0]["code"], "AccessDeniedException");
+}
+
+#[test]
+fn ndjson_is_one_finding_per_line_and_nothing_else() {
+    let report = fleet_report();
+    let text = report.render_to_string(Format::Ndjson).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), report.findings.len());
+    assert!(text.ends_with('\n'));
+    for (line, finding) in lines.iter().zip(&report.findings) {
+        let parsed: Finding = serde_json::from_str(line).unwrap();
+        assert_eq!(&parsed, finding);
+    }
+}
+
+#[test]
+fn json_has_the_public_shape_and_round_trips() {
+    let report = fleet_report();
+    let text = report.render_to_string(Format::Json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for field in [
+        "schema_version",
+        "generated_at",
+        "policy",
+        "scope",
+        "summary",
+        "findings",
+        "scope_errors",
+    ] {
+        assert!(json.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["summary"]["by_status"]["not_applicable"], 9);
+    assert_eq!(json["summary"]["by_reason"]["rotation_disabled"], 7);
+    let finding = &json["findings"][0];
+    for field in [
+        "arn",
+        "account_id",
+        "region",
+        "key_id",
+        "status",
+        "reason",
+        "remediable",
+        "remediation_target",
+    ] {
+        assert!(finding.get(field).is_some(), "finding lacks {field}");
+    }
+    let back: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, report);
+}
+
+#[tokio::test]
+async fn a_scan_reports_its_scope() {
+    let source = MemorySource::new(common::fleet());
+    let report = source.scan(&ScanRequest::default()).await.unwrap();
+    assert_eq!(report.scope.source, "memory");
+    assert_eq!(
+        report.scope.regions,
+        ["eu-west-1", "us-east-1", "us-west-2"]
+    );
+    assert_eq!(report.scope.accounts, ["111122223333", "444455556666"]);
+}
