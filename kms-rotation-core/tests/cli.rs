@@ -147,7 +147,7 @@ fn output_goes_to_a_file_and_stdout_stays_empty() {
     assert!(out.stdout.is_empty());
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(report["schema_version"], 1);
-    assert!(!path.with_extension("partial").exists());
+    assert!(!dir.join("report.json.partial").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -253,4 +253,43 @@ fn the_readme_example_files_exist() {
     for file in ["fleet.json", "policy.yaml", "exceptions.yaml"] {
         assert!(Path::new(&common::examples_dir().join(file)).exists());
     }
+}
+
+#[test]
+fn a_saved_inventory_reproduces_the_same_findings() {
+    let dir = std::env::temp_dir().join(format!("kms-rotation-cli-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("saved.json");
+    let saved_str: &'static str = Box::leak(saved.to_str().unwrap().to_owned().into_boxed_str());
+    let now = "2026-11-22T12:00:00Z";
+    let first = kms_rotation(&with(&[
+        "--format",
+        "ndjson",
+        "--now",
+        now,
+        "-q",
+        "--save-inventory",
+        saved_str,
+    ]));
+    assert_eq!(code(&first), 1);
+    let again = kms_rotation(&[
+        "scan",
+        "--inventory",
+        saved_str,
+        "--policy",
+        "policy.yaml",
+        "--exceptions",
+        "exceptions.yaml",
+        "--format",
+        "ndjson",
+        "--now",
+        now,
+        "-q",
+    ]);
+    assert_eq!(code(&again), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&again.stdout)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -209,6 +209,12 @@ impl ScanRequest {
 pub trait KeySourceExt: KeySource {
     /// Reads, evaluates and reports. The policy is validated first, before any call.
     async fn scan(&self, request: &ScanRequest) -> Result<Report> {
+        Ok(self.scan_with_records(request).await?.0)
+    }
+
+    /// Like [`KeySourceExt::scan`], also returning the records read, so that they can be saved
+    /// as an inventory and the same findings reproduced offline.
+    async fn scan_with_records(&self, request: &ScanRequest) -> Result<(Report, Vec<KeyRecord>)> {
         request.policy.validate()?;
         let now = request.now.unwrap_or_else(Utc::now);
         let collected = self.read(&request.read_request()).await?;
@@ -217,13 +223,14 @@ pub trait KeySourceExt: KeySource {
             accounts: collected.accounts,
             regions: collected.regions,
         };
-        Ok(Report::evaluate(
+        let report = Report::evaluate(
             &collected.records,
             request.policy.clone(),
             scope,
             collected.scope_errors,
             now,
-        ))
+        );
+        Ok((report, collected.records))
     }
 
     /// Reads every record the source has, with no optional facts.

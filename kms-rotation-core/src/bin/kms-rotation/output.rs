@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use kms_rotation::{Error, ErrorKind, Format, Report, Result};
+use kms_rotation::{Error, ErrorKind, Format, Inventory, KeyRecord, Report, Result};
 
 pub fn write_report(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
     match output {
@@ -11,24 +11,36 @@ pub fn write_report(report: &Report, format: Format, output: Option<&Path>) -> R
             let mut out = BufWriter::new(std::io::stdout().lock());
             report.render(format, &mut out)
         }
-        Some(path) => {
-            let unwritable = |e: std::io::Error| {
-                Error::new(
-                    ErrorKind::Unavailable,
-                    format!("cannot write the report: {e}"),
-                )
-                .with_file(path)
-            };
-            let partial = path.with_extension("partial");
-            let mut file = BufWriter::new(std::fs::File::create(&partial).map_err(unwritable)?);
-            report.render(format, &mut file)?;
-            file.into_inner()
-                .map_err(|e| unwritable(e.into_error()))?
-                .sync_all()
-                .map_err(unwritable)?;
-            std::fs::rename(&partial, path).map_err(unwritable)
-        }
+        Some(path) => write_atomically(path, |out| report.render(format, out)),
     }
+}
+
+/// Saves what a scan read as an inventory file, valid input for `scan --inventory`.
+pub fn save_inventory(records: Vec<KeyRecord>, path: &Path) -> Result<()> {
+    let inventory = Inventory::new(records);
+    write_atomically(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, &inventory)
+            .map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))?;
+        out.write_all(b"\n").map_err(Error::from)
+    })
+}
+
+/// Writes through a `.partial` file renamed into place, so a reader never sees half a file and
+/// a failed write leaves any previous file intact.
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let unwritable = |e: std::io::Error| {
+        Error::new(ErrorKind::Unavailable, format!("cannot write: {e}")).with_file(path)
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let mut file = BufWriter::new(std::fs::File::create(&partial).map_err(unwritable)?);
+    write(&mut file)?;
+    file.into_inner()
+        .map_err(|e| unwritable(e.into_error()))?
+        .sync_all()
+        .map_err(unwritable)?;
+    std::fs::rename(&partial, path).map_err(unwritable)
 }
 
 /// One line for people, on stderr.

@@ -45,6 +45,11 @@ pub struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 
+    /// Also save the key records read, as an inventory file: `scan --inventory` on it reproduces
+    /// the same findings offline.
+    #[arg(long, value_name = "FILE")]
+    save_inventory: Option<PathBuf>,
+
     /// Which findings make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
@@ -95,7 +100,10 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
         now: args.now,
         ..ScanRequest::default()
     };
-    let report = source.scan(&request).await?;
+    let (report, records) = source.scan_with_records(&request).await?;
+    if let Some(path) = &args.save_inventory {
+        output::save_inventory(records, path)?;
+    }
     output::write_report(&report, args.format.into(), args.output.as_deref())?;
     if !args.quiet {
         output::print_summary(&report);
