@@ -20,6 +20,7 @@ pub mod input;
 pub mod model;
 pub mod policy;
 pub mod regions;
+pub mod remediate;
 mod report;
 pub mod rule;
 pub mod source;
@@ -28,6 +29,7 @@ pub use error::{Error, ErrorContext, ErrorKind, Result};
 pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 pub use model::{Inventory, KeyRecord};
 pub use policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
+pub use remediate::{Plan, PlanOptions, RemediationTarget};
 pub use report::{Format, Report, ReportScope, StatusCounts, Summary};
 pub use rule::evaluate;
 pub use source::{

@@ -12,6 +12,13 @@ fn kms_rotation(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
         .args(args)
         .current_dir(common::examples_dir())
+        // These tests read inventories; should one reach for AWS, it finds a closed loopback
+        // port, never a real endpoint.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
         .output()
         .unwrap()
 }
@@ -244,7 +251,6 @@ fn usage_errors_are_exit_2() {
         &kms_rotation(&["scan", "--format", "xml", "--inventory", "fleet.json"]),
         &["xml"],
     );
-    assert_bad_input(&kms_rotation(&["scan"]), &["--inventory"]);
     assert_bad_input(&kms_rotation(&["launch"]), &["launch"]);
 }
 

@@ -94,6 +94,8 @@ pub struct ReadRequest {
     /// (see [`crate::rule::needs_rotation_status`] and [`crate::rule::would_fail`]).
     pub policy: Policy,
     pub needs: Needs,
+    /// The evaluation time, for decisions a source makes with the rule; the clock when unset.
+    pub now: Option<DateTime<Utc>>,
     pub progress: Option<ProgressFn>,
 }
 
@@ -103,6 +105,7 @@ impl Debug for ReadRequest {
             .field("scope", &self.scope)
             .field("policy", &self.policy)
             .field("needs", &self.needs)
+            .field("now", &self.now)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -199,6 +202,7 @@ impl ScanRequest {
             scope: self.scope.clone(),
             policy: self.policy.clone(),
             needs,
+            now: self.now,
             progress: self.progress.clone(),
         }
     }
@@ -217,7 +221,11 @@ pub trait KeySourceExt: KeySource {
     async fn scan_with_records(&self, request: &ScanRequest) -> Result<(Report, Vec<KeyRecord>)> {
         request.policy.validate()?;
         let now = request.now.unwrap_or_else(Utc::now);
-        let collected = self.read(&request.read_request()).await?;
+        let read = ReadRequest {
+            now: Some(now),
+            ..request.read_request()
+        };
+        let collected = self.read(&read).await?;
         let scope = ReportScope {
             source: self.name().to_owned(),
             accounts: collected.accounts,

@@ -1,8 +1,12 @@
 //! `kms-rotation`: the command-line face of the library. It owns stdout (reports only) and
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
+mod apply;
+mod connection;
 mod exit;
 mod output;
+mod plan;
+mod rollback;
 mod scan;
 
 use std::process::ExitCode;
@@ -22,6 +26,12 @@ struct Cli {
 enum Command {
     /// Read keys from a source, evaluate them against the policy, and write a report.
     Scan(scan::ScanArgs),
+    /// Plan the remediation of a report: ordered, batched actions and the reasons for skips.
+    Plan(Box<plan::PlanArgs>),
+    /// Apply a plan, verifying and journaling each change (a dry run without --yes).
+    Apply(apply::ApplyArgs),
+    /// Undo what a journal says was changed (a dry run without --yes).
+    Rollback(rollback::RollbackArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +50,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Scan(args) => scan::run(args).await,
+            Command::Plan(args) => plan::run(*args).await,
+            Command::Apply(args) => apply::run(args).await,
+            Command::Rollback(args) => rollback::run(args).await,
         }
     });
     match result {

@@ -45,6 +45,10 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
 
 /// One line for people, on stderr.
 pub fn print_summary(report: &Report) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // Clear the progress line.
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    }
     let s = &report.summary.by_status;
     let verdict = match (report.is_complete(), report.is_compliant()) {
         (false, _) => "INCOMPLETE: some regions or accounts could not be listed",
@@ -72,4 +76,32 @@ pub fn print_summary(report: &Report) {
             scope_error.message
         );
     }
+}
+
+/// A progress line on stderr, redrawn at most a few times a second, when stderr is a terminal
+/// (never in CI logs or when redirected).
+pub fn progress_on_terminal() -> Option<kms_rotation::source::ProgressFn> {
+    use std::io::IsTerminal;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let last = Mutex::new(Instant::now());
+    Some(std::sync::Arc::new(
+        move |update: kms_rotation::source::ProgressUpdate| {
+            let Ok(mut last) = last.lock() else { return };
+            let done = update.keys_read == update.keys_listed;
+            if done || last.elapsed() >= Duration::from_millis(200) {
+                *last = Instant::now();
+                let _ = write!(
+                    std::io::stderr(),
+                    "\r\x1b[2Kkeys listed: {}, read: {}",
+                    update.keys_listed,
+                    update.keys_read
+                );
+            }
+        },
+    ))
 }

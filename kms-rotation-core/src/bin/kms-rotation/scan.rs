@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use kms_rotation::{
-    Error, Format, InventorySource, KeySource, KeySourceExt, Policy, Result, ScanRequest, Scope,
+    Format, InventorySource, KeySource, KeySourceExt, Policy, Result, ScanRequest, Scope,
 };
 
+use crate::connection::ConnectionArgs;
 use crate::exit::{Code, FailOn};
 use crate::output;
 
@@ -17,6 +18,17 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     inventory: Option<PathBuf>,
 
+    #[command(flatten)]
+    connection: ConnectionArgs,
+
+    /// Also read each key's last rotation (date and type). ListKeyRotations' quota is 100/s.
+    #[arg(long)]
+    with_rotation_history: bool,
+
+    /// Read every key's tags, not only where an exception or priority may match by tag.
+    #[arg(long)]
+    all_tags: bool,
+
     /// Policy file, JSON or YAML (defaults: rule.md).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -25,7 +37,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     exceptions: Vec<PathBuf>,
 
-    /// Only these regions (repeatable).
+    /// Only these regions (repeatable). For AWS: the regions to scan (default: the configured
+    /// region, or every enabled one with --all-regions).
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
 
@@ -90,7 +103,7 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
     if !args.allow_unknown_region {
         kms_rotation::regions::check_known(&args.regions)?;
     }
-    let source = open_source(&args)?;
+    let source = open_source(&args).await?;
     let request = ScanRequest {
         scope: Scope {
             accounts: args.accounts.clone(),
@@ -98,7 +111,13 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
         },
         policy,
         now: args.now,
-        ..ScanRequest::default()
+        all_tags: args.all_tags,
+        rotation_history: args.with_rotation_history,
+        progress: if args.quiet {
+            None
+        } else {
+            output::progress_on_terminal()
+        },
     };
     let (report, records) = source.scan_with_records(&request).await?;
     if let Some(path) = &args.save_inventory {
@@ -111,11 +130,9 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
     Ok(Code::for_report(&report, args.fail_on))
 }
 
-fn open_source(args: &ScanArgs) -> Result<Box<dyn KeySource>> {
+async fn open_source(args: &ScanArgs) -> Result<Box<dyn KeySource>> {
     match &args.inventory {
         Some(path) => Ok(Box::new(InventorySource::from_path(path)?)),
-        None => Err(Error::invalid_input(
-            "no key source: give --inventory FILE (scanning AWS comes with the aws source)",
-        )),
+        None => Ok(Box::new(args.connection.source(&args.regions).await?)),
     }
 }

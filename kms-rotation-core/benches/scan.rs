@@ -1,0 +1,154 @@
+//! Scan throughput against the KMS test server with AWS's default quotas and a realistic
+//! latency, as a ratio to the quota-bound minimum (product.md: target within 1.15x).
+//!
+//! `cargo bench -p kms-rotation-core --features aws --bench scan [-- KEYS_PER_REGION REGIONS]`
+//!
+//! Every key is customer-managed and symmetric, so each needs DescribeKey (2000/s) and
+//! GetKeyRotationStatus (1000/s): the bound for N keys in a region is N / 1000 seconds, the
+//! regions running in parallel. Two runs: the source's default client-side limits (80% of the
+//! quotas, leaving room for the account's other callers) and limits at the quotas themselves.
+
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use kms_rotation::model::{KeyManager, KeyRecord, KeySpec, KeyState, Origin, Rotation};
+use kms_rotation::source::aws::{AwsOptions, AwsSource, RateLimits};
+use kms_rotation::{KeySourceExt, ScanRequest, Status};
+use kms_test_server::{Faults, KmsTestServer};
+
+const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "sa-east-1",
+];
+const LATENCY: Duration = Duration::from_millis(25);
+const GET_KEY_ROTATION_STATUS_QUOTA: f64 = 1000.0;
+
+fn fleet(keys_per_region: usize, regions: &[&str]) -> Vec<KeyRecord> {
+    let mut records = Vec::with_capacity(keys_per_region * regions.len());
+    for region in regions {
+        for n in 0..keys_per_region {
+            let arn =
+                format!("arn:aws:kms:{region}:111122223333:key/{n:08x}-0000-4000-8000-{n:012x}");
+            let Ok(mut record) = KeyRecord::from_arn(&arn) else {
+                unreachable!("the ARN is well formed")
+            };
+            record.key_manager = Some(KeyManager::Customer);
+            record.key_spec = Some(KeySpec::SymmetricDefault);
+            record.origin = Some(Origin::AwsKms);
+            record.key_state = Some(KeyState::Enabled);
+            record.rotation = Some(Rotation {
+                enabled: n % 4 != 0,
+                period_days: Some(365),
+                next_rotation_date: None,
+                on_demand_rotation_start_date: None,
+                last_rotation: None,
+            });
+            records.push(record);
+        }
+    }
+    records
+}
+
+async fn run(keys_per_region: usize, regions: &[&str], limits: RateLimits, label: &str) {
+    let records = fleet(keys_per_region, regions);
+    let total = records.len();
+    let faults = Faults {
+        latency: LATENCY,
+        ..Faults::default()
+    }
+    .with_aws_quotas();
+    let server = match KmsTestServer::start(records, faults).await {
+        Ok(server) => server,
+        Err(err) => panic!("cannot start the test server: {err}"),
+    };
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "AKIDBENCH",
+            "secret",
+            None,
+            None,
+            "bench",
+        ))
+        .endpoint_url(server.endpoint_url())
+        .load()
+        .await;
+    let options = AwsOptions {
+        regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        rate_limits: limits,
+        concurrency_per_region: 64,
+        ..AwsOptions::default()
+    };
+    let source = match AwsSource::from_sdk_config(sdk, options).await {
+        Ok(source) => source,
+        Err(err) => panic!("cannot build the source: {err}"),
+    };
+    let start = Instant::now();
+    let report = match source.scan(&ScanRequest::default()).await {
+        Ok(report) => report,
+        Err(err) => panic!("scan failed: {err}"),
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let bound = keys_per_region as f64 / GET_KEY_ROTATION_STATUS_QUOTA;
+    let errors = report.summary.by_status.get(Status::Error);
+    let throttled = server
+        .calls()
+        .iter()
+        .filter(|c| c.error_code.as_deref() == Some("ThrottlingException"))
+        .count();
+    println!(
+        "{label}: {total} keys ({keys_per_region} x {} regions): {wall:.1} s, bound {bound:.1} s, \
+         ratio {:.2}; findings {}, error findings {errors}, throttled replies {throttled}",
+        regions.len(),
+        wall / bound,
+        report.findings.len(),
+    );
+    assert_eq!(report.findings.len(), total, "every key has a finding");
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let keys_per_region = args.first().copied().unwrap_or(20_000);
+    let regions = args.get(1).copied().unwrap_or(1).clamp(1, REGIONS.len());
+    let at_quota = RateLimits {
+        describe_key: 2000,
+        get_key_rotation_status: 1000,
+        list_keys: 500,
+        list_aliases: 500,
+        list_resource_tags: 2000,
+        list_key_rotations: 100,
+    };
+    run(
+        keys_per_region,
+        &REGIONS[..regions],
+        RateLimits::default(),
+        "default limits (80%)",
+    )
+    .await;
+    run(
+        keys_per_region,
+        &REGIONS[..regions],
+        at_quota,
+        "limits at the quotas",
+    )
+    .await;
+}

@@ -1,0 +1,395 @@
+//! Applying a plan: for each action, read and journal the state, write only when needed, then
+//! re-read until the change shows. Writes are rate-limited per account and region, a bounded
+//! number run at once, one key's failure never stops the others, and a run of consecutive
+//! failures (wrong credentials, a deny policy) stops the whole run early.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::exec::{self, Seen, Verify};
+use super::journal::{Event, Journal, JournalError};
+use super::limiter::WriteLimiter;
+use super::plan::{Action, Plan};
+use super::target::{RemediationTarget, RotationState};
+use crate::policy::RotationPeriod;
+use crate::{Error, ErrorKind, Result};
+
+/// Options of [`apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Write calls per second per account and region; 0: no limit. The default stays below
+    /// EnableKeyRotation's quota (15/s), which the account's other callers share.
+    pub writes_per_second: u32,
+    /// Actions in flight at once; at least 1.
+    pub concurrency: usize,
+    /// Stop after this many failures in a row (`failed` or `verification_failed`); 0: never.
+    pub max_consecutive_failures: usize,
+    pub verify: Verify,
+    /// Read and report, but write nothing: no write call, no journal line.
+    pub dry_run: bool,
+    /// The run id in the journal; a new one when unset.
+    pub run_id: Option<String>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            writes_per_second: 10,
+            concurrency: 8,
+            max_consecutive_failures: 5,
+            verify: Verify::default(),
+            dry_run: false,
+            run_id: None,
+        }
+    }
+}
+
+impl ApplyOptions {
+    pub fn validate(&self) -> Result<()> {
+        if self.concurrency == 0 {
+            return Err(Error::invalid_input("must be at least 1").with_field("concurrency"));
+        }
+        if self.verify.attempts == 0 {
+            return Err(Error::invalid_input("must be at least 1").with_field("verify.attempts"));
+        }
+        Ok(())
+    }
+}
+
+/// The result of one action. The snake_case names are public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Written and seen.
+    Remediated,
+    /// Written, but the re-reads never showed it.
+    VerificationFailed,
+    /// The read or the write failed (`error` has the code).
+    Failed,
+    /// No write was needed (`reason` says why).
+    Skipped,
+    /// Dry run: this action would write.
+    WouldRemediate,
+    /// Not started: the run stopped first (circuit breaker).
+    NotAttempted,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Remediated => "remediated",
+            ActionStatus::VerificationFailed => "verification_failed",
+            ActionStatus::Failed => "failed",
+            ActionStatus::Skipped => "skipped",
+            ActionStatus::WouldRemediate => "would_remediate",
+            ActionStatus::NotAttempted => "not_attempted",
+        }
+    }
+}
+
+/// Reasons for `skipped` and `not_attempted`.
+pub mod skip {
+    /// Rotation is on with the target period already.
+    pub const ALREADY_AT_TARGET: &str = "already_at_target";
+    /// Rotation is on with a period the policy accepts (shorter than the target, say): writing
+    /// the target would loosen it.
+    pub const ALREADY_COMPLIANT: &str = "already_compliant";
+    /// The circuit breaker stopped the run before this action.
+    pub const CIRCUIT_BREAKER: &str = "circuit_breaker";
+}
+
+/// What happened to one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub target_arn: String,
+    pub region: String,
+    pub account_id: String,
+    pub status: ActionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The state read before acting.
+    pub before: Option<RotationState>,
+    /// The last state read after the write.
+    pub after: Option<RotationState>,
+    pub error: Option<JournalError>,
+}
+
+impl ActionResult {
+    fn new(action: &Action, status: ActionStatus) -> Self {
+        ActionResult {
+            target_arn: action.target_arn.clone(),
+            region: action.region.clone(),
+            account_id: action.account_id.clone(),
+            status,
+            reason: None,
+            before: None,
+            after: None,
+            error: None,
+        }
+    }
+
+    fn because(mut self, reason: &str) -> Self {
+        self.reason = Some(reason.to_owned());
+        self
+    }
+}
+
+/// What a run did: one result per action, in plan order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    pub run_id: String,
+    pub dry_run: bool,
+    pub results: Vec<ActionResult>,
+    /// Set when the run stopped early, saying why.
+    pub stopped: Option<String>,
+}
+
+impl ApplyOutcome {
+    pub fn count(&self, status: ActionStatus) -> usize {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+
+    /// Every action is remediated, skipped or (dry run) would be remediated.
+    pub fn is_success(&self) -> bool {
+        self.stopped.is_none()
+            && self.results.iter().all(|r| {
+                matches!(
+                    r.status,
+                    ActionStatus::Remediated | ActionStatus::Skipped | ActionStatus::WouldRemediate
+                )
+            })
+    }
+}
+
+/// Counts failures in a row across concurrent actions.
+#[derive(Debug, Default)]
+struct Breaker {
+    limit: usize,
+    state: Mutex<(usize, Option<String>)>,
+}
+
+impl Breaker {
+    fn tripped(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .is_some()
+    }
+
+    fn record(&self, status: ActionStatus) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match status {
+            ActionStatus::Failed | ActionStatus::VerificationFailed => {
+                state.0 += 1;
+                if self.limit > 0 && state.0 >= self.limit && state.1.is_none() {
+                    state.1 = Some(format!(
+                        "circuit breaker: stopped after {} consecutive failures",
+                        state.0
+                    ));
+                }
+            }
+            ActionStatus::Remediated => state.0 = 0,
+            _ => {}
+        }
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
+    }
+}
+
+struct Run {
+    target: Arc<dyn RemediationTarget>,
+    journal: Option<Journal>,
+    run_id: String,
+    limiter: Arc<WriteLimiter>,
+    breaker: Breaker,
+    verify: Verify,
+    max_period: RotationPeriod,
+}
+
+/// Applies `plan` to `target`, journaling every step to `journal` (nothing in a dry run).
+///
+/// Batches run in order; within one, up to `options.concurrency` actions at once. `Err` means
+/// the run could not go on at all (invalid plan or options, a journal that cannot be written);
+/// per-key failures are results.
+pub async fn apply(
+    plan: &Plan,
+    target: Arc<dyn RemediationTarget>,
+    options: &ApplyOptions,
+    journal: &Journal,
+) -> Result<ApplyOutcome> {
+    plan.validate()?;
+    options.validate()?;
+    let run = Arc::new(Run {
+        target,
+        journal: (!options.dry_run).then(|| journal.clone()),
+        run_id: options.run_id.clone().unwrap_or_else(exec::new_run_id),
+        limiter: WriteLimiter::new(options.writes_per_second),
+        breaker: Breaker {
+            limit: options.max_consecutive_failures,
+            state: Mutex::default(),
+        },
+        verify: options.verify,
+        max_period: plan.policy.max_rotation_period_days,
+    });
+    let permits = Arc::new(Semaphore::new(options.concurrency));
+    let mut results: Vec<Option<ActionResult>> = vec![None; plan.actions.len()];
+    let mut first_error = None;
+
+    let mut start = 0;
+    while start < plan.actions.len() {
+        let batch = plan.actions[start].batch;
+        let end = plan.actions[start..]
+            .iter()
+            .position(|a| a.batch != batch)
+            .map_or(plan.actions.len(), |n| start + n);
+        let mut tasks = JoinSet::new();
+        for (i, action) in plan.actions.iter().enumerate().take(end).skip(start) {
+            let (run, permits, action) = (run.clone(), permits.clone(), action.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = apply_one(&run, &action).await;
+                // Recorded before the permit is released, so the next action sees this one.
+                if let Ok(result) = &result {
+                    run.breaker.record(result.status);
+                }
+                (i, result)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| {
+                Error::new(ErrorKind::Unexpected, format!("an apply task failed: {e}"))
+            })?;
+            match result {
+                Ok(result) => results[i] = Some(result),
+                // The journal could not be written: finish what is in flight, start nothing new.
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if let Some(err) = first_error {
+            return Err(err);
+        }
+        start = end;
+    }
+
+    let results = results
+        .into_iter()
+        .zip(&plan.actions)
+        .map(|(result, action)| {
+            result.unwrap_or_else(|| {
+                ActionResult::new(action, ActionStatus::NotAttempted).because(skip::CIRCUIT_BREAKER)
+            })
+        })
+        .collect();
+    Ok(ApplyOutcome {
+        run_id: run.run_id.clone(),
+        dry_run: options.dry_run,
+        results,
+        stopped: run.breaker.reason(),
+    })
+}
+
+/// One action, start to end. `Err` only when the journal cannot be written.
+async fn apply_one(run: &Run, action: &Action) -> Result<ActionResult> {
+    let not_attempted =
+        || ActionResult::new(action, ActionStatus::NotAttempted).because(skip::CIRCUIT_BREAKER);
+    if run.breaker.tripped() {
+        return Ok(not_attempted());
+    }
+    let arn = action.target_arn.as_str();
+    let journal = run.journal.as_ref();
+    let record = |event, state, error: Option<&Error>, reason: Option<&str>| {
+        exec::record(journal, &run.run_id, arn, event, state, error, reason)
+    };
+    let failed = |err: &Error| ActionResult {
+        error: Some(JournalError::from(err)),
+        ..ActionResult::new(action, ActionStatus::Failed)
+    };
+
+    let before = match run.target.read_rotation(arn).await {
+        Ok(state) => state,
+        Err(err) => {
+            record(Event::Failed, None, Some(&err), None)?;
+            return Ok(failed(&err));
+        }
+    };
+    record(Event::Before, Some(before), None, None)?;
+    let wanted = RotationState::enabled(action.rotation_period_days);
+    let already = if before.shows(&wanted) {
+        Some(skip::ALREADY_AT_TARGET)
+    } else if before
+        .effective_period()
+        .is_some_and(|days| days <= run.max_period.days())
+    {
+        Some(skip::ALREADY_COMPLIANT)
+    } else {
+        None
+    };
+    if let Some(reason) = already {
+        record(Event::Skipped, Some(before), None, Some(reason))?;
+        return Ok(ActionResult {
+            before: Some(before),
+            ..ActionResult::new(action, ActionStatus::Skipped).because(reason)
+        });
+    }
+    if journal.is_none() {
+        return Ok(ActionResult {
+            before: Some(before),
+            ..ActionResult::new(action, ActionStatus::WouldRemediate)
+        });
+    }
+
+    run.limiter
+        .acquire(&action.account_id, &action.region)
+        .await;
+    // Checked again after the wait: failures recorded meanwhile stop writes not yet sent.
+    if run.breaker.tripped() {
+        return Ok(ActionResult {
+            before: Some(before),
+            ..not_attempted()
+        });
+    }
+    if let Err(err) = run
+        .target
+        .enable_rotation(arn, action.rotation_period_days)
+        .await
+    {
+        record(Event::Failed, None, Some(&err), None)?;
+        return Ok(ActionResult {
+            before: Some(before),
+            ..failed(&err)
+        });
+    }
+    record(Event::After, Some(wanted), None, None)?;
+
+    match exec::await_state(run.target.as_ref(), arn, &wanted, run.verify).await {
+        Seen::Shown(state) => {
+            record(Event::Verified, Some(state), None, None)?;
+            Ok(ActionResult {
+                before: Some(before),
+                after: Some(state),
+                ..ActionResult::new(action, ActionStatus::Remediated)
+            })
+        }
+        Seen::NotShown(state, err) => {
+            record(Event::VerificationFailed, state, err.as_ref(), None)?;
+            Ok(ActionResult {
+                before: Some(before),
+                after: state,
+                error: err.as_ref().map(JournalError::from),
+                ..ActionResult::new(action, ActionStatus::VerificationFailed)
+            })
+        }
+    }
+}

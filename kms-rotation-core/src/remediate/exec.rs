@@ -1,0 +1,92 @@
+//! What apply and rollback share: run ids, journal lines, and the bounded wait for a change to
+//! show (KMS is eventually consistent: a read right after a write may show the old state).
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::journal::{Event, Journal, JournalEntry, JournalError};
+use super::target::{RemediationTarget, RotationState};
+use crate::{Error, Result};
+
+/// A run id that sorts by time and differs between processes started in the same millisecond.
+pub(crate) fn new_run_id() -> String {
+    format!(
+        "{}-{:x}",
+        Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    )
+}
+
+/// Writes one event, if there is a journal (dry runs have none).
+pub(crate) fn record(
+    journal: Option<&Journal>,
+    run_id: &str,
+    arn: &str,
+    event: Event,
+    state: Option<RotationState>,
+    error: Option<&Error>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let Some(journal) = journal else {
+        return Ok(());
+    };
+    journal.record(&JournalEntry {
+        at: Utc::now(),
+        run_id: run_id.to_owned(),
+        target_arn: arn.to_owned(),
+        event,
+        state,
+        error: error.map(JournalError::from),
+        reason: reason.map(str::to_owned),
+    })
+}
+
+/// How long to wait for a change to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verify {
+    /// Reads after the write, at least 1.
+    pub attempts: u32,
+    /// Pause between reads.
+    pub delay: Duration,
+}
+
+impl Default for Verify {
+    fn default() -> Self {
+        Verify {
+            attempts: 10,
+            delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the re-reads saw.
+pub(crate) enum Seen {
+    /// A read showed `wanted`.
+    Shown(RotationState),
+    /// None did; the last state read, or the last read's error when no read succeeded.
+    NotShown(Option<RotationState>, Option<Error>),
+}
+
+/// Re-reads `arn` until it shows `wanted`, at most `verify.attempts` times.
+pub(crate) async fn await_state(
+    target: &dyn RemediationTarget,
+    arn: &str,
+    wanted: &RotationState,
+    verify: Verify,
+) -> Seen {
+    let mut last_state = None;
+    let mut last_error = None;
+    for attempt in 0..verify.attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(verify.delay).await;
+        }
+        match target.read_rotation(arn).await {
+            Ok(state) if state.shows(wanted) => return Seen::Shown(state),
+            Ok(state) => last_state = Some(state),
+            // Right after a write KMS may briefly answer NotFound or InvalidState: keep reading.
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Seen::NotShown(last_state, last_error)
+}

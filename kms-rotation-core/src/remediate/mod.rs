@@ -1,0 +1,48 @@
+//! Remediation: plan, apply with verification, journal, roll back (`rule.md`, "Remediation").
+//!
+//! Data flows one way: a [`Report`](crate::Report) becomes a [`Plan`] (pure, [`plan()`]); a plan
+//! is [`apply`]'d to a [`RemediationTarget`] (AWS, or [`MemoryTarget`]) with every step written to
+//! a [`Journal`]; a journal is enough to [`rollback`] exactly what a run changed.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kms_rotation::remediate::{apply, plan, ApplyOptions, Journal, MemoryTarget, PlanOptions, RotationState};
+//! use kms_rotation::{InventorySource, KeySourceExt, ScanRequest};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let source = InventorySource::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/fleet.json"))?;
+//! let report = source.scan(&ScanRequest::default()).await?;
+//! let plan = plan(&report, &PlanOptions::default())?;
+//! // A stand-in for KMS holding every target with rotation off.
+//! let target = Arc::new(MemoryTarget::new(
+//!     plan.actions.iter().map(|a| (a.target_arn.clone(), RotationState::DISABLED)),
+//! ));
+//! let journal = Journal::in_memory();
+//! let outcome = apply(&plan, target, &ApplyOptions::default(), &journal).await?;
+//! assert!(outcome.is_success());
+//! # Ok::<(), kms_rotation::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod apply;
+#[cfg(feature = "aws")]
+pub mod aws;
+mod exec;
+mod journal;
+mod limiter;
+mod plan;
+mod planner;
+mod render;
+mod rollback;
+mod target;
+
+pub use apply::{ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, apply, skip};
+pub use exec::Verify;
+pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
+pub use plan::{Action, ActionKind, Plan, Skip, SkipReason};
+pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
+pub use render::PlanFormat;
+pub use rollback::{
+    RollbackOptions, RollbackOutcome, RollbackResult, RollbackStatus, Undo, reason, rollback,
+    undo_list,
+};
+pub use target::{MemoryTarget, RemediationTarget, RotationState, WriteCall, WriteMode};

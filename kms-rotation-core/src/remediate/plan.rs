@@ -1,0 +1,248 @@
+//! The remediation plan: ordered, batched actions and the reasons other keys get none
+//! (`formats.md`). A plan file is parsed and checked completely before anything is written: a
+//! plan that names a bad ARN or period must fail at load, not halfway through a run.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::input::{self, Syntax};
+use crate::model::{KeyArn, SCHEMA_VERSION};
+use crate::policy::{Policy, RotationPeriod};
+use crate::{Error, Result};
+
+/// What an action does. One kind today; the name is checked when a plan is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// EnableKeyRotation with `rotation_period_days`.
+    EnableRotation,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::EnableRotation => "enable_rotation",
+        }
+    }
+}
+
+/// One change to make, on one key (a multi-Region primary stands for its replicas).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawAction")]
+pub struct Action {
+    pub action: ActionKind,
+    /// The key the write goes to.
+    pub target_arn: String,
+    /// From `target_arn`, not from the findings: a replica's fix runs in its primary's region.
+    pub region: String,
+    pub account_id: String,
+    pub rotation_period_days: RotationPeriod,
+    /// 1-based; batches run one after the other, in order.
+    pub batch: usize,
+    /// 1-based rank of the first `--priority-tag` rule the key matches (lower runs first);
+    /// keys matching none get one past the last rule.
+    pub priority: usize,
+    /// The ARNs of the findings this action fixes (the primary's and its replicas').
+    pub because: Vec<String>,
+    /// The key carries `aws:cloudformation:stack-name`: the stack's template must get the same
+    /// fix, or the next stack update may undo it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by_cloudformation: Option<String>,
+}
+
+/// The wire shape of an action, checked into an [`Action`] while the file is parsed, so that
+/// errors carry the line of the action they are about.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    action: ActionKind,
+    target_arn: String,
+    region: String,
+    account_id: String,
+    rotation_period_days: RotationPeriod,
+    batch: usize,
+    priority: usize,
+    because: Vec<String>,
+    #[serde(default)]
+    managed_by_cloudformation: Option<String>,
+}
+
+impl TryFrom<RawAction> for Action {
+    type Error = String;
+
+    fn try_from(raw: RawAction) -> Result<Self, String> {
+        let arn =
+            KeyArn::parse(&raw.target_arn).map_err(|e| format!("target_arn: {}", e.message()))?;
+        // A hand-edited region or account that disagrees with the ARN would send the write to
+        // the wrong endpoint or credentials.
+        if arn.region != raw.region {
+            return Err(format!(
+                "region: `{}` does not match the target ARN's `{}`",
+                raw.region, arn.region
+            ));
+        }
+        if arn.account_id != raw.account_id {
+            return Err(format!(
+                "account_id: `{}` does not match the target ARN's `{}`",
+                raw.account_id, arn.account_id
+            ));
+        }
+        if raw.batch == 0 || raw.priority == 0 {
+            return Err("batch and priority are 1-based".to_owned());
+        }
+        if raw.because.is_empty() {
+            return Err("because: an action must name the findings it fixes".to_owned());
+        }
+        Ok(Action {
+            action: raw.action,
+            target_arn: raw.target_arn,
+            region: raw.region,
+            account_id: raw.account_id,
+            rotation_period_days: raw.rotation_period_days,
+            batch: raw.batch,
+            priority: raw.priority,
+            because: raw.because,
+            managed_by_cloudformation: raw.managed_by_cloudformation,
+        })
+    }
+}
+
+/// Why a finding gets no action. The snake_case names are public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The key passes.
+    Passing,
+    /// An active exception covers it.
+    Exempt,
+    /// Automatic rotation does not exist for it, or it is on its way out.
+    NotApplicable,
+    /// Its facts could not be read: re-scan before fixing anything.
+    ErrorRescanFirst,
+    /// Disabled keys refuse EnableKeyRotation (DisabledException).
+    KeyDisabled,
+    /// Imported key material rotates only on demand.
+    ImportedKey,
+    /// Left out by the plan's selection (include / exclude).
+    Excluded,
+    /// A replica whose primary is not known: there is no key to fix.
+    NoRemediationTarget,
+    /// A failing replica whose primary passes in the same report: the two disagree (they share
+    /// one setting), so the data is stale; a write could loosen the primary. Re-scan.
+    PrimaryPassing,
+    /// A failure the plan has no action for.
+    NotRemediable,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Passing => "passing",
+            SkipReason::Exempt => "exempt",
+            SkipReason::NotApplicable => "not_applicable",
+            SkipReason::ErrorRescanFirst => "error_rescan_first",
+            SkipReason::KeyDisabled => "key_disabled",
+            SkipReason::ImportedKey => "imported_key",
+            SkipReason::Excluded => "excluded",
+            SkipReason::NoRemediationTarget => "no_remediation_target",
+            SkipReason::PrimaryPassing => "primary_passing",
+            SkipReason::NotRemediable => "not_remediable",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding the plan does not act on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub arn: String,
+    pub reason: SkipReason,
+}
+
+/// A remediation plan. Build one with [`plan`](super::plan()); load one with
+/// [`Plan::from_file`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub schema_version: u32,
+    pub generated_at: DateTime<Utc>,
+    /// The report's policy, with `target_rotation_period_days` the period the actions set.
+    pub policy: Policy,
+    /// In execution order.
+    pub actions: Vec<Action>,
+    pub skips: Vec<Skip>,
+}
+
+impl Plan {
+    /// Reads a plan file (JSON, or YAML by extension) and checks all of it. Errors name the
+    /// file, the field (`actions[3].target_arn`) and, where the parser knows it, the line.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let plan: Plan = input::read_file(path)?;
+        plan.validate().map_err(|e| e.with_file(path))?;
+        Ok(plan)
+    }
+
+    /// Parses and checks a plan document.
+    pub fn parse(text: &str, syntax: Syntax) -> Result<Self> {
+        let plan: Plan = input::parse(text, syntax)?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// What the types cannot check alone: the version, relations between fields, and that no
+    /// key is acted on twice.
+    pub fn validate(&self) -> Result<()> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(Error::invalid_input(format!(
+                "version {} is not supported; this release reads version {SCHEMA_VERSION}",
+                self.schema_version
+            ))
+            .with_field("schema_version"));
+        }
+        self.policy.validate().map_err(|e| {
+            let field = e.context().field.clone().unwrap_or_default();
+            Error::invalid_input(e.message()).with_field(format!("policy.{field}"))
+        })?;
+        let max = self.policy.max_rotation_period_days;
+        let mut seen = BTreeSet::new();
+        let mut last_batch = 1;
+        for (i, action) in self.actions.iter().enumerate() {
+            if action.rotation_period_days > max {
+                return Err(Error::invalid_input(format!(
+                    "{} is above the policy's max_rotation_period_days ({max}): the fix would still fail",
+                    action.rotation_period_days
+                ))
+                .with_field(format!("actions[{i}].rotation_period_days")));
+            }
+            if !seen.insert(action.target_arn.as_str()) {
+                return Err(Error::invalid_input(format!(
+                    "`{}` has more than one action",
+                    action.target_arn
+                ))
+                .with_field(format!("actions[{i}].target_arn")));
+            }
+            if action.batch < last_batch {
+                return Err(Error::invalid_input(
+                    "actions are in execution order: batches must not go down",
+                )
+                .with_field(format!("actions[{i}].batch")));
+            }
+            last_batch = action.batch;
+        }
+        Ok(())
+    }
+
+    /// The number of batches.
+    pub fn batches(&self) -> usize {
+        self.actions.last().map_or(0, |a| a.batch)
+    }
+}

@@ -1,0 +1,350 @@
+//! Planning: a pure function from a report and options to a [`Plan`]. No I/O, no clock unless
+//! `generated_at` is left unset.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::plan::{Action, ActionKind, Plan, Skip, SkipReason};
+use crate::finding::{Finding, Reason, Status};
+use crate::model::{KeyArn, KeyState, SCHEMA_VERSION};
+use crate::policy::RotationPeriod;
+use crate::report::Report;
+use crate::{Error, Result};
+
+/// The tag CloudFormation puts on the resources of a stack.
+pub const CLOUDFORMATION_STACK_TAG: &str = "aws:cloudformation:stack-name";
+
+/// A tag `key=value`, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TagMatch {
+    pub key: String,
+    pub value: String,
+}
+
+impl TagMatch {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        TagMatch {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn matches(&self, finding: &Finding) -> bool {
+        finding.tags.get(&self.key) == Some(&self.value)
+    }
+}
+
+impl FromStr for TagMatch {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(TagMatch::new(key, value)),
+            _ => Err(Error::invalid_input(format!(
+                "`{s}` is not a tag match: expected KEY=VALUE"
+            ))),
+        }
+    }
+}
+
+/// Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
+/// see [`Selection`] for how dimensions combine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyFilter {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub arns: Vec<String>,
+    /// `alias/name`; the `alias/` prefix may be left out.
+    pub aliases: Vec<String>,
+    pub tags: Vec<TagMatch>,
+}
+
+impl KeyFilter {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+            && self.regions.is_empty()
+            && self.arns.is_empty()
+            && self.aliases.is_empty()
+            && self.tags.is_empty()
+    }
+
+    fn alias_matches(&self, finding: &Finding) -> bool {
+        let bare = |a: &str| a.strip_prefix("alias/").unwrap_or(a).to_owned();
+        self.aliases
+            .iter()
+            .any(|wanted| finding.aliases.iter().any(|a| bare(a) == bare(wanted)))
+    }
+
+    /// Every non-empty dimension has a match (an include list).
+    fn matches_all(&self, finding: &Finding) -> bool {
+        (self.accounts.is_empty() || self.accounts.contains(&finding.account_id))
+            && (self.regions.is_empty() || self.regions.contains(&finding.region))
+            && (self.arns.is_empty() || self.arns.contains(&finding.arn))
+            && (self.aliases.is_empty() || self.alias_matches(finding))
+            && (self.tags.is_empty() || self.tags.iter().any(|t| t.matches(finding)))
+    }
+
+    /// Any entry matches (an exclude list).
+    fn matches_any(&self, finding: &Finding) -> bool {
+        self.accounts.contains(&finding.account_id)
+            || self.regions.contains(&finding.region)
+            || self.arns.contains(&finding.arn)
+            || self.alias_matches(finding)
+            || self.tags.iter().any(|t| t.matches(finding))
+    }
+
+    /// Any account, region or ARN entry names the key at `arn` (an exclude list, applied to the
+    /// key a write would go to).
+    fn names_target(&self, arn: &KeyArn<'_>, full: &str) -> bool {
+        self.accounts.iter().any(|a| a == arn.account_id)
+            || self.regions.iter().any(|r| r == arn.region)
+            || self.arns.iter().any(|a| a == full)
+    }
+}
+
+/// Which findings a plan may act on.
+///
+/// A finding is selected when it matches every non-empty dimension of `include` (an empty
+/// `include` selects all) and no entry of `exclude`. Excludes by account, region or ARN also
+/// apply to the key a write would go to: excluding `us-east-1` keeps the plan out of it even
+/// for a failing replica in `eu-west-1` whose primary lives there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub include: KeyFilter,
+    pub exclude: KeyFilter,
+}
+
+impl Selection {
+    fn selects(&self, finding: &Finding) -> bool {
+        self.include.matches_all(finding) && !self.exclude.matches_any(finding)
+    }
+}
+
+/// Options of [`plan`]. The defaults take everything from the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The period to set; `None`: the report policy's `target_rotation_period_days`. Checked
+    /// against 90-2560 and the policy's maximum.
+    pub target_period_days: Option<u32>,
+    /// Priority rules, most urgent first; a key gets the rank of the first rule its tags match.
+    pub priorities: Vec<TagMatch>,
+    /// Actions per batch; at least 1.
+    pub batch_size: usize,
+    pub selection: Selection,
+    /// The plan's `generated_at`; the clock when unset.
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            target_period_days: None,
+            priorities: Vec::new(),
+            batch_size: 50,
+            selection: Selection::default(),
+            now: None,
+        }
+    }
+}
+
+/// Plans the remediation of `report` (`rule.md`, "Remediation, per finding").
+///
+/// Every finding ends up either in exactly one action's `because` or in `skips`. A failing
+/// replica becomes an action on its primary, once, even when the primary's region was not
+/// scanned. Options are checked before anything else.
+///
+/// ```
+/// use kms_rotation::remediate::{plan, PlanOptions};
+/// use kms_rotation::{InventorySource, KeySourceExt, ScanRequest};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let source = InventorySource::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/fleet.json"))?;
+/// let report = source.scan(&ScanRequest::default()).await?;
+/// let plan = plan(&report, &PlanOptions::default())?;
+/// assert!(!plan.actions.is_empty());
+/// # Ok::<(), kms_rotation::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
+    let target = target_period(report, options)?;
+    if options.batch_size == 0 {
+        return Err(Error::invalid_input("must be at least 1").with_field("batch_size"));
+    }
+    let by_arn: HashMap<&str, &Finding> = report
+        .findings
+        .iter()
+        .map(|f| (f.arn.as_str(), f))
+        .collect();
+
+    let mut skips = Vec::new();
+    // Keyed by target ARN: replicas and their primary merge into one action.
+    let mut pending: BTreeMap<&str, Pending<'_>> = BTreeMap::new();
+    for finding in &report.findings {
+        match decide(finding, &by_arn, &options.selection) {
+            Decision::Skip(reason) => skips.push(Skip {
+                arn: finding.arn.clone(),
+                reason,
+            }),
+            Decision::Act(target_arn, arn) => pending
+                .entry(target_arn)
+                .or_insert_with(|| Pending {
+                    region: arn.region,
+                    account_id: arn.account_id,
+                    findings: Vec::new(),
+                })
+                .findings
+                .push(finding),
+        }
+    }
+
+    let mut actions: Vec<Action> = pending
+        .into_iter()
+        .map(|(target_arn, p)| p.into_action(target_arn, target, &options.priorities))
+        .collect();
+    // Priority first, then a stable order a reviewer can follow.
+    actions.sort_by(|a, b| {
+        (a.priority, &a.account_id, &a.region, &a.target_arn).cmp(&(
+            b.priority,
+            &b.account_id,
+            &b.region,
+            &b.target_arn,
+        ))
+    });
+    for (i, action) in actions.iter_mut().enumerate() {
+        action.batch = i / options.batch_size + 1;
+    }
+
+    let mut policy = report.policy.clone();
+    policy.target_rotation_period_days = target;
+    Ok(Plan {
+        schema_version: SCHEMA_VERSION,
+        generated_at: options.now.unwrap_or_else(Utc::now),
+        policy,
+        actions,
+        skips,
+    })
+}
+
+/// The period the actions set: from the options or the report's policy, within 90-2560 and not
+/// above the policy's maximum (a fix that still fails is no fix).
+fn target_period(report: &Report, options: &PlanOptions) -> Result<RotationPeriod> {
+    let field = "target_rotation_period_days";
+    let target = match options.target_period_days {
+        Some(days) => RotationPeriod::new(days).map_err(|e| e.with_field(field))?,
+        None => report.policy.target_rotation_period_days,
+    };
+    let max = report.policy.max_rotation_period_days;
+    if target > max {
+        return Err(Error::invalid_input(format!(
+            "{target} is above the policy's max_rotation_period_days ({max}): the fixed keys would still fail"
+        ))
+        .with_field(field));
+    }
+    Ok(target)
+}
+
+enum Decision<'a> {
+    Skip(SkipReason),
+    /// Act on this target ARN (parsed).
+    Act(&'a str, KeyArn<'a>),
+}
+
+fn decide<'a>(
+    finding: &'a Finding,
+    by_arn: &HashMap<&str, &Finding>,
+    selection: &Selection,
+) -> Decision<'a> {
+    if let Some(reason) = skip_reason(finding) {
+        return Decision::Skip(reason);
+    }
+    if !selection.selects(finding) {
+        return Decision::Skip(SkipReason::Excluded);
+    }
+    let Some(target_arn) = finding.remediation_target.as_deref() else {
+        return Decision::Skip(SkipReason::NoRemediationTarget);
+    };
+    let Ok(arn) = KeyArn::parse(target_arn) else {
+        return Decision::Skip(SkipReason::NoRemediationTarget);
+    };
+    if selection.exclude.names_target(&arn, target_arn) {
+        return Decision::Skip(SkipReason::Excluded);
+    }
+    // A replica's fix lands on its primary: if the same report judged the primary, its verdict
+    // (exempt, disabled, unreadable, passing) governs the write.
+    if target_arn != finding.arn
+        && let Some(primary) = by_arn.get(target_arn)
+    {
+        match skip_reason(primary) {
+            Some(SkipReason::Passing) => return Decision::Skip(SkipReason::PrimaryPassing),
+            Some(reason) => return Decision::Skip(reason),
+            None => {}
+        }
+    }
+    Decision::Act(target_arn, arn)
+}
+
+/// Why the rule's verdict on `finding` alone allows no action; `None` when it does.
+fn skip_reason(finding: &Finding) -> Option<SkipReason> {
+    match finding.status {
+        Status::Pass => Some(SkipReason::Passing),
+        Status::Exempt => Some(SkipReason::Exempt),
+        Status::NotApplicable => Some(SkipReason::NotApplicable),
+        Status::Error => Some(SkipReason::ErrorRescanFirst),
+        Status::Fail if finding.remediable => None,
+        Status::Fail => Some(match finding.reason {
+            Reason::ImportedKeyRotationOverdue => SkipReason::ImportedKey,
+            _ if finding.key_state == Some(KeyState::Disabled) => SkipReason::KeyDisabled,
+            Reason::RotationDisabled | Reason::RotationPeriodExceedsPolicy => {
+                SkipReason::NoRemediationTarget
+            }
+            _ => SkipReason::NotRemediable,
+        }),
+    }
+}
+
+/// An action being gathered: the findings that lead to one target.
+struct Pending<'a> {
+    region: &'a str,
+    account_id: &'a str,
+    findings: Vec<&'a Finding>,
+}
+
+impl Pending<'_> {
+    fn into_action(
+        self,
+        target_arn: &str,
+        period: RotationPeriod,
+        priorities: &[TagMatch],
+    ) -> Action {
+        // The target's own finding first, so its tags decide before its replicas'.
+        let mut findings = self.findings;
+        findings.sort_by_key(|f| (f.arn != target_arn, f.arn.as_str()));
+        let priority = findings
+            .iter()
+            .map(|f| rank(f, priorities))
+            .min()
+            .unwrap_or(priorities.len() + 1);
+        let managed_by_cloudformation = findings
+            .iter()
+            .find_map(|f| f.tags.get(CLOUDFORMATION_STACK_TAG).cloned());
+        Action {
+            action: ActionKind::EnableRotation,
+            target_arn: target_arn.to_owned(),
+            region: self.region.to_owned(),
+            account_id: self.account_id.to_owned(),
+            rotation_period_days: period,
+            batch: 1,
+            priority,
+            because: findings.iter().map(|f| f.arn.clone()).collect(),
+            managed_by_cloudformation,
+        }
+    }
+}
+
+/// 1-based rank of the first rule `finding` matches; one past the last when none does.
+fn rank(finding: &Finding, priorities: &[TagMatch]) -> usize {
+    priorities
+        .iter()
+        .position(|rule| rule.matches(finding))
+        .map_or(priorities.len() + 1, |i| i + 1)
+}

@@ -1,0 +1,159 @@
+//! Building SDK configuration and clients: one base [`SdkConfig`] (credentials chain or the
+//! embedder's, plus retries, timeouts and endpoint), one config per account (assumed roles), and
+//! one KMS client per account and region.
+//!
+//! Retry state (the retry quota and, in adaptive mode, the client-side rate limiter) lives in a
+//! retry partition shared process-wide by name. KMS quotas are per account and region, so reads
+//! get a partition of that scope ([`read_partition`]); remediation builds its clients with
+//! [`kms_client`] and a partition of its own, so write throttling never slows reads.
+
+use std::borrow::Cow;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_kms::config::SharedCredentialsProvider;
+use aws_sdk_kms::config::retry::{RetryConfig, RetryPartition};
+use aws_sdk_kms::config::timeout::TimeoutConfig;
+
+use super::AwsOptions;
+
+/// The credentials and identity one account is read with.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// Known before any call only for assumed roles (from the role ARN); for the default
+    /// credentials it is learnt from the key ARNs that ListKeys returns.
+    pub(crate) account_id: Option<String>,
+    pub(crate) sdk: SdkConfig,
+}
+
+impl Target {
+    /// A name for the account in limiter and partition keys, known or not.
+    pub(crate) fn label(&self) -> &str {
+        self.account_id.as_deref().unwrap_or("default")
+    }
+}
+
+/// Retries and timeouts from `options`, applied to every client of a source.
+fn retry_config(options: &AwsOptions) -> RetryConfig {
+    let mut retry = RetryConfig::adaptive().with_max_attempts(options.max_attempts);
+    if let Some(backoff) = options.initial_backoff {
+        retry = retry.with_initial_backoff(backoff);
+    }
+    retry
+}
+
+fn timeout_config(options: &AwsOptions, existing: Option<&TimeoutConfig>) -> TimeoutConfig {
+    let mut builder = TimeoutConfig::builder();
+    builder.set_connect_timeout(options.connect_timeout);
+    builder.set_operation_timeout(options.operation_timeout);
+    builder.set_operation_attempt_timeout(options.operation_attempt_timeout);
+    let mut config = builder.build();
+    if let Some(existing) = existing {
+        config.take_defaults_from(existing);
+    }
+    config
+}
+
+/// Loads the default configuration chain (environment, profile, SSO, IMDS...) with `options`
+/// applied. `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are read by aws-config itself.
+pub(crate) async fn load_base(options: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config(options))
+        .timeout_config(timeout_config(options, None));
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        // On the shared config, not only KMS: STS (assume role) and Account (ListRegions) must
+        // go to the same emulator, never to AWS.
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// An embedder's configuration with `options`' retries, timeouts and endpoint applied.
+pub(crate) fn adopt_base(sdk: SdkConfig, options: &AwsOptions) -> SdkConfig {
+    let timeouts = timeout_config(options, sdk.timeout_config());
+    let mut builder = sdk
+        .into_builder()
+        .retry_config(retry_config(options))
+        .timeout_config(timeouts);
+    if let Some(url) = &options.endpoint_url {
+        builder = builder.endpoint_url(url);
+    }
+    builder.build()
+}
+
+/// The accounts to read: the base credentials' own, or one per role in `options.role_arns`.
+///
+/// Assumed-role credentials are fetched lazily, on the first call, and cached for every client
+/// built from the account's config: a role that cannot be assumed surfaces as the error of that
+/// account's first call (a scope error), not here.
+pub(crate) async fn targets(
+    base: &SdkConfig,
+    options: &AwsOptions,
+    home_region: Option<&str>,
+) -> Vec<Target> {
+    if options.role_arns.is_empty() {
+        return vec![Target {
+            account_id: None,
+            sdk: base.clone(),
+        }];
+    }
+    let mut targets = Vec::with_capacity(options.role_arns.len());
+    for role in &options.role_arns {
+        let mut provider = AssumeRoleProvider::builder(role)
+            .configure(base)
+            .session_name(options.session_name.clone());
+        if let Some(external_id) = &options.external_id {
+            provider = provider.external_id(external_id);
+        }
+        if base.region().is_none()
+            && let Some(region) = home_region
+        {
+            // STS needs a region; the base may have none when the user named regions instead.
+            provider = provider.region(Region::new(region.to_owned()));
+        }
+        let provider = provider.build().await;
+        let sdk = base
+            .clone()
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        targets.push(Target {
+            account_id: super::role_account(role).map(str::to_owned),
+            sdk,
+        });
+    }
+    targets
+}
+
+/// The retry partition of the reads of one account in one region.
+pub(crate) fn read_partition(account_label: &str, region: &str) -> RetryPartition {
+    RetryPartition::new(Cow::Owned(format!(
+        "kms-rotation-read-{account_label}-{region}"
+    )))
+}
+
+/// A KMS client for `region` built from `sdk`, optionally in its own retry partition.
+///
+/// Remediation gives its clients a partition of their own
+/// (`RetryPartition::custom("kms-rotation-write").build()`), so that throttled writes do not
+/// slow down reads through the shared adaptive rate limiter.
+pub fn kms_client(
+    sdk: &SdkConfig,
+    region: &str,
+    retry_partition: Option<RetryPartition>,
+) -> aws_sdk_kms::Client {
+    let mut config = aws_sdk_kms::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    if let Some(partition) = retry_partition {
+        config = config.retry_partition(partition);
+    }
+    aws_sdk_kms::Client::from_conf(config.build())
+}
+
+/// An Account API client (ListRegions). The API is global; `region` only picks the partition.
+pub(crate) fn account_client(sdk: &SdkConfig, region: &str) -> aws_sdk_account::Client {
+    let config = aws_sdk_account::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    aws_sdk_account::Client::from_conf(config.build())
+}

@@ -1,0 +1,185 @@
+//! Client-side request rates. KMS counts its quotas per account, region and operation, and the
+//! scanner shares them with production traffic, so each (account, region) gets its own limiter
+//! per operation, set below the quota, instead of relying on retries after throttling.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::{Error, Result};
+
+/// Requests per second the AWS source allows itself, per account, region and operation.
+///
+/// The defaults are about 80% of the default KMS request quotas (`kms-api.md` §4.1): the quota is
+/// shared with every other caller in the account, and staying under it costs less than retrying
+/// after `ThrottlingException`. Accounts with raised quotas can raise these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// DescribeKey (quota 2000/s).
+    pub describe_key: u32,
+    /// GetKeyRotationStatus (quota 1000/s).
+    pub get_key_rotation_status: u32,
+    /// ListKeys (quota 500/s).
+    pub list_keys: u32,
+    /// ListAliases (quota 500/s).
+    pub list_aliases: u32,
+    /// ListResourceTags (quota 2000/s).
+    pub list_resource_tags: u32,
+    /// ListKeyRotations (quota 100/s).
+    pub list_key_rotations: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            describe_key: 1600,
+            get_key_rotation_status: 800,
+            list_keys: 400,
+            list_aliases: 400,
+            list_resource_tags: 1600,
+            list_key_rotations: 80,
+        }
+    }
+}
+
+impl RateLimits {
+    fn fields(&self) -> [(&'static str, u32); 6] {
+        [
+            ("describe_key", self.describe_key),
+            ("get_key_rotation_status", self.get_key_rotation_status),
+            ("list_keys", self.list_keys),
+            ("list_aliases", self.list_aliases),
+            ("list_resource_tags", self.list_resource_tags),
+            ("list_key_rotations", self.list_key_rotations),
+        ]
+    }
+
+    /// Every rate must be at least 1 request per second: 0 would stall the scan forever.
+    pub fn validate(&self) -> Result<()> {
+        for (name, rate) in self.fields() {
+            if rate == 0 {
+                return Err(
+                    Error::invalid_input("must be at least 1 request per second")
+                        .with_field(format!("rate_limits.{name}")),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The read operations that have a limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    DescribeKey,
+    GetKeyRotationStatus,
+    ListKeys,
+    ListAliases,
+    ListResourceTags,
+    ListKeyRotations,
+}
+
+/// The limiters of one account and region.
+#[derive(Debug)]
+pub(crate) struct RegionLimiter {
+    describe_key: DefaultDirectRateLimiter,
+    get_key_rotation_status: DefaultDirectRateLimiter,
+    list_keys: DefaultDirectRateLimiter,
+    list_aliases: DefaultDirectRateLimiter,
+    list_resource_tags: DefaultDirectRateLimiter,
+    list_key_rotations: DefaultDirectRateLimiter,
+}
+
+impl RegionLimiter {
+    fn new(rates: &RateLimits) -> Self {
+        RegionLimiter {
+            describe_key: limiter(rates.describe_key),
+            get_key_rotation_status: limiter(rates.get_key_rotation_status),
+            list_keys: limiter(rates.list_keys),
+            list_aliases: limiter(rates.list_aliases),
+            list_resource_tags: limiter(rates.list_resource_tags),
+            list_key_rotations: limiter(rates.list_key_rotations),
+        }
+    }
+
+    /// Waits until one more `op` request fits the rate.
+    pub(crate) async fn wait(&self, op: Op) {
+        let limiter = match op {
+            Op::DescribeKey => &self.describe_key,
+            Op::GetKeyRotationStatus => &self.get_key_rotation_status,
+            Op::ListKeys => &self.list_keys,
+            Op::ListAliases => &self.list_aliases,
+            Op::ListResourceTags => &self.list_resource_tags,
+            Op::ListKeyRotations => &self.list_key_rotations,
+        };
+        limiter.until_ready().await;
+    }
+}
+
+/// A limiter for `rate` requests per second with a burst of a tenth of a second's worth.
+///
+/// governor's default burst is a whole second's worth: a full burst followed by the steady rate
+/// would put up to twice the rate into one second, past the quota the rate was chosen under.
+fn limiter(rate: u32) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(rate.get().div_ceil(10)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// The limiters of every (account, region) a source has read, shared by concurrent reads of the
+/// same source so that two scans at once still stay under one quota.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    rates: RateLimits,
+    regions: Mutex<HashMap<(String, String), Arc<RegionLimiter>>>,
+}
+
+impl Limits {
+    pub(crate) fn new(rates: RateLimits) -> Self {
+        Limits {
+            rates,
+            regions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The limiter of `account` (an id, or a label when the account is not known yet) in `region`.
+    pub(crate) fn region(&self, account: &str, region: &str) -> Arc<RegionLimiter> {
+        // A poisoned lock only means another thread panicked while inserting: the map is intact.
+        let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        regions
+            .entry((account.to_owned(), region.to_owned()))
+            .or_insert_with(|| Arc::new(RegionLimiter::new(&self.rates)))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_rates_are_rejected_by_name() {
+        let rates = RateLimits {
+            list_key_rotations: 0,
+            ..RateLimits::default()
+        };
+        let err = rates.validate().unwrap_err();
+        assert_eq!(
+            err.context().field.as_deref(),
+            Some("rate_limits.list_key_rotations")
+        );
+        assert!(RateLimits::default().validate().is_ok());
+    }
+
+    #[test]
+    fn one_limiter_per_account_and_region() {
+        let limits = Limits::new(RateLimits::default());
+        let a = limits.region("111111111111", "eu-west-1");
+        let b = limits.region("111111111111", "eu-west-1");
+        let c = limits.region("222222222222", "eu-west-1");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+}

@@ -1,0 +1,152 @@
+//! `kms-rotation scan` against AWS, here the project's KMS test server on 127.0.0.1 with dummy
+//! credentials: the command sees the same verdicts as the library, and its exit code tells a CI
+//! job when a region could not be scanned.
+#![cfg(feature = "cli")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+
+use kms_rotation::{Finding, Policy, Reason, Status};
+use kms_test_server::{Faults, KmsTestServer, ListKeysFailure};
+
+fn scan(server: &KmsTestServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+        .arg("scan")
+        .args([
+            "--endpoint-url",
+            &server.endpoint_url(),
+            "--max-attempts",
+            "2",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_KMS")
+        .output()
+        .unwrap()
+}
+
+fn findings(out: &Output) -> Vec<Finding> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The sample fleet's keys of the first account: the test server answers for one account per
+/// access key.
+fn first_account() -> Vec<kms_rotation::KeyRecord> {
+    common::fleet()
+        .into_iter()
+        .filter(|r| r.account_id == "111122223333")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scanning_the_server_gives_the_rules_verdicts_for_every_key() {
+    let seeded = first_account();
+    let server = KmsTestServer::start(seeded.clone(), Faults::default())
+        .await
+        .unwrap();
+    let out = scan(
+        &server,
+        &[
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "ndjson",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scanned: BTreeMap<String, (Status, Reason)> = findings(&out)
+        .into_iter()
+        .map(|f| (f.arn, (f.status, f.reason)))
+        .collect();
+    let now = chrono::Utc::now();
+    let expected: BTreeMap<String, (Status, Reason)> = seeded
+        .iter()
+        .map(|r| {
+            let f = kms_rotation::evaluate(r, &Policy::default(), now);
+            (f.arn, (f.status, f.reason))
+        })
+        .collect();
+    assert_eq!(scanned, expected);
+    assert_eq!(scanned.len(), seeded.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_that_cannot_be_listed_is_exit_3_and_the_others_are_reported() {
+    let faults = Faults {
+        list_keys_failures: vec![ListKeysFailure {
+            account_id: None,
+            region: "eu-west-1".into(),
+            code: "AccessDeniedException".into(),
+        }],
+        ..Faults::default()
+    };
+    let server = KmsTestServer::start(first_account(), faults).await.unwrap();
+    let out = scan(
+        &server,
+        &[
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "ndjson",
+            "--fail-on",
+            "none",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("INCOMPLETE"), "{stderr}");
+    assert!(stderr.contains("eu-west-1"), "{stderr}");
+    let found = findings(&out);
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|f| f.region == "us-east-1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mistyped_region_is_exit_2_before_any_call() {
+    let server = KmsTestServer::start(first_account(), Faults::default())
+        .await
+        .unwrap();
+    let out = scan(&server, &["--region", "us-esat-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("us-esat-1"));
+    assert!(server.calls().is_empty(), "no call was made");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_role_arn_is_exit_2_before_any_call() {
+    let server = KmsTestServer::start(first_account(), Faults::default())
+        .await
+        .unwrap();
+    let out = scan(
+        &server,
+        &[
+            "--region",
+            "us-east-1",
+            "--role-arn",
+            "arn:aws:iam::12:role/x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role_arns[0]"));
+    assert!(server.calls().is_empty());
+}

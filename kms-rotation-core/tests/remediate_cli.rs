@@ -1,0 +1,220 @@
+//! `kms-rotation plan`, `apply` and `rollback` as a person or a CI job sees them: outputs, dry
+//! runs that touch nothing, and exit code 2 naming the place of bad input.
+#![cfg(feature = "cli")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kms_rotation::remediate::Plan;
+
+fn kms_rotation(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+        .args(args)
+        .current_dir(common::examples_dir())
+        .output()
+        .unwrap()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited, not killed")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kms-rotation-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const SCAN: &[&str] = &[
+    "--inventory",
+    "fleet.json",
+    "--policy",
+    "policy.yaml",
+    "--exceptions",
+    "exceptions.yaml",
+    "--now",
+    "2026-11-22T12:00:00Z",
+];
+
+fn plan_args(extra: &[&str]) -> Vec<String> {
+    ["plan"]
+        .iter()
+        .chain(SCAN)
+        .chain(extra)
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+fn run(args: &[String]) -> Output {
+    kms_rotation(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn plan_from_an_inventory_prints_a_plan_that_apply_can_read() {
+    let out = run(&plan_args(&["-q"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let path = scratch("plan.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let plan = Plan::from_file(&path).unwrap();
+    assert_eq!(plan.actions.len(), 5);
+    assert!(out.stderr.is_empty(), "-q: {}", stderr(&out));
+}
+
+#[test]
+fn plan_from_a_saved_report_matches_plan_from_the_scan() {
+    let report = scratch("report.json");
+    let mut scan = vec!["scan"];
+    scan.extend(SCAN);
+    scan.extend(["-q", "-o", s(&report)]);
+    assert_eq!(code(&kms_rotation(&scan)), 1);
+
+    let from_report = kms_rotation(&["plan", "--report", s(&report), "--format", "table", "-q"]);
+    assert_eq!(code(&from_report), 0, "{}", stderr(&from_report));
+    let from_scan = run(&plan_args(&["--format", "table", "-q"]));
+    let strip = |o: &Output| String::from_utf8(o.stdout.clone()).unwrap();
+    assert_eq!(strip(&from_report), strip(&from_scan));
+    assert!(strip(&from_report).contains("5 action(s)"));
+}
+
+#[test]
+fn plan_as_a_script_is_written_for_review() {
+    let path = scratch("plan.sh");
+    let out = run(&plan_args(&[
+        "--format",
+        "script",
+        "-o",
+        path.to_str().unwrap(),
+        "--priority-tag",
+        "environment=prod",
+        "--exclude-account",
+        "444455556666",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let script = std::fs::read_to_string(&path).unwrap();
+    assert!(script.contains("set -euo pipefail"));
+    assert_eq!(script.matches("aws kms enable-key-rotation").count(), 4);
+    assert!(!script.contains("444455556666:key"), "excluded account");
+    assert!(stderr(&out).contains("4 action(s)"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_plan_options_are_exit_2_naming_the_option() {
+    let out = run(&plan_args(&["--target-period-days", "30"]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("target_rotation_period_days"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = run(&plan_args(&["--priority-tag", "no-equals-sign"]));
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--priority-tag"), "{}", stderr(&out));
+
+    let out = kms_rotation(&["plan"]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn apply_without_yes_is_a_dry_run_that_calls_and_writes_nothing() {
+    let plan = scratch("dry-plan.json");
+    let out = run(&plan_args(&["-q", "-o", s(&plan)]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let journal = scratch("dry-journal.ndjson");
+    // An endpoint nobody listens on: any call would fail the run.
+    let out = kms_rotation(&[
+        "apply",
+        "--plan",
+        s(&plan),
+        "--journal",
+        s(&journal),
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("dry run"), "{}", stderr(&out));
+    assert!(!journal.exists(), "a dry run writes no journal");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("5 action(s)"), "{table}");
+}
+
+#[test]
+fn apply_with_a_broken_plan_is_exit_2_naming_file_and_line() {
+    let plan = scratch("broken-plan.json");
+    let out = run(&plan_args(&["-q", "-o", s(&plan)]));
+    assert_eq!(code(&out), 0);
+    let text = std::fs::read_to_string(&plan).unwrap().replacen(
+        "\"rotation_period_days\": 365",
+        "\"rotation_period_days\": 9999",
+        1,
+    );
+    std::fs::write(&plan, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("9999")).unwrap() + 1;
+    let journal = scratch("broken-journal.ndjson");
+    let out = kms_rotation(&[
+        "apply",
+        "--plan",
+        s(&plan),
+        "--journal",
+        s(&journal),
+        "--yes",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains(&format!("{}:{line}:", plan.display())),
+        "{message}"
+    );
+    assert!(message.contains("rotation_period_days"), "{message}");
+    assert!(!journal.exists(), "nothing written before the plan checks");
+}
+
+#[test]
+fn rollback_without_yes_lists_what_it_would_undo() {
+    let journal = scratch("rollback-journal.ndjson");
+    let arn = "arn:aws:kms:us-east-1:111122223333:key/00000003-0000-4000-8000-000000000003";
+    std::fs::write(
+        &journal,
+        format!(
+            "{{\"at\":\"2026-11-22T12:00:00Z\",\"run_id\":\"r1\",\"target_arn\":\"{arn}\",\"event\":\"before\",\"state\":{{\"enabled\":true,\"period_days\":730}},\"error\":null}}\n\
+             {{\"at\":\"2026-11-22T12:00:01Z\",\"run_id\":\"r1\",\"target_arn\":\"{arn}\",\"event\":\"after\",\"state\":{{\"enabled\":true,\"period_days\":365}},\"error\":null}}\n"
+        ),
+    )
+    .unwrap();
+    let before = std::fs::read(&journal).unwrap();
+    let out = kms_rotation(&["rollback", "--journal", s(&journal)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(arn) && stdout.contains("730 days"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "journal untouched"
+    );
+
+    std::fs::write(&journal, "{\"at\": 1}\n").unwrap();
+    let out = kms_rotation(&["rollback", "--journal", s(&journal), "--yes"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(&format!("{}:1:", journal.display())),
+        "{}",
+        stderr(&out)
+    );
+}
