@@ -1,0 +1,123 @@
+// scan() against AWS semantics on 127.0.0.1: the project's KMS test server (KMS_TEST_SERVER_BIN)
+// and moto (KMS_ROTATION_MOTO_URL). Skipped with a note when a server is not configured, except
+// in CI, where that fails.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+
+import { scan } from 'kms-rotation'
+import {
+  ACCOUNT, NOW, expectedSmallFleet, motoKms, motoUrl, resetMoto, smallFleet, startTestServer, verdicts,
+} from './helpers.mjs'
+
+// Few, quick retries: failure paths take milliseconds.
+const quick = { maxAttempts: 2, initialBackoffMs: 10, operationAttemptTimeoutMs: 5000, operationTimeoutMs: 10000 }
+
+describe('the KMS test server', () => {
+  let server
+  before(async () => {
+    server = await startTestServer(smallFleet())
+  })
+  after(async () => server?.stop())
+
+  test('findings follow the rule, across regions, with progress', async (t) => {
+    if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+    const progress = []
+    const report = await scan({
+      endpointUrl: server.url,
+      regions: ['us-east-1', 'eu-west-1'],
+      now: NOW,
+      onProgress: (p) => progress.push(p),
+      ...quick,
+    })
+    assert.equal(report.scope.source, 'aws')
+    assert.deepEqual(report.scope.accounts, [ACCOUNT])
+    assert.deepEqual(report.scope.regions, ['eu-west-1', 'us-east-1'])
+    assert.deepEqual(verdicts(report.findings), expectedSmallFleet)
+    assert.equal(report.summary.complete, true)
+    const denied = report.findings.find((f) => f.status === 'error')
+    assert.equal(denied.error.code, 'AccessDeniedException')
+    assert.equal(denied.error.operation, 'GetKeyRotationStatus')
+    assert.ok(progress.length >= 1)
+    assert.deepEqual(progress.at(-1), { keysListed: 6, keysRead: 6 })
+  })
+
+  test('the policy decides: a longer maximum passes the 730-day key', async (t) => {
+    if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+    const report = await scan({
+      endpointUrl: server.url,
+      regions: ['us-east-1'],
+      policy: { max_rotation_period_days: 730 },
+      now: NOW,
+      ...quick,
+    })
+    assert.equal(verdicts(report.findings)['00000000-0000-4000-8000-000000000003'][0], 'pass')
+    assert.ok(report.findings.every((f) => f.region === 'us-east-1'))
+  })
+
+  test('a region that cannot be listed is a scope error, not a rejection', async (t) => {
+    if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+    // Nothing listens on port 9: the region's ListKeys fails after retries.
+    const report = await scan({ endpointUrl: 'http://127.0.0.1:9', regions: ['us-east-1'], now: NOW, ...quick, maxAttempts: 1 })
+    assert.equal(report.summary.complete, false)
+    assert.equal(report.scope_errors.length, 1)
+    assert.equal(report.scope_errors[0].region, 'us-east-1')
+  })
+})
+
+describe('the KMS test server with latency', () => {
+  let server
+  before(async () => {
+    server = await startTestServer(smallFleet(), ['--latency-ms', '150'])
+  })
+  after(async () => server?.stop())
+
+  test('a scan never blocks the event loop', async (t) => {
+    if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 5)
+    const started = Date.now()
+    const report = await scan({ endpointUrl: server.url, regions: ['us-east-1'], now: NOW, ...quick })
+    clearInterval(timer)
+    const elapsed = Date.now() - started
+    assert.equal(report.findings.length, 5)
+    assert.ok(elapsed >= 150, `${elapsed} ms`)
+    // The timer kept firing while the scan waited on the server.
+    assert.ok(ticks >= Math.floor(elapsed / 5 / 4), `${ticks} ticks in ${elapsed} ms`)
+  })
+})
+
+describe('moto', () => {
+  const url = motoUrl()
+
+  test('keys created in moto are judged by the rule', async (t) => {
+    if (!url) return t.skip('KMS_ROTATION_MOTO_URL is not set')
+    await resetMoto(url)
+    const create = async (region, body = {}) => (await motoKms(url, region, 'CreateKey', body)).KeyMetadata.KeyId
+    const off = await create('us-east-1')
+    const on = await create('us-east-1')
+    await motoKms(url, 'us-east-1', 'EnableKeyRotation', { KeyId: on })
+    const rsa = await create('us-east-1', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })
+    const eu = await create('eu-west-1')
+    await motoKms(url, 'us-east-1', 'CreateAlias', { AliasName: 'alias/payments', TargetKeyId: off })
+
+    const report = await scan({ endpointUrl: url, regions: ['us-east-1', 'eu-west-1'], now: NOW, ...quick })
+    const v = verdicts(report.findings)
+    assert.deepEqual(v[off], ['fail', 'rotation_disabled'])
+    assert.deepEqual(v[on], ['pass', 'rotation_enabled'])
+    assert.deepEqual(v[rsa], ['not_applicable', 'unsupported_key_spec'])
+    assert.deepEqual(v[eu], ['fail', 'rotation_disabled'])
+    const payments = report.findings.find((f) => f.key_id === off)
+    assert.deepEqual(payments.aliases, ['alias/payments'])
+    // moto reports no rotation period: the rule assumes AWS's default, and says so.
+    assert.equal(report.findings.find((f) => f.key_id === on).period_source, 'assumed_default')
+  })
+})
+
+test('scan rejects before any call when AWS options are invalid', async () => {
+  await assert.rejects(scan({ regions: ['us-east-1'], endpointUrl: 'ftp://127.0.0.1', ...quick }), { code: 'InvalidInput' })
+  await assert.rejects(scan({ regions: ['us-east-1'], maxAttempts: 0, endpointUrl: 'http://127.0.0.1:9' }), { code: 'InvalidInput', field: 'max_attempts' })
+  await assert.rejects(
+    scan({ regions: ['us-east-1'], rateLimits: { describeKey: 0 }, endpointUrl: 'http://127.0.0.1:9' }),
+    { code: 'InvalidInput', field: 'rate_limits.describe_key' },
+  )
+})

@@ -1,0 +1,78 @@
+// scan(): Promises over the memory and inventory sources; the report's shape and renderings.
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { test } from 'node:test'
+
+import { formats, loadPolicy, render, scan } from 'kms-rotation'
+import { NOW, examples, expectedSmallFleet, smallFleet, tempFile, verdicts } from './helpers.mjs'
+
+test('scan over records returns a Promise of the report', async () => {
+  const promise = scan({ records: smallFleet(), now: NOW })
+  assert.ok(promise instanceof Promise)
+  const report = await promise
+  assert.equal(report.schema_version, 1)
+  assert.equal(report.scope.source, 'memory')
+  assert.deepEqual(report.scope.regions, ['eu-west-1', 'us-east-1'])
+  assert.deepEqual(verdicts(report.findings), expectedSmallFleet)
+  assert.equal(report.summary.compliant, false)
+  assert.equal(report.summary.complete, true)
+  assert.deepEqual(report.summary.by_status, { total: 6, pass: 1, fail: 3, not_applicable: 1, exempt: 0, error: 1 })
+  assert.equal(report.generated_at, NOW)
+  // Report order: account, region, ARN.
+  const order = report.findings.map((f) => [f.account_id, f.region, f.arn].join(' '))
+  assert.deepEqual(order, [...order].sort())
+})
+
+test('scan over an inventory file, with policy, exceptions, scope and progress', async () => {
+  const policy = loadPolicy(path.join(examples, 'policy.yaml'), { exceptions: [path.join(examples, 'exceptions.yaml')] })
+  const progress = []
+  const report = await scan({
+    inventory: path.join(examples, 'fleet.json'),
+    policy,
+    now: new Date(NOW),
+    onProgress: (update) => progress.push(update),
+  })
+  assert.equal(report.scope.source, 'inventory')
+  assert.deepEqual(report.summary.by_status, { total: 22, pass: 3, fail: 7, not_applicable: 9, exempt: 1, error: 2 })
+  assert.ok(progress.length >= 1)
+  assert.deepEqual(progress.at(-1), { keysListed: 22, keysRead: 22 })
+
+  const euOnly = await scan({ inventory: path.join(examples, 'fleet.json'), regions: ['eu-west-1'], now: NOW })
+  assert.ok(euOnly.findings.length > 0)
+  assert.ok(euOnly.findings.every((f) => f.region === 'eu-west-1'))
+  const otherAccount = await scan({ inventory: path.join(examples, 'fleet.json'), accounts: ['999999999999'], now: NOW })
+  assert.equal(otherAccount.findings.length, 0)
+})
+
+test('YAML inventories are read too', async () => {
+  const file = tempFile('inventory.yaml', `schema_version: 1\nkeys:\n  - arn: arn:aws:kms:us-east-1:111122223333:key/k1\n    key_manager: CUSTOMER\n    key_spec: SYMMETRIC_DEFAULT\n    origin: AWS_KMS\n    key_state: Enabled\n    rotation: {enabled: true, period_days: 365}\n`)
+  const report = await scan({ inventory: file, now: NOW })
+  assert.deepEqual(report.findings.map((f) => f.status), ['pass'])
+})
+
+test('render: every format the core offers; json is the report itself', async () => {
+  assert.deepEqual(formats(), ['json', 'ndjson'])
+  const report = await scan({ records: smallFleet(), now: NOW })
+  for (const format of formats()) assert.equal(typeof render(report, format), 'string')
+  assert.deepEqual(JSON.parse(render(report, 'json')), report)
+  assert.deepEqual(JSON.parse(render(report)), report)
+  const lines = render(report, 'ndjson').trimEnd().split('\n')
+  assert.equal(lines.length, report.findings.length)
+  assert.deepEqual(lines.map((l) => JSON.parse(l)), report.findings)
+})
+
+test('a report survives a round trip through its JSON', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const again = JSON.parse(JSON.stringify(report))
+  assert.equal(render(again, 'json'), render(report, 'json'))
+})
+
+test('scans run concurrently', async () => {
+  const many = Array.from({ length: 5000 }, (_, i) => ({
+    ...smallFleet()[i % 6],
+    arn: `arn:aws:kms:us-east-1:111122223333:key/k${i}`,
+  }))
+  const reports = await Promise.all([scan({ records: many, now: NOW }), scan({ records: many, now: NOW })])
+  assert.equal(reports[0].findings.length, 5000)
+  assert.deepEqual(reports[0].summary, reports[1].summary)
+})

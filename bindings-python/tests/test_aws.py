@@ -1,0 +1,232 @@
+"""Scans and the remediation loop against AWS emulators on 127.0.0.1: the project's KMS test
+server (AWS semantics, started here from KMS_TEST_SERVER_BIN) and moto (KMS_ROTATION_MOTO_URL).
+Credentials are dummies; nothing here reaches AWS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kms_rotation
+from support import EXCEPTIONS, FLEET, POLICY
+
+pytestmark = pytest.mark.skipif(not kms_rotation.HAS_AWS, reason="built without the AWS source")
+
+ACCOUNT = "111122223333"
+REGIONS = ["eu-west-1", "us-east-1"]
+FAST = {"max_attempts": 1, "operation_timeout": 10.0}
+
+
+@pytest.fixture(autouse=True)
+def dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test server takes the account from a `TEST<account>` access key id.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"TEST{ACCOUNT}")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server_args() -> list[str]:
+    """Extra flags of the test server (fault injection); override by parametrizing."""
+    return []
+
+
+@pytest.fixture
+def test_server(server_args: list[str]) -> Iterator[str]:
+    binary = os.environ.get("KMS_TEST_SERVER_BIN")
+    if not binary:
+        pytest.skip("KMS_TEST_SERVER_BIN is not set")
+    server = subprocess.Popen(
+        [binary, "--inventory", str(FLEET), *server_args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        server.kill()
+        server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def inventory_report() -> kms_rotation.Report:
+    return kms_rotation.scan(inventory=FLEET, policy=POLICY, exceptions=EXCEPTIONS,
+                             accounts=[ACCOUNT], regions=REGIONS)
+
+
+def verdicts(report: kms_rotation.Report) -> dict[str, tuple[str, str]]:
+    return {f.arn: (f.status, f.reason) for f in report.findings}
+
+
+def test_sync_scan_of_the_test_server_matches_the_inventory(test_server: str) -> None:
+    seen: list[kms_rotation.Progress] = []
+    report = kms_rotation.scan(endpoint_url=test_server, regions=REGIONS, policy=POLICY,
+                               exceptions=EXCEPTIONS, progress=seen.append, **FAST)  # type: ignore[arg-type]
+    assert report.scope["source"] == "aws"
+    assert report.complete, report.scope_errors
+    expected = inventory_report()
+    assert set(verdicts(report)) == set(verdicts(expected))
+    assert seen and seen[-1].keys_read == report.summary.total
+
+
+def test_async_scans_of_the_test_server_run_concurrently(test_server: str) -> None:
+    async def main() -> list[kms_rotation.Report]:
+        return await asyncio.gather(*(
+            kms_rotation.aio.scan(endpoint_url=test_server, regions=[region], max_attempts=1)
+            for region in REGIONS
+        ))
+
+    per_region = asyncio.run(main())
+    both = kms_rotation.scan(endpoint_url=test_server, regions=REGIONS, max_attempts=1)
+    assert sum(r.summary.total for r in per_region) == both.summary.total > 0
+
+
+def test_rate_limits_and_history_options_are_accepted(test_server: str) -> None:
+    report = kms_rotation.scan(endpoint_url=test_server, regions=["us-east-1"],
+                               rate_limits={"describe_key": 50, "list-keys": 5},
+                               rotation_history=True, concurrency=2, max_attempts=1)
+    assert report.summary.total > 0
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.scan(endpoint_url=test_server, regions=["us-east-1"],
+                          rate_limits={"describe_keys": 5})
+    assert caught.value.field == "rate_limits"
+
+
+def test_invalid_aws_options_are_refused_before_any_call() -> None:
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.scan(regions=["us-east-1"], role_arns=["arn:aws:iam::12:role/x"])
+    assert caught.value.field == "role_arns[0]"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.scan(regions=["us-east-1"], endpoint_url="127.0.0.1:4566")
+    assert caught.value.field == "endpoint_url"
+
+
+def test_an_unreachable_endpoint_is_an_incomplete_report_not_an_exception() -> None:
+    report = kms_rotation.scan(endpoint_url="http://127.0.0.1:9", regions=["us-east-1"],
+                               max_attempts=1, connect_timeout=1.0)
+    assert report.complete is False
+    assert report.scope_errors and report.scope_errors[0]["region"] == "us-east-1"
+
+
+def test_the_remediation_loop_plan_apply_rescan_rollback(test_server: str, tmp_path: Path) -> None:
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    before = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
+    plan = kms_rotation.plan_remediation(before)
+    remediable = {f.remediation_target for f in before.findings if f.remediable}
+    assert remediable and {a["target_arn"] for a in plan.actions} == remediable
+    assert {s["reason"] for s in plan.skips} >= {"exempt"}
+    for format in kms_rotation.PLAN_FORMATS:
+        assert plan.render(format)
+    assert kms_rotation.Plan.from_dict(json.loads(plan.render("json"))) == plan
+
+    # A dry run reads and writes nothing.
+    journal = tmp_path / "journal.ndjson"
+    dry = kms_rotation.apply(plan, **connect)
+    assert dry.dry_run and {r["status"] for r in dry.results} == {"would_remediate"}
+    assert not journal.exists()
+
+    done = kms_rotation.apply(plan, journal=journal, dry_run=False, verify_delay=0.01, **connect)
+    assert done.success, done.to_dict()
+    assert {r["status"] for r in done.results} == {"remediated"}
+    after = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
+    assert not any(f.remediable for f in after.findings)
+    assert after.summary.by_status["fail"] < before.summary.by_status["fail"]
+    events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
+    assert events.count("before") == len(plan) and "verified" in events
+
+    undone = asyncio.run(kms_rotation.aio.rollback(journal, dry_run=False, verify_delay=0.01,
+                                                   **connect))
+    assert {r["status"] for r in undone.results} == {"rolled_back"}
+    again = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
+    assert verdicts(again) == verdicts(before)
+    # A second rollback of the same journal changes nothing.
+    assert kms_rotation.rollback(journal, dry_run=False, **connect).results == []
+
+
+def test_apply_needs_a_journal_to_change_keys(test_server: str) -> None:
+    plan = kms_rotation.plan_remediation(inventory_report())
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.apply(plan, dry_run=False, endpoint_url=test_server)
+    assert caught.value.field == "journal"
+
+
+@pytest.mark.parametrize(
+    ("server_args", "code"),
+    [(["--writes", "fail:ThrottlingException"], "ThrottlingException"),
+     (["--writes", "fail:KMSInvalidStateException"], "KMSInvalidStateException")],
+)
+def test_per_key_write_failures_are_results_not_exceptions(
+    test_server: str, tmp_path: Path, server_args: list[str], code: str
+) -> None:
+    # Throttling and key-state errors of single keys are data (the core's contract): the run
+    # reports them per key, and the circuit breaker stops it.
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+    done = kms_rotation.apply(plan, journal=tmp_path / "j.ndjson", dry_run=False,
+                              max_consecutive_failures=2, concurrency=1, verify_delay=0.01,
+                              **connect)
+    assert not done.success
+    failed = [r for r in done.results if r["status"] == "failed"]
+    assert failed and all(r["error"]["code"] == code for r in failed), done.to_dict()
+    assert done.stopped is not None and "circuit breaker" in done.stopped
+
+
+# -- moto ---------------------------------------------------------------------------------------
+
+
+def moto_call(url: str, operation: str, body: dict[str, Any], region: str = "us-east-1") -> Any:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"TrentService.{operation}",
+            "Authorization": (f"AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/{region}/kms/"
+                              "aws4_request, SignedHeaders=host, Signature=0"),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture
+def moto() -> str:
+    url = os.environ.get("KMS_ROTATION_MOTO_URL")
+    if not url:
+        pytest.skip("KMS_ROTATION_MOTO_URL is not set")
+    return url
+
+
+def test_sync_and_async_scans_against_moto(moto: str) -> None:
+    # A region of our own: moto's state is shared by every test using it.
+    region = "eu-north-1"
+    tag = uuid.uuid4().hex
+    on = moto_call(moto, "CreateKey", {"Tags": [{"TagKey": "run", "TagValue": tag}]}, region)
+    off = moto_call(moto, "CreateKey", {"Tags": [{"TagKey": "run", "TagValue": tag}]}, region)
+    on_arn, off_arn = on["KeyMetadata"]["Arn"], off["KeyMetadata"]["Arn"]
+    moto_call(moto, "EnableKeyRotation", {"KeyId": on_arn}, region)
+
+    sync = kms_rotation.scan(endpoint_url=moto, regions=[region], max_attempts=1)
+    by_arn = {f.arn: f for f in sync.findings}
+    assert by_arn[on_arn].status == "pass"
+    assert by_arn[off_arn].status == "fail" and by_arn[off_arn].reason == "rotation_disabled"
+
+    async_ = asyncio.run(kms_rotation.aio.scan(endpoint_url=moto, regions=[region], max_attempts=1))
+    assert {f.arn: f.status for f in async_.findings} == {f.arn: f.status for f in sync.findings}

@@ -1,0 +1,89 @@
+"""Report, Finding and Summary: attributes, to_dict/to_json, and every rendering."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+import kms_rotation
+from support import EXCEPTIONS, FLEET, POLICY
+
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def report() -> kms_rotation.Report:
+    return kms_rotation.scan(inventory=FLEET, policy=POLICY, exceptions=EXCEPTIONS, now=NOW)
+
+
+def test_formats_are_the_cores() -> None:
+    assert {"json", "ndjson"} <= set(kms_rotation.FORMATS)
+
+
+@pytest.mark.parametrize("format", kms_rotation.FORMATS)
+def test_every_format_renders(report: kms_rotation.Report, format: str) -> None:
+    text = report.render(format)
+    assert text.strip()
+
+
+def test_json_rendering_round_trips(report: kms_rotation.Report) -> None:
+    text = report.render("json")
+    assert json.loads(text) == report.to_dict()
+    assert kms_rotation.Report.from_json(text) == report
+    assert kms_rotation.Report.from_dict(report.to_dict()) == report
+
+
+def test_ndjson_is_one_finding_per_line_in_report_order(report: kms_rotation.Report) -> None:
+    lines = report.render("ndjson").splitlines()
+    assert [json.loads(line) for line in lines] == [f.to_dict() for f in report.findings]
+    order = [(f.account_id, f.region, f.arn) for f in report.findings]
+    assert order == sorted(order)
+
+
+def test_an_unknown_format_is_invalid_input(report: kms_rotation.Report) -> None:
+    with pytest.raises(kms_rotation.InvalidInputError, match="xml"):
+        report.render("xml")
+
+
+def test_to_dict_is_the_json_shape(report: kms_rotation.Report) -> None:
+    data = report.to_dict()
+    assert set(data) >= {"schema_version", "generated_at", "policy", "scope", "summary",
+                         "findings", "scope_errors"}
+    assert data["generated_at"] == "2026-06-01T00:00:00Z"
+    assert json.loads(report.to_json()) == data
+    assert json.loads(report.to_json(indent=2)) == data
+    assert report.to_json(indent=2).startswith("{\n  ")
+
+
+def test_report_attributes(report: kms_rotation.Report) -> None:
+    assert report.schema_version == 1
+    assert report.generated_at == NOW
+    assert report.policy == kms_rotation.load_policy(POLICY).with_exceptions_file(EXCEPTIONS)
+    assert report.scope_errors == []
+    assert report.summary.compliant is False
+    # The exempt key keeps its failing reason.
+    assert report.summary.by_reason["rotation_disabled"] == 7
+    assert report.summary.by_region["us-west-2"]["fail"] == 1
+    assert sum(c["total"] for c in report.summary.by_account.values()) == 22
+    assert "fail=7" in repr(report)
+
+
+def test_finding_attributes(report: kms_rotation.Report) -> None:
+    by_alias = {f.aliases[0]: f for f in report.findings if f.aliases}
+    replica = by_alias["alias/global-orders"]
+    assert replica.multi_region is not None
+    primary = replica.remediation_target
+    assert primary is not None and primary != replica.arn or replica.multi_region["role"] == "PRIMARY"
+
+    exempt = next(f for f in report.findings if f.status == "exempt")
+    assert exempt.exception is not None and exempt.exception["owner"] == "batch-team"
+    assert exempt.remediable is False
+
+    passing = next(f for f in report.findings if f.status == "pass")
+    assert passing.period_source in ("reported", "assumed_default")
+    assert isinstance(passing.creation_date, datetime)
+    assert passing.to_record().arn == passing.arn
+    assert json.loads(passing.to_json()) == passing.to_dict()
+    assert passing in report.findings
