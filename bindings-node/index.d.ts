@@ -238,6 +238,8 @@ export interface JournalError {
   /** The AWS error code (e.g. `AccessDeniedException`) or the error kind. */
   code: string
   message: string
+  /** The AWS operation that failed (e.g. `EnableKeyRotation`), when known. */
+  operation?: string
 }
 
 /** One line of a journal file (NDJSON). */
@@ -339,8 +341,9 @@ export declare function __panicForTests(inAsync: boolean): Promise<never> | neve
 
 /**
  * Applies a plan against AWS KMS: rate-limited, every change verified and journaled. Resolves
- * with the outcome (`run_id`, per-action `results`, `stopped`); rejects only when the run cannot
- * go on at all (invalid plan or options, a journal that cannot be written).
+ * with the outcome (`run_id`, per-action `results`, `stopped`); rejects when the run cannot
+ * go on at all (invalid plan or options, a journal that cannot be written), or, with
+ * `throwOnFailure`, with the first failed action as an error.
  */
 export declare function apply(plan: Plan, options: ApplyOptions): Promise<ApplyOutcome>
 
@@ -364,6 +367,13 @@ export interface ApplyOptions {
   runId?: string
   /** How to reach AWS. */
   aws?: AwsConnectionOptions
+  /** Called after each action finishes (skipped ones included), from the event loop. */
+  onProgress?: (progress: RemediationProgress) => void
+  /**
+   * Reject with the first failed action's error (`code` from its AWS code: `Throttled`,
+   * `AccessDenied`...) instead of resolving with the outcome.
+   */
+  throwOnFailure?: boolean
 }
 
 /** How `apply` and `rollback` reach AWS (the same meaning as `scan`'s options). */
@@ -474,6 +484,17 @@ export interface PlanRemediationOptions {
 }
 
 /**
+ * Progress of `apply` (actions) or `rollback` (keys), passed to `onProgress` after each one
+ * finishes (cumulative counts).
+ */
+export interface RemediationProgress {
+  /** Actions (keys) finished so far, whatever their result. */
+  done: number
+  /** Actions in the plan (keys to undo). */
+  total: number
+}
+
+/**
  * Renders a report in one of the core's formats (see `formats()`): `json` is the whole report
  * as the CLI writes it, `ndjson` one finding per line.
  */
@@ -482,7 +503,7 @@ export declare function render(report: Report, format?: ReportFormat | null): st
 /**
  * Undoes what a journal file says a run changed, appending its own events to the same file (so
  * a second rollback changes nothing). A key changed since is not overwritten
- * (`rollback_skipped`).
+ * (`rollback_skipped`). With `throwOnFailure`, rejects with the first failed key's error.
  */
 export declare function rollback(journal: string, options?: RollbackOptions | null): Promise<RollbackOutcome>
 
@@ -501,6 +522,10 @@ export interface RollbackOptions {
   runId?: string
   /** How to reach AWS. */
   aws?: AwsConnectionOptions
+  /** Called after each key finishes (skipped ones included), from the event loop. */
+  onProgress?: (progress: RemediationProgress) => void
+  /** Reject with the first failed key's error instead of resolving with the outcome. */
+  throwOnFailure?: boolean
 }
 
 /**

@@ -238,6 +238,8 @@ export interface JournalError {
   /** The AWS error code (e.g. `AccessDeniedException`) or the error kind. */
   code: string
   message: string
+  /** The AWS operation that failed (e.g. `EnableKeyRotation`), when known. */
+  operation?: string
 }
 
 /** One line of a journal file (NDJSON). */

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
 
-import binding, { errorCodes, evaluate, loadExceptions, loadPolicy, render, scan } from 'kms-rotation'
-import { NOW, record, tempFile } from './helpers.mjs'
+import binding, { apply, errorCodes, evaluate, loadExceptions, loadPolicy, planRemediation, render, rollback, scan } from 'kms-rotation'
+import { NOW, record, startTestServer, tempFile } from './helpers.mjs'
 
 function isError(code, props = {}) {
   return (err) => {
@@ -108,3 +108,41 @@ test('Unexpected: a panic becomes an error, sync or in a Promise, and the proces
   // Still usable afterwards.
   assert.equal(evaluate([record('us-east-1', 'k1', { rotation: { enabled: true } })], null, NOW)[0].status, 'pass')
 })
+
+// Per-key AWS failures are results; `throwOnFailure` turns the first one into the error of its
+// kind, with the key, region, operation and AWS code. Against the KMS test server, whose writes
+// all fail with the code given.
+const awsKinds = {
+  ThrottlingException: 'Throttled',
+  KMSInvalidStateException: 'InvalidKeyState',
+  UnsupportedOperationException: 'Unsupported',
+  AccessDeniedException: 'AccessDenied',
+}
+for (const [awsCode, code] of Object.entries(awsKinds)) {
+  test(`${code}: a write failing with ${awsCode}, apply and rollback with throwOnFailure`, async (t) => {
+    const key = record('us-east-1', '00000000-0000-4000-8000-0000000000a1', { rotation: { enabled: false } })
+    const server = await startTestServer([key], ['--writes', `fail:${awsCode}`])
+    if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+    try {
+      const aws = { endpointUrl: server.url, maxAttempts: 1 }
+      const fast = { verifyAttempts: 1, verifyDelayMs: 10, maxConsecutiveFailures: 1 }
+      const report = await scan({ ...aws, regions: ['us-east-1'], now: NOW })
+      const plan = planRemediation(report, { now: NOW })
+      const props = { keyArn: key.arn, region: 'us-east-1', operation: 'EnableKeyRotation', awsCode, retryable: code === 'Throttled' }
+      const journal = tempFile('journal.ndjson', '')
+      await assert.rejects(apply(plan, { journal, aws, ...fast, throwOnFailure: true }), isError(code, props))
+      // Without the option, the same failure is data.
+      const outcome = await apply(plan, { journal, aws, ...fast })
+      assert.equal(outcome.results[0].error.code, awsCode)
+
+      // A journal saying a run turned rotation off on a key that had it on: rolling it back
+      // is an EnableKeyRotation, which fails the same way.
+      const lines = [['before', { enabled: true, period_days: 365 }], ['after', { enabled: false, period_days: null }]]
+        .map(([event, state]) => JSON.stringify({ at: NOW, run_id: 'r1', target_arn: key.arn, event, state, error: null }))
+      const undo = tempFile('undo.ndjson', lines.join('\n') + '\n')
+      await assert.rejects(rollback(undo, { aws, verifyAttempts: 1, throwOnFailure: true }), isError(code, props))
+    } finally {
+      await server.stop()
+    }
+  })
+}

@@ -47,8 +47,11 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     assert.deepEqual(verdicts((await scanAll()).findings), expectedSmallFleet)
 
     const journal = tempFile('journal.ndjson', '')
-    const outcome = await apply(plan, { journal, aws, ...fast })
+    const progress = []
+    const outcome = await apply(plan, { journal, aws, ...fast, onProgress: (p) => progress.push(p), throwOnFailure: true })
     assert.deepEqual(outcome.results.map((r) => r.status), ['remediated', 'remediated', 'remediated'])
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(progress, [1, 2, 3].map((done) => ({ done, total: 3 })))
     assert.equal(outcome.stopped, null)
     const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     assert.ok(lines.every((l) => l.run_id === outcome.run_id))
@@ -58,8 +61,11 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     assert.equal(fixed.summary.by_status.fail, 0)
     assert.equal(fixed.summary.compliant, true)
 
-    const undone = await rollback(journal, { aws, ...fast })
+    const rollbackProgress = []
+    const undone = await rollback(journal, { aws, ...fast, onProgress: (p) => rollbackProgress.push(p) })
     assert.equal(undone.results.length, 3)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(rollbackProgress, [1, 2, 3].map((done) => ({ done, total: 3 })))
     assert.ok(undone.results.every((r) => r.status === 'rolled_back'), JSON.stringify(undone.results))
     assert.deepEqual(verdicts((await scanAll()).findings), expectedSmallFleet)
 

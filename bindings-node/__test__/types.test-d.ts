@@ -24,6 +24,7 @@ import {
   type ReportFormat,
   type ScanOptions,
   type ScanProgress,
+  type RemediationProgress,
 } from 'kms-rotation'
 
 const record: KeyRecord = {
@@ -68,6 +69,13 @@ async function main(): Promise<void> {
   const plan: Plan = planRemediation(report, { include: { regions: ['us-east-1'] }, targetPeriodDays: 365 })
   const applied: ApplyOutcome = await apply(plan, { journal: 'journal.ndjson', aws: { endpointUrl: 'http://127.0.0.1:1' } })
   const undone: RollbackOutcome = await rollback('journal.ndjson', { dryRun: true })
+  const watched: ApplyOutcome = await apply(plan, {
+    dryRun: true,
+    onProgress: (p: RemediationProgress) => void (p.done / p.total),
+    throwOnFailure: true,
+  })
+  await rollback('journal.ndjson', { onProgress: (p) => void p.done, throwOnFailure: false })
+  void watched
   const action: 'enable_rotation' = plan.actions[0].action
   void [applied.results[0]?.status, undone.results[0]?.restore.enabled, action]
 
@@ -91,6 +99,8 @@ evaluate([{ ...record, key_spec: 'symmetric_default' }])
 evaluate([record], { maxRotationPeriodDays: 365 })
 // @ts-expect-error: apply needs its options (the journal, or dryRun)
 void apply({} as Plan)
+// @ts-expect-error: progress has `done` and `total`, not scan's counts
+void apply({} as Plan, { dryRun: true, onProgress: (p) => void p.keysRead })
 // @ts-expect-error: scan returns a Promise
 const notAwaited: Report = scan({})
 

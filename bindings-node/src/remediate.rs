@@ -7,12 +7,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use kms_rotation::remediate::{
     self, ApplyOptions as CoreApplyOptions, Journal, KeyFilter, Plan, PlanOptions,
-    RollbackOptions as CoreRollbackOptions, Selection, TagMatch, Verify,
+    RemediationProgressFn, RollbackOptions as CoreRollbackOptions, Selection, TagMatch, Verify,
 };
 use kms_rotation::source::aws::{AwsOptions, AwsSource};
 use kms_rotation::{Error, Report};
-use napi::Env;
 use napi::bindgen_prelude::{Either, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 
 use crate::{convert, error, scan, throw};
@@ -174,9 +175,39 @@ fn journal(path: Option<&str>, dry_run: bool) -> Result<Journal, Error> {
     }
 }
 
-/// Options of `apply`.
+/// Progress of `apply` (actions) or `rollback` (keys), passed to `onProgress` after each one
+/// finishes (cumulative counts).
 #[napi(object)]
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy)]
+pub struct RemediationProgress {
+    /// Actions (keys) finished so far, whatever their result.
+    pub done: u32,
+    /// Actions in the plan (keys to undo).
+    pub total: u32,
+}
+
+/// The progress callback: called with a `RemediationProgress`, its return value ignored.
+type ProgressCallback =
+    ThreadsafeFunction<RemediationProgress, (), RemediationProgress, Status, false>;
+
+fn progress_fn(callback: Option<ProgressCallback>) -> Option<RemediationProgressFn> {
+    let callback = Arc::new(callback?);
+    Some(Arc::new(move |p: remediate::RemediationProgress| {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        // NonBlocking: the run must never wait on the event loop.
+        callback.call(
+            RemediationProgress {
+                done: count(p.done),
+                total: count(p.total),
+            },
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }))
+}
+
+/// Options of `apply`.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
 pub struct ApplyOptions {
     /// The journal file (NDJSON, appended and flushed per event); required unless `dryRun`.
     pub journal: Option<String>,
@@ -196,11 +227,37 @@ pub struct ApplyOptions {
     pub run_id: Option<String>,
     /// How to reach AWS.
     pub aws: Option<AwsConnectionOptions>,
+    /// Called after each action finishes (skipped ones included), from the event loop.
+    #[napi(ts_type = "(progress: RemediationProgress) => void")]
+    pub on_progress: Option<ProgressCallback>,
+    /// Reject with the first failed action's error (`code` from its AWS code: `Throttled`,
+    /// `AccessDenied`...) instead of resolving with the outcome.
+    pub throw_on_failure: Option<bool>,
+}
+
+impl std::fmt::Debug for ApplyOptions {
+    // The callback says nothing useful in a debug print: only whether there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("journal", &self.journal)
+            .field("dry_run", &self.dry_run)
+            .field("writes_per_second", &self.writes_per_second)
+            .field("concurrency", &self.concurrency)
+            .field("max_consecutive_failures", &self.max_consecutive_failures)
+            .field("verify_attempts", &self.verify_attempts)
+            .field("verify_delay_ms", &self.verify_delay_ms)
+            .field("run_id", &self.run_id)
+            .field("aws", &self.aws)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("throw_on_failure", &self.throw_on_failure)
+            .finish()
+    }
 }
 
 /// Applies a plan against AWS KMS: rate-limited, every change verified and journaled. Resolves
-/// with the outcome (`run_id`, per-action `results`, `stopped`); rejects only when the run cannot
-/// go on at all (invalid plan or options, a journal that cannot be written).
+/// with the outcome (`run_id`, per-action `results`, `stopped`); rejects when the run cannot
+/// go on at all (invalid plan or options, a journal that cannot be written), or, with
+/// `throwOnFailure`, with the first failed action as an error.
 #[napi(
     catch_unwind,
     ts_args_type = "plan: Plan, options: ApplyOptions",
@@ -223,7 +280,9 @@ pub fn apply<'env>(
         verify: verify(options.verify_attempts, options.verify_delay_ms),
         dry_run,
         run_id: options.run_id,
+        progress: progress_fn(options.on_progress),
     };
+    let throw_on_failure = options.throw_on_failure.unwrap_or(false);
     let journal_path = options.journal;
     let aws = options.aws;
     scan::spawn(
@@ -234,15 +293,19 @@ pub fn apply<'env>(
             core.validate()?;
             let journal = journal(journal_path.as_deref(), dry_run)?;
             let target = aws_target(aws).await?;
-            remediate::apply(&plan, target, &core, &journal).await
+            let outcome = remediate::apply(&plan, target, &core, &journal).await?;
+            match outcome.failure() {
+                Some(err) if throw_on_failure => Err(err),
+                _ => Ok(outcome),
+            }
         },
         |env, outcome| convert::to_js(env, &outcome),
     )
 }
 
 /// Options of `rollback`.
-#[napi(object)]
-#[derive(Debug, Clone, Default)]
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
 pub struct RollbackOptions {
     /// Undo only this apply run; every run in the journal when absent.
     pub only_run: Option<String>,
@@ -257,11 +320,33 @@ pub struct RollbackOptions {
     pub run_id: Option<String>,
     /// How to reach AWS.
     pub aws: Option<AwsConnectionOptions>,
+    /// Called after each key finishes (skipped ones included), from the event loop.
+    #[napi(ts_type = "(progress: RemediationProgress) => void")]
+    pub on_progress: Option<ProgressCallback>,
+    /// Reject with the first failed key's error instead of resolving with the outcome.
+    pub throw_on_failure: Option<bool>,
+}
+
+impl std::fmt::Debug for RollbackOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RollbackOptions")
+            .field("only_run", &self.only_run)
+            .field("dry_run", &self.dry_run)
+            .field("writes_per_second", &self.writes_per_second)
+            .field("concurrency", &self.concurrency)
+            .field("verify_attempts", &self.verify_attempts)
+            .field("verify_delay_ms", &self.verify_delay_ms)
+            .field("run_id", &self.run_id)
+            .field("aws", &self.aws)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("throw_on_failure", &self.throw_on_failure)
+            .finish()
+    }
 }
 
 /// Undoes what a journal file says a run changed, appending its own events to the same file (so
 /// a second rollback changes nothing). A key changed since is not overwritten
-/// (`rollback_skipped`).
+/// (`rollback_skipped`). With `throwOnFailure`, rejects with the first failed key's error.
 #[napi(
     catch_unwind,
     ts_args_type = "journal: string, options?: RollbackOptions | null",
@@ -282,7 +367,9 @@ pub fn rollback<'env>(
         verify: verify(options.verify_attempts, options.verify_delay_ms),
         dry_run,
         run_id: options.run_id,
+        progress: progress_fn(options.on_progress),
     };
+    let throw_on_failure = options.throw_on_failure.unwrap_or(false);
     let aws = options.aws;
     scan::spawn(
         env,
@@ -294,7 +381,11 @@ pub fn rollback<'env>(
                 Journal::open(&journal)?
             };
             let target = aws_target(aws).await?;
-            remediate::rollback(&entries, target, &core, &sink).await
+            let outcome = remediate::rollback(&entries, target, &core, &sink).await?;
+            match outcome.failure() {
+                Some(err) if throw_on_failure => Err(err),
+                _ => Ok(outcome),
+            }
         },
         |env, outcome| convert::to_js(env, &outcome),
     )

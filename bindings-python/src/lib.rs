@@ -66,6 +66,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<remediate::Plan>()?;
     m.add_class::<remediate::ApplyResult>()?;
     m.add_class::<remediate::RollbackResult>()?;
+    m.add_class::<remediate::RemediationProgress>()?;
     m.add_function(wrap_pyfunction!(remediate::plan_remediation, m)?)?;
     m.add_function(wrap_pyfunction!(remediate::apply, m)?)?;
     m.add_function(wrap_pyfunction!(remediate::apply_async, m)?)?;

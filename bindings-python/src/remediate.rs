@@ -2,12 +2,13 @@
 //! async, converting arguments around the core's `remediate` module.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kms_rotation::remediate::{
     self, ApplyOptions, ApplyOutcome, Journal, KeyFilter, Plan as CorePlan, PlanFormat,
-    PlanOptions, RemediationTarget, RollbackOptions, RollbackOutcome, Selection, TagMatch, Verify,
+    PlanOptions, RemediationProgressFn, RemediationTarget, RollbackOptions, RollbackOutcome,
+    Selection, TagMatch, Verify,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyType;
@@ -267,6 +268,15 @@ impl ApplyResult {
     fn success(&self) -> bool {
         self.inner.is_success()
     }
+    /// Raises the first failed action (status `failed`) as its `KmsRotationError` subclass
+    /// (`ThrottledError` for `ThrottlingException`...), with `key_arn`, `region`, `operation`
+    /// and `code`; returns None when no action failed.
+    fn raise_for_failure(&self, py: Python<'_>) -> PyResult<()> {
+        match self.inner.failure() {
+            Some(err) => Err(errors::to_py(py, err)),
+            None => Ok(()),
+        }
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &*self.inner)
     }
@@ -312,6 +322,14 @@ impl RollbackResult {
     fn results<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.results)
     }
+    /// Raises the first key whose rollback failed as its `KmsRotationError` subclass, with
+    /// `key_arn`, `region`, `operation` and `code`; returns None when none failed.
+    fn raise_for_failure(&self, py: Python<'_>) -> PyResult<()> {
+        match self.inner.failure() {
+            Some(err) => Err(errors::to_py(py, err)),
+            None => Ok(()),
+        }
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &*self.inner)
     }
@@ -326,6 +344,79 @@ impl RollbackResult {
             if self.inner.dry_run { "True" } else { "False" },
             self.inner.results.len()
         )
+    }
+}
+
+/// Progress of `apply` (actions) or `rollback` (keys), passed to the `progress` callback after
+/// each one finishes (cumulative counts).
+#[pyclass(module = "kms_rotation", frozen, eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemediationProgress {
+    /// Actions (keys) finished so far, whatever their result.
+    #[pyo3(get)]
+    pub done: usize,
+    /// Actions in the plan (keys to undo).
+    #[pyo3(get)]
+    pub total: usize,
+}
+
+#[pymethods]
+impl RemediationProgress {
+    fn __repr__(&self) -> String {
+        format!(
+            "RemediationProgress(done={}, total={})",
+            self.done, self.total
+        )
+    }
+}
+
+/// A callback that raised: its exception, kept to be raised instead of the run's result.
+type ProgressFailure = Arc<Mutex<Option<PyErr>>>;
+
+/// Calls the user's progress callback, as `scan` does: directly (sync calls, with the GIL) or
+/// on the event loop's thread (async calls). After the callback raised once, it is not called
+/// again.
+fn progress_fn(
+    py: Python<'_>,
+    callback: Option<Py<PyAny>>,
+    event_loop: Option<Py<PyAny>>,
+    failure: &ProgressFailure,
+) -> Option<RemediationProgressFn> {
+    let callback = callback.filter(|c| !c.is_none(py))?;
+    let failure = failure.clone();
+    Some(Arc::new(move |update: remediate::RemediationProgress| {
+        Python::attach(|py| {
+            let progress = RemediationProgress {
+                done: update.done,
+                total: update.total,
+            };
+            let mut failed = failure.lock().unwrap_or_else(|e| e.into_inner());
+            if failed.is_some() {
+                return;
+            }
+            let called = match &event_loop {
+                Some(event_loop) => event_loop
+                    .call_method1(
+                        py,
+                        "call_soon_threadsafe",
+                        (callback.clone_ref(py), progress),
+                    )
+                    .map(drop),
+                None => callback.call1(py, (progress,)).map(drop),
+            };
+            if let Err(err) = called {
+                *failed = Some(err);
+            }
+        });
+    }))
+}
+
+/// `value`, unless the progress callback raised: then its exception.
+fn unless_progress_failed<T>(failure: &ProgressFailure, value: PyResult<T>) -> PyResult<T> {
+    let value = value?;
+    match failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(err) => Err(err),
+        None => Ok(value),
     }
 }
 
@@ -430,6 +521,7 @@ fn prepare_apply(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<RemediationProgressFn>,
     connect: Connect,
 ) -> PyResult<PreparedApply> {
     let core = core_err(py);
@@ -460,6 +552,7 @@ fn prepare_apply(
         verify: verify(verify_attempts, verify_delay).map_err(&core)?,
         dry_run,
         run_id,
+        progress,
     };
     options.validate().map_err(&core)?;
     Ok(PreparedApply {
@@ -485,6 +578,7 @@ fn prepare_apply(
     verify_attempts = None,
     verify_delay = None,
     run_id = None,
+    progress = None,
     endpoint_url = None,
     profile = None,
     role_arns = None,
@@ -503,6 +597,7 @@ pub fn apply(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<Py<PyAny>>,
     endpoint_url: Option<String>,
     profile: Option<String>,
     role_arns: Option<Vec<String>>,
@@ -516,6 +611,8 @@ pub fn apply(
         external_id,
         max_attempts,
     };
+    let failure = ProgressFailure::default();
+    let progress = progress_fn(py, progress, None, &failure);
     let prepared = prepare_apply(
         py,
         plan,
@@ -527,9 +624,10 @@ pub fn apply(
         verify_attempts,
         verify_delay,
         run_id,
+        progress,
         connect,
     )?;
-    runtime::block_on(py, prepared.run())
+    unless_progress_failed(&failure, runtime::block_on(py, prepared.run()))
 }
 
 /// `apply`, as an asyncio awaitable.
@@ -545,6 +643,7 @@ pub fn apply(
     verify_attempts = None,
     verify_delay = None,
     run_id = None,
+    progress = None,
     endpoint_url = None,
     profile = None,
     role_arns = None,
@@ -563,6 +662,7 @@ pub fn apply_async<'py>(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<Py<PyAny>>,
     endpoint_url: Option<String>,
     profile: Option<String>,
     role_arns: Option<Vec<String>>,
@@ -576,6 +676,11 @@ pub fn apply_async<'py>(
         external_id,
         max_attempts,
     };
+    let event_loop = match progress.as_ref().filter(|p| !p.is_none(py)) {
+        Some(_) => Some(pyo3_async_runtimes::get_running_loop(py)?.unbind()),
+        None => None,
+    };
+    let progress = progress_fn(py, progress, event_loop, &ProgressFailure::default());
     let prepared = prepare_apply(
         py,
         plan,
@@ -587,6 +692,7 @@ pub fn apply_async<'py>(
         verify_attempts,
         verify_delay,
         run_id,
+        progress,
         connect,
     )?;
     runtime::awaitable(py, prepared.run())
@@ -640,6 +746,7 @@ fn prepare_rollback(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<RemediationProgressFn>,
     connect: Connect,
 ) -> PyResult<PreparedRollback> {
     let defaults = RollbackOptions::default();
@@ -652,6 +759,7 @@ fn prepare_rollback(
             verify: verify(verify_attempts, verify_delay).map_err(core_err(py))?,
             dry_run,
             run_id,
+            progress,
         },
         connect,
     })
@@ -670,6 +778,7 @@ fn prepare_rollback(
     verify_attempts = None,
     verify_delay = None,
     run_id = None,
+    progress = None,
     endpoint_url = None,
     profile = None,
     role_arns = None,
@@ -687,6 +796,7 @@ pub fn rollback(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<Py<PyAny>>,
     endpoint_url: Option<String>,
     profile: Option<String>,
     role_arns: Option<Vec<String>>,
@@ -700,6 +810,8 @@ pub fn rollback(
         external_id,
         max_attempts,
     };
+    let failure = ProgressFailure::default();
+    let progress = progress_fn(py, progress, None, &failure);
     let prepared = prepare_rollback(
         py,
         journal,
@@ -710,9 +822,10 @@ pub fn rollback(
         verify_attempts,
         verify_delay,
         run_id,
+        progress,
         connect,
     )?;
-    runtime::block_on(py, prepared.run())
+    unless_progress_failed(&failure, runtime::block_on(py, prepared.run()))
 }
 
 /// `rollback`, as an asyncio awaitable.
@@ -727,6 +840,7 @@ pub fn rollback(
     verify_attempts = None,
     verify_delay = None,
     run_id = None,
+    progress = None,
     endpoint_url = None,
     profile = None,
     role_arns = None,
@@ -744,6 +858,7 @@ pub fn rollback_async<'py>(
     verify_attempts: Option<u32>,
     verify_delay: Option<f64>,
     run_id: Option<String>,
+    progress: Option<Py<PyAny>>,
     endpoint_url: Option<String>,
     profile: Option<String>,
     role_arns: Option<Vec<String>>,
@@ -757,6 +872,11 @@ pub fn rollback_async<'py>(
         external_id,
         max_attempts,
     };
+    let event_loop = match progress.as_ref().filter(|p| !p.is_none(py)) {
+        Some(_) => Some(pyo3_async_runtimes::get_running_loop(py)?.unbind()),
+        None => None,
+    };
+    let progress = progress_fn(py, progress, event_loop, &ProgressFailure::default());
     let prepared = prepare_rollback(
         py,
         journal,
@@ -767,6 +887,7 @@ pub fn rollback_async<'py>(
         verify_attempts,
         verify_delay,
         run_id,
+        progress,
         connect,
     )?;
     runtime::awaitable(py, prepared.run())

@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +25,8 @@ FAST = {"max_attempts": 1, "operation_timeout": 10.0}
 
 
 @pytest.fixture(autouse=True)
-def dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The test server takes the account from a `TEST<account>` access key id.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"TEST{ACCOUNT}")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server_args() -> list[str]:
-    """Extra flags of the test server (fault injection); override by parametrizing."""
-    return []
-
-
-@pytest.fixture
-def test_server(server_args: list[str]) -> Iterator[str]:
-    binary = os.environ.get("KMS_TEST_SERVER_BIN")
-    if not binary:
-        pytest.skip("KMS_TEST_SERVER_BIN is not set")
-    server = subprocess.Popen(
-        [binary, "--inventory", str(FLEET), *server_args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        yield url
-    finally:
-        server.kill()
-        server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
+def _dummy_credentials(aws_credentials: None) -> None:
+    """Every test here gets the test server's dummy credentials (conftest.py)."""
 
 
 def inventory_report() -> kms_rotation.Report:
@@ -142,8 +105,12 @@ def test_the_remediation_loop_plan_apply_rescan_rollback(test_server: str, tmp_p
     assert dry.dry_run and {r["status"] for r in dry.results} == {"would_remediate"}
     assert not journal.exists()
 
-    done = kms_rotation.apply(plan, journal=journal, dry_run=False, verify_delay=0.01, **connect)
+    calls: list[kms_rotation.RemediationProgress] = []
+    done = kms_rotation.apply(plan, journal=journal, dry_run=False, verify_delay=0.01,
+                              progress=calls.append, **connect)
     assert done.success, done.to_dict()
+    done.raise_for_failure()
+    assert [(c.done, c.total) for c in calls] == [(n, len(plan)) for n in range(1, len(plan) + 1)]
     assert {r["status"] for r in done.results} == {"remediated"}
     after = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
     assert not any(f.remediable for f in after.findings)
@@ -151,9 +118,13 @@ def test_the_remediation_loop_plan_apply_rescan_rollback(test_server: str, tmp_p
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
     assert events.count("before") == len(plan) and "verified" in events
 
+    rollback_calls: list[kms_rotation.RemediationProgress] = []
     undone = asyncio.run(kms_rotation.aio.rollback(journal, dry_run=False, verify_delay=0.01,
-                                                   **connect))
+                                                   progress=rollback_calls.append, **connect))
     assert {r["status"] for r in undone.results} == {"rolled_back"}
+    undone.raise_for_failure()
+    assert [c.done for c in rollback_calls] == list(range(1, len(undone.results) + 1))
+    assert {c.total for c in rollback_calls} == {len(undone.results)}
     again = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
     assert verdicts(again) == verdicts(before)
     # A second rollback of the same journal changes nothing.
@@ -230,3 +201,33 @@ def test_sync_and_async_scans_against_moto(moto: str) -> None:
 
     async_ = asyncio.run(kms_rotation.aio.scan(endpoint_url=moto, regions=[region], max_attempts=1))
     assert {f.arn: f.status for f in async_.findings} == {f.arn: f.status for f in sync.findings}
+
+
+def test_progress_of_async_apply_and_sync_rollback(test_server: str, tmp_path: Path) -> None:
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+    journal = tmp_path / "journal.ndjson"
+    calls: list[kms_rotation.RemediationProgress] = []
+    done = asyncio.run(kms_rotation.aio.apply(plan, journal=journal, dry_run=False,
+                                              verify_delay=0.01, progress=calls.append,
+                                              **connect))
+    assert done.success, done.to_dict()
+    assert [c.done for c in calls] == list(range(1, len(plan) + 1))
+    assert calls[-1].done == calls[-1].total == len(plan)
+
+    rollback_calls: list[kms_rotation.RemediationProgress] = []
+    undone = kms_rotation.rollback(journal, dry_run=False, verify_delay=0.01,
+                                   progress=rollback_calls.append, **connect)
+    assert len(rollback_calls) == len(undone.results) == len(plan)
+    assert rollback_calls[-1].done == rollback_calls[-1].total == len(plan)
+
+
+def test_a_progress_callback_that_raises_fails_the_call(test_server: str) -> None:
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+
+    def boom(progress: kms_rotation.RemediationProgress) -> None:
+        raise ValueError(f"stop at {progress.done}")
+
+    with pytest.raises(ValueError, match="stop at 1"):
+        kms_rotation.apply(plan, progress=boom, **connect)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -125,3 +126,72 @@ def test_errors_can_be_built_and_pickled_like_any_exception() -> None:
         "Throttled", "ThrottlingException", True, "slow down")
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is kms_rotation.ThrottledError and str(again) == "slow down"
+
+
+# -- AWS failures of single keys, raised on request ----------------------------------------------
+
+ORDERS = "arn:aws:kms:us-east-1:111122223333:key/00000002-0000-4000-8000-000000000002"
+AWS_KINDS = [
+    ("ThrottlingException", kms_rotation.ThrottledError),
+    ("KMSInvalidStateException", kms_rotation.InvalidKeyStateError),
+    ("UnsupportedOperationException", kms_rotation.UnsupportedError),
+    ("AccessDeniedException", kms_rotation.AccessDeniedError),
+]
+needs_aws = pytest.mark.skipif(not kms_rotation.HAS_AWS, reason="built without the AWS source")
+
+
+@needs_aws
+@pytest.mark.parametrize(
+    ("server_args", "code", "cls"),
+    [(["--writes", f"fail:{code}"], code, cls) for code, cls in AWS_KINDS],
+)
+def test_a_failed_apply_raises_the_class_of_its_aws_code(
+    test_server: str, tmp_path: Path, server_args: list[str], code: str,
+    cls: type[kms_rotation.KmsRotationError],
+) -> None:
+    connect = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan_remediation(
+        kms_rotation.scan(regions=["eu-west-1", "us-east-1"], **connect))
+    done = kms_rotation.apply(plan, journal=tmp_path / "j.ndjson", dry_run=False,
+                              max_consecutive_failures=1, concurrency=1, verify_attempts=1,
+                              verify_delay=0.01, **connect)
+    failed = next(r for r in done.results if r["status"] == "failed")
+    with pytest.raises(kms_rotation.KmsRotationError) as caught:
+        done.raise_for_failure()
+    err = caught.value
+    assert type(err) is cls and err.kind == KINDS[cls]
+    assert (err.code, err.key_arn, err.region, err.operation) == (
+        code, failed["target_arn"], failed["region"], "EnableKeyRotation")
+    assert err.retryable is (cls is kms_rotation.ThrottledError)
+
+
+@needs_aws
+@pytest.mark.parametrize(
+    ("server_args", "code", "cls"),
+    [(["--writes", f"fail:{code}"], code, cls) for code, cls in AWS_KINDS],
+)
+def test_a_failed_rollback_raises_the_class_of_its_aws_code(
+    test_server: str, tmp_path: Path, server_args: list[str], code: str,
+    cls: type[kms_rotation.KmsRotationError],
+) -> None:
+    # A journal saying a run turned rotation off on a key that had it on (365 days): rolling
+    # it back is an EnableKeyRotation, which the server fails.
+    journal = tmp_path / "j.ndjson"
+    lines = [
+        {"at": "2026-11-22T12:00:00Z", "run_id": "r1", "target_arn": ORDERS, "event": event,
+         "state": state, "error": None}
+        for event, state in [("before", {"enabled": True, "period_days": 365}),
+                             ("after", {"enabled": False, "period_days": None})]
+    ]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    undone = asyncio.run(kms_rotation.aio.rollback(
+        journal, dry_run=False, verify_attempts=1, verify_delay=0.01,
+        endpoint_url=test_server, max_attempts=1))
+    assert [r["status"] for r in undone.results] == ["failed"], undone.to_dict()
+    with pytest.raises(kms_rotation.KmsRotationError) as caught:
+        undone.raise_for_failure()
+    err = caught.value
+    assert type(err) is cls
+    assert (err.code, err.key_arn, err.region, err.operation) == (
+        code, ORDERS, "us-east-1", "EnableKeyRotation")
+

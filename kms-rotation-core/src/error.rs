@@ -48,6 +48,45 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
     }
+
+    /// The kind of an AWS error code (`AccessDeniedException`, `ThrottlingException`, ...),
+    /// including the codes the crate gives failures that never reached the service
+    /// (`TimeoutError`, `DispatchFailure`). Codes it does not know are
+    /// [`ErrorKind::Unexpected`].
+    ///
+    /// The one mapping from AWS codes to kinds: the AWS source, remediation results and the
+    /// bindings all go through it.
+    ///
+    /// ```
+    /// use kms_rotation::ErrorKind;
+    /// assert_eq!(ErrorKind::from_aws_code("ThrottlingException"), ErrorKind::Throttled);
+    /// assert_eq!(ErrorKind::from_aws_code("SomethingNew"), ErrorKind::Unexpected);
+    /// ```
+    pub fn from_aws_code(code: &str) -> ErrorKind {
+        match code {
+            "AccessDeniedException"
+            | "AccessDenied"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "ExpiredTokenException"
+            | "InvalidSignatureException" => ErrorKind::AccessDenied,
+            "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+                ErrorKind::Throttled
+            }
+            "NotFoundException" => ErrorKind::NotFound,
+            "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidKeyState,
+            "UnsupportedOperationException" => ErrorKind::Unsupported,
+            "InvalidArnException" | "ValidationException" => ErrorKind::InvalidInput,
+            "TimeoutError"
+            | "DispatchFailure"
+            | "DependencyTimeoutException"
+            | "KMSInternalException"
+            | "InternalFailure"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException" => ErrorKind::Unavailable,
+            _ => ErrorKind::Unexpected,
+        }
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -271,6 +310,27 @@ mod tests {
                 .with_retryable(false)
                 .is_retryable()
         );
+    }
+
+    #[test]
+    fn aws_codes_map_to_kinds() {
+        let cases = [
+            ("AccessDeniedException", ErrorKind::AccessDenied),
+            ("UnrecognizedClientException", ErrorKind::AccessDenied),
+            ("ThrottlingException", ErrorKind::Throttled),
+            ("KMSInvalidStateException", ErrorKind::InvalidKeyState),
+            ("DisabledException", ErrorKind::InvalidKeyState),
+            ("UnsupportedOperationException", ErrorKind::Unsupported),
+            ("NotFoundException", ErrorKind::NotFound),
+            ("ValidationException", ErrorKind::InvalidInput),
+            ("TimeoutError", ErrorKind::Unavailable),
+            ("KMSInternalException", ErrorKind::Unavailable),
+            ("SomethingNew", ErrorKind::Unexpected),
+            ("", ErrorKind::Unexpected),
+        ];
+        for (code, kind) in cases {
+            assert_eq!(ErrorKind::from_aws_code(code), kind, "{code}");
+        }
     }
 
     #[test]

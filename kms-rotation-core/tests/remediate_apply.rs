@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kms_rotation::remediate::{
-    ActionStatus, ApplyOptions, Event, Journal, MemoryTarget, Plan, PlanOptions, RollbackOptions,
-    RollbackStatus, RotationState, Verify, WriteMode, apply, plan, read_journal, rollback,
+    ActionStatus, ApplyOptions, Event, Journal, MemoryTarget, Plan, PlanOptions,
+    RemediationProgress, RollbackOptions, RollbackStatus, RotationState, Verify, WriteMode, apply,
+    plan, read_journal, rollback,
 };
-use kms_rotation::{Policy, RemediationTarget, Report, ReportScope, RotationPeriod};
+use kms_rotation::{ErrorKind, Policy, RemediationTarget, Report, ReportScope, RotationPeriod};
 
 const ORDERS: &str = "arn:aws:kms:us-east-1:111122223333:key/00000002-0000-4000-8000-000000000002";
 const REPORTS: &str = "arn:aws:kms:us-east-1:111122223333:key/00000003-0000-4000-8000-000000000003";
@@ -492,4 +493,140 @@ async fn the_memory_target_reports_aws_codes() {
     let target = MemoryTarget::default();
     let err = target.read_rotation(ORDERS).await.unwrap_err();
     assert_eq!(err.context().code.as_deref(), Some("NotFoundException"));
+}
+
+/// Records every progress call, for the assertions below.
+fn recorder() -> (
+    Arc<std::sync::Mutex<Vec<RemediationProgress>>>,
+    kms_rotation::remediate::RemediationProgressFn,
+) {
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = calls.clone();
+    (
+        calls,
+        Arc::new(move |p: RemediationProgress| sink.lock().unwrap().push(p)),
+    )
+}
+
+fn assert_counts_every_item(calls: &[RemediationProgress], total: usize) {
+    assert_eq!(calls.len(), total, "one call per item: {calls:?}");
+    for (n, call) in calls.iter().enumerate() {
+        assert_eq!(call.done, n + 1, "cumulative and in order: {calls:?}");
+        assert_eq!(call.total, total);
+    }
+}
+
+#[tokio::test]
+async fn apply_and_rollback_report_progress_once_per_item() {
+    let plan = fleet_plan();
+    let target = fleet_target();
+    // One key already at the target: skipped, and still counted.
+    let first = plan.actions[0].target_arn.clone();
+    target.set_state(
+        &first,
+        RotationState::enabled(plan.actions[0].rotation_period_days),
+    );
+    let (calls, progress) = recorder();
+    let journal = Journal::in_memory();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &ApplyOptions {
+            progress: Some(progress),
+            ..options()
+        },
+        &journal,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.count(ActionStatus::Skipped), 1);
+    assert_counts_every_item(&calls.lock().unwrap(), plan.actions.len());
+
+    let (calls, progress) = recorder();
+    let outcome = rollback(
+        &journal.entries(),
+        target.clone(),
+        &RollbackOptions {
+            progress: Some(progress),
+            ..rollback_options()
+        },
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
+    assert_counts_every_item(&calls.lock().unwrap(), outcome.results.len());
+    assert_eq!(outcome.results.len(), plan.actions.len() - 1);
+
+    let debug = format!(
+        "{:?}",
+        ApplyOptions {
+            progress: Some(recorder().1),
+            ..options()
+        }
+    );
+    assert!(debug.contains("progress: true"), "{debug}");
+}
+
+#[tokio::test]
+async fn the_first_failed_action_is_available_as_a_typed_error() {
+    let plan = fleet_plan();
+    let target = fleet_target();
+    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
+        .await
+        .unwrap();
+    assert!(outcome.failure().is_none(), "{outcome:#?}");
+
+    let target = fleet_target();
+    let second = plan.actions[1].target_arn.clone();
+    target.fail_key(&second, "ThrottlingException");
+    let journal = Journal::in_memory();
+    let outcome = apply(&plan, target.clone(), &options(), &journal)
+        .await
+        .unwrap();
+    let err = outcome.failure().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Throttled);
+    assert!(err.is_retryable());
+    let c = err.context();
+    assert_eq!(c.key_arn.as_deref(), Some(second.as_str()));
+    assert_eq!(c.region.as_deref(), Some(plan.actions[1].region.as_str()));
+    assert_eq!(c.code.as_deref(), Some("ThrottlingException"));
+    assert_eq!(c.operation.as_deref(), Some("GetKeyRotationStatus"));
+
+    // Rollback: writes failing with a code the kind follows.
+    let rollback_target = fleet_target();
+    for action in &plan.actions {
+        rollback_target.set_state(
+            &action.target_arn,
+            RotationState::enabled(action.rotation_period_days),
+        );
+    }
+    rollback_target.set_write_mode(WriteMode::Fail("AccessDeniedException".into()));
+    let outcome = rollback(
+        &journal.entries(),
+        rollback_target,
+        &rollback_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
+    let err = outcome.failure().unwrap();
+    assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    let c = err.context();
+    assert_eq!(
+        c.key_arn.as_deref(),
+        Some(outcome.results[0].target_arn.as_str())
+    );
+    // The region comes from the ARN.
+    assert_eq!(
+        c.region.as_deref(),
+        outcome.results[0].target_arn.split(':').nth(3)
+    );
+    assert!(
+        matches!(
+            c.operation.as_deref(),
+            Some("EnableKeyRotation" | "DisableKeyRotation")
+        ),
+        "{c:?}"
+    );
+    assert_eq!(c.code.as_deref(), Some("AccessDeniedException"));
 }

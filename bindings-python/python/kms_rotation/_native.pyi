@@ -19,6 +19,7 @@ __all__ = [
     "PLAN_FORMATS",
     "ApplyResult",
     "Plan",
+    "RemediationProgress",
     "RollbackResult",
     "apply",
     "apply_async",
@@ -311,6 +312,7 @@ class ApplyResult:
     def stopped(self) -> str | None: ...
     @property
     def success(self) -> bool: ...
+    def raise_for_failure(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: int | None = None) -> str: ...
 
@@ -322,8 +324,17 @@ class RollbackResult:
     def dry_run(self) -> bool: ...
     @property
     def results(self) -> list[dict[str, Any]]: ...
+    def raise_for_failure(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: int | None = None) -> str: ...
+
+@final
+class RemediationProgress:
+    @property
+    def done(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 _KeyFilter = Mapping[str, Any]
 _Tags = Mapping[str, str] | Sequence[str]
@@ -349,6 +360,7 @@ def apply(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,
@@ -366,6 +378,7 @@ def apply_async(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,
@@ -382,6 +395,7 @@ def rollback(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,
@@ -398,6 +412,7 @@ def rollback_async(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,

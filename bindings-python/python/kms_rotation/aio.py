@@ -17,7 +17,16 @@ from datetime import datetime
 from typing import Any
 
 from . import _native
-from ._native import ApplyResult, KeyRecord, Plan, Policy, Progress, Report, RollbackResult
+from ._native import (
+    ApplyResult,
+    KeyRecord,
+    Plan,
+    Policy,
+    Progress,
+    RemediationProgress,
+    Report,
+    RollbackResult,
+)
 
 __all__ = ["apply", "evaluate", "rollback", "scan"]
 
@@ -92,13 +101,15 @@ async def apply(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,
     external_id: str | None = None,
     max_attempts: int | None = None,
 ) -> ApplyResult:
-    """``kms_rotation.apply`` as a coroutine (a dry run unless ``dry_run=False``)."""
+    """``kms_rotation.apply`` as a coroutine (a dry run unless ``dry_run=False``);
+    ``progress`` is called on the event loop."""
     return await _native.apply_async(
         plan,
         journal=journal,
@@ -109,6 +120,7 @@ async def apply(
         verify_attempts=verify_attempts,
         verify_delay=verify_delay,
         run_id=run_id,
+        progress=progress,
         endpoint_url=endpoint_url,
         profile=profile,
         role_arns=role_arns,
@@ -127,13 +139,15 @@ async def rollback(
     verify_attempts: int | None = None,
     verify_delay: float | None = None,
     run_id: str | None = None,
+    progress: Callable[[RemediationProgress], object] | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     role_arns: Sequence[str] | None = None,
     external_id: str | None = None,
     max_attempts: int | None = None,
 ) -> RollbackResult:
-    """``kms_rotation.rollback`` as a coroutine (a dry run unless ``dry_run=False``)."""
+    """``kms_rotation.rollback`` as a coroutine (a dry run unless ``dry_run=False``);
+    ``progress`` is called on the event loop."""
     return await _native.rollback_async(
         journal,
         dry_run=dry_run,
@@ -143,6 +157,7 @@ async def rollback(
         verify_attempts=verify_attempts,
         verify_delay=verify_delay,
         run_id=run_id,
+        progress=progress,
         endpoint_url=endpoint_url,
         profile=profile,
         role_arns=role_arns,

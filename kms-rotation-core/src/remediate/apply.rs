@@ -17,8 +17,21 @@ use super::target::{RemediationTarget, RotationState};
 use crate::policy::RotationPeriod;
 use crate::{Error, ErrorKind, Result};
 
+/// Progress of an [`apply`] or a [`rollback`](super::rollback()) run (cumulative counts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RemediationProgress {
+    /// Actions (keys, for a rollback) finished so far, whatever their result.
+    pub done: usize,
+    /// Actions in the plan (keys to undo, for a rollback).
+    pub total: usize,
+}
+
+/// A progress callback of [`apply`] and [`rollback`](super::rollback()): called once after each
+/// action finishes, in order of `done`, from the run's task. Keep it quick.
+pub type RemediationProgressFn = Arc<dyn Fn(RemediationProgress) + Send + Sync>;
+
 /// Options of [`apply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ApplyOptions {
     /// Write calls per second per account and region; 0: no limit. The default stays below
     /// EnableKeyRotation's quota (15/s), which the account's other callers share.
@@ -32,6 +45,22 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// The run id in the journal; a new one when unset.
     pub run_id: Option<String>,
+    /// Called after each action finishes (skipped and not attempted ones included).
+    pub progress: Option<RemediationProgressFn>,
+}
+
+impl std::fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("writes_per_second", &self.writes_per_second)
+            .field("concurrency", &self.concurrency)
+            .field("max_consecutive_failures", &self.max_consecutive_failures)
+            .field("verify", &self.verify)
+            .field("dry_run", &self.dry_run)
+            .field("run_id", &self.run_id)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for ApplyOptions {
@@ -43,6 +72,7 @@ impl Default for ApplyOptions {
             verify: Verify::default(),
             dry_run: false,
             run_id: None,
+            progress: None,
         }
     }
 }
@@ -152,6 +182,23 @@ impl ApplyOutcome {
         self.results.iter().filter(|r| r.status == status).count()
     }
 
+    /// The first action (in plan order) that failed, as the crate's error: its kind follows the
+    /// AWS code ([`ErrorKind::from_aws_code`]), with the key, its region, the operation and the
+    /// code as context. `None` when no action has the status `failed`. For callers who want a
+    /// per-key failure raised rather than read from [`results`](Self::results).
+    pub fn failure(&self) -> Option<Error> {
+        let failed = self
+            .results
+            .iter()
+            .find(|r| r.status == ActionStatus::Failed)?;
+        Some(match &failed.error {
+            Some(error) => error.to_error(&failed.target_arn),
+            None => Error::new(ErrorKind::Unexpected, "the action failed")
+                .with_key_arn(failed.target_arn.clone())
+                .with_region(failed.region.clone()),
+        })
+    }
+
     /// Every action is remediated, skipped or (dry run) would be remediated.
     pub fn is_success(&self) -> bool {
         self.stopped.is_none()
@@ -244,6 +291,10 @@ pub async fn apply(
     let permits = Arc::new(Semaphore::new(options.concurrency));
     let mut results: Vec<Option<ActionResult>> = vec![None; plan.actions.len()];
     let mut first_error = None;
+    let mut progress = RemediationProgress {
+        done: 0,
+        total: plan.actions.len(),
+    };
 
     let mut start = 0;
     while start < plan.actions.len() {
@@ -270,7 +321,14 @@ pub async fn apply(
                 Error::new(ErrorKind::Unexpected, format!("an apply task failed: {e}"))
             })?;
             match result {
-                Ok(result) => results[i] = Some(result),
+                Ok(result) => {
+                    results[i] = Some(result);
+                    // Called here, not in the tasks, so that `done` reaches the callback in order.
+                    progress.done += 1;
+                    if let Some(callback) = &options.progress {
+                        callback(progress);
+                    }
+                }
                 // The journal could not be written: finish what is in flight, start nothing new.
                 Err(err) => {
                     first_error.get_or_insert(err);

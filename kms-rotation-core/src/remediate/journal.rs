@@ -60,6 +60,9 @@ pub struct JournalError {
     pub code: String,
     #[serde(default)]
     pub message: String,
+    /// The AWS operation that failed (`EnableKeyRotation`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
 }
 
 impl From<&Error> for JournalError {
@@ -71,8 +74,52 @@ impl From<&Error> for JournalError {
                 .clone()
                 .unwrap_or_else(|| err.kind().as_str().to_owned()),
             message: err.message().to_owned(),
+            operation: err.context().operation.clone(),
         }
     }
+}
+
+impl JournalError {
+    /// This failure of `key_arn` as the crate's error: the kind follows the code
+    /// ([`ErrorKind::from_aws_code`], or the code is a kind's name when there was no AWS code),
+    /// with the key, its region (from the ARN), the operation and the code as context.
+    pub fn to_error(&self, key_arn: &str) -> Error {
+        let kind = match ErrorKind::from_aws_code(&self.code) {
+            ErrorKind::Unexpected => kind_named(&self.code).unwrap_or(ErrorKind::Unexpected),
+            kind => kind,
+        };
+        let message = if self.message.is_empty() {
+            self.code.clone()
+        } else {
+            self.message.clone()
+        };
+        let mut err = Error::new(kind, message)
+            .with_key_arn(key_arn)
+            .with_code(self.code.clone());
+        if let Ok(arn) = crate::model::KeyArn::parse(key_arn) {
+            err = err.with_region(arn.region);
+        }
+        if let Some(operation) = &self.operation {
+            err = err.with_operation(operation.clone());
+        }
+        err
+    }
+}
+
+/// The kind whose name is `name` (`JournalError::code` holds one when there was no AWS code).
+fn kind_named(name: &str) -> Option<ErrorKind> {
+    [
+        ErrorKind::InvalidInput,
+        ErrorKind::NotFound,
+        ErrorKind::AccessDenied,
+        ErrorKind::Throttled,
+        ErrorKind::InvalidKeyState,
+        ErrorKind::Unsupported,
+        ErrorKind::Unavailable,
+        ErrorKind::Unexpected,
+    ]
+    .into_iter()
+    .find(|kind| kind.as_str() == name)
 }
 
 /// One journal line.

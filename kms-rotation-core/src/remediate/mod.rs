@@ -35,7 +35,10 @@ mod render;
 mod rollback;
 mod target;
 
-pub use apply::{ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, apply, skip};
+pub use apply::{
+    ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, RemediationProgress,
+    RemediationProgressFn, apply, skip,
+};
 pub use exec::Verify;
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
 pub use plan::{Action, ActionKind, Plan, Skip, SkipReason};

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::apply::{RemediationProgress, RemediationProgressFn};
 use super::exec::{self, Seen, Verify};
 use super::journal::{Event, Journal, JournalEntry, JournalError};
 use super::limiter::WriteLimiter;
@@ -19,7 +20,7 @@ use crate::policy::RotationPeriod;
 use crate::{Error, ErrorKind, Result};
 
 /// Options of [`rollback`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RollbackOptions {
     /// Undo only this apply run; `None`: every run in the journal.
     pub only_run: Option<String>,
@@ -33,6 +34,22 @@ pub struct RollbackOptions {
     pub dry_run: bool,
     /// The run id of the rollback's own journal lines; a new one when unset.
     pub run_id: Option<String>,
+    /// Called after each key finishes (skipped ones included); `total` is the keys to undo.
+    pub progress: Option<RemediationProgressFn>,
+}
+
+impl std::fmt::Debug for RollbackOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RollbackOptions")
+            .field("only_run", &self.only_run)
+            .field("writes_per_second", &self.writes_per_second)
+            .field("concurrency", &self.concurrency)
+            .field("verify", &self.verify)
+            .field("dry_run", &self.dry_run)
+            .field("run_id", &self.run_id)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for RollbackOptions {
@@ -44,6 +61,7 @@ impl Default for RollbackOptions {
             verify: Verify::default(),
             dry_run: false,
             run_id: None,
+            progress: None,
         }
     }
 }
@@ -155,6 +173,21 @@ impl RollbackOutcome {
     pub fn count(&self, status: RollbackStatus) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }
+
+    /// The first key (in journal order) whose rollback failed, as the crate's error: its kind
+    /// follows the AWS code ([`ErrorKind::from_aws_code`]), with the key, its region, the
+    /// operation and the code as context. `None` when no key has the status `failed`.
+    pub fn failure(&self) -> Option<Error> {
+        let failed = self
+            .results
+            .iter()
+            .find(|r| r.status == RollbackStatus::Failed)?;
+        Some(match &failed.error {
+            Some(error) => error.to_error(&failed.target_arn),
+            None => Error::new(ErrorKind::Unexpected, "the rollback failed")
+                .with_key_arn(failed.target_arn.clone()),
+        })
+    }
 }
 
 /// Rolls back what `entries` (a journal) say was changed, appending events to `journal`
@@ -169,6 +202,10 @@ pub async fn rollback(
         return Err(Error::invalid_input("must be at least 1").with_field("concurrency"));
     }
     let undos = undo_list(entries, options.only_run.as_deref());
+    let mut progress = RemediationProgress {
+        done: 0,
+        total: undos.len(),
+    };
     let run_id = options.run_id.clone().unwrap_or_else(exec::new_run_id);
     let shared = Arc::new(Shared {
         target,
@@ -196,7 +233,13 @@ pub async fn rollback(
             )
         })?;
         match result {
-            Ok(result) => results.push((i, result)),
+            Ok(result) => {
+                results.push((i, result));
+                progress.done += 1;
+                if let Some(callback) = &options.progress {
+                    callback(progress);
+                }
+            }
             Err(err) => {
                 first_error.get_or_insert(err);
             }

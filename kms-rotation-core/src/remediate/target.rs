@@ -204,14 +204,7 @@ impl MemoryTarget {
 }
 
 fn aws_error(code: &str, arn: &str, operation: &str) -> Error {
-    let kind = match code {
-        "AccessDeniedException" => ErrorKind::AccessDenied,
-        "ThrottlingException" => ErrorKind::Throttled,
-        "NotFoundException" => ErrorKind::NotFound,
-        "DisabledException" | "KMSInvalidStateException" => ErrorKind::InvalidKeyState,
-        "UnsupportedOperationException" => ErrorKind::Unsupported,
-        _ => ErrorKind::Unexpected,
-    };
+    let kind = ErrorKind::from_aws_code(code);
     Error::new(kind, format!("{code} (injected by MemoryTarget)"))
         .with_code(code)
         .with_key_arn(arn)

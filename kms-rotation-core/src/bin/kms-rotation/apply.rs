@@ -70,6 +70,7 @@ pub async fn run(args: ApplyArgs) -> Result<Code> {
         },
         dry_run: !args.yes,
         run_id: None,
+        progress: None,
     };
     options.validate()?;
     if !args.yes {

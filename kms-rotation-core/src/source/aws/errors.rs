@@ -77,29 +77,12 @@ where
     }
 }
 
-/// The kind of an AWS error code; `http_status` decides for codes not listed (5xx: unavailable).
+/// The kind of an AWS error code ([`ErrorKind::from_aws_code`]); `http_status` decides for codes
+/// that mapping does not know (5xx: unavailable).
 pub fn error_kind(code: &str, http_status: Option<u16>) -> ErrorKind {
-    match code {
-        "AccessDeniedException"
-        | "AccessDenied"
-        | "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "ExpiredTokenException"
-        | "InvalidSignatureException" => ErrorKind::AccessDenied,
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => ErrorKind::Throttled,
-        "NotFoundException" => ErrorKind::NotFound,
-        "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidKeyState,
-        "UnsupportedOperationException" => ErrorKind::Unsupported,
-        "InvalidArnException" | "ValidationException" => ErrorKind::InvalidInput,
-        TIMEOUT_ERROR
-        | DISPATCH_FAILURE
-        | "DependencyTimeoutException"
-        | "KMSInternalException"
-        | "InternalFailure"
-        | "ServiceUnavailable"
-        | "ServiceUnavailableException" => ErrorKind::Unavailable,
-        _ if http_status.is_some_and(|s| s >= 500) => ErrorKind::Unavailable,
-        _ => ErrorKind::Unexpected,
+    match ErrorKind::from_aws_code(code) {
+        ErrorKind::Unexpected if http_status.is_some_and(|s| s >= 500) => ErrorKind::Unavailable,
+        kind => kind,
     }
 }
 
