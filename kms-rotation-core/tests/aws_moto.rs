@@ -19,6 +19,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aws_common;
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -593,4 +594,23 @@ async fn each_assumed_role_reads_its_own_account() {
         .unwrap();
     assert_eq!(collected.accounts, ["222222222222"]);
     assert_eq!(collected.records.len(), 1);
+}
+
+#[tokio::test]
+async fn the_aws_source_passes_the_conformance_suite_on_moto() {
+    let Some(url) = moto_url() else { return };
+    let _moto = exclusive_moto(&url).await;
+    let moto = Moto::new(&url).await;
+    let regions = ["eu-west-1", "us-east-1", "us-west-2"];
+    let mut seeded = Vec::new();
+    for (i, region) in regions.iter().enumerate() {
+        let kms = moto.kms(region);
+        for _ in 0..=i {
+            let id = symmetric(&kms).await;
+            let arn = format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}");
+            seeded.push(KeyRecord::from_arn(&arn).unwrap());
+        }
+    }
+    let source = moto.source(aws_common::options(&regions)).await;
+    common::conformance::run(&source, &seeded).await;
 }

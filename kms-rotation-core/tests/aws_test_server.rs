@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aws_common;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -529,4 +530,72 @@ async fn rotation_history_is_read_only_where_asked() {
             .parse::<chrono::DateTime<chrono::Utc>>()
             .unwrap()
     );
+}
+
+/// The sample fleet (a key of every kind in rule.md) in one account across its three regions:
+/// the second account's keys move to the first, since one set of credentials reads one account.
+fn every_kind_in_three_regions() -> Vec<KeyRecord> {
+    common::fleet()
+        .into_iter()
+        .map(|mut r| {
+            if r.account_id != ACCOUNT {
+                r.arn = r.arn.replace(&r.account_id, ACCOUNT);
+                r.account_id = ACCOUNT.to_owned();
+            }
+            r
+        })
+        .collect()
+}
+
+const FLEET_REGIONS: [&str; 3] = ["eu-west-1", "us-east-1", "us-west-2"];
+
+#[tokio::test]
+async fn every_kind_of_key_across_three_regions_gets_the_rules_verdict() {
+    let seeded = every_kind_in_three_regions();
+    let server = KmsTestServer::start(seeded.clone(), Faults::default())
+        .await
+        .unwrap();
+    let source = source(&server, aws_common::options(&FLEET_REGIONS)).await;
+    let dir = common::examples_dir();
+    let mut policy = Policy::from_file(dir.join("policy.yaml")).unwrap();
+    policy
+        .add_exceptions_file(dir.join("exceptions.yaml"))
+        .unwrap();
+    let now = "2026-11-22T12:00:00Z".parse().unwrap();
+    let report = source
+        .scan(&ScanRequest {
+            policy: policy.clone(),
+            now: Some(now),
+            ..ScanRequest::default()
+        })
+        .await
+        .unwrap();
+
+    let scanned: BTreeMap<String, (Status, Reason)> = report
+        .findings
+        .iter()
+        .map(|f| (f.arn.clone(), (f.status, f.reason)))
+        .collect();
+    let expected: BTreeMap<String, (Status, Reason)> = seeded
+        .iter()
+        .map(|r| {
+            let f = kms_rotation::evaluate(r, &policy, now);
+            (f.arn, (f.status, f.reason))
+        })
+        .collect();
+    assert_eq!(scanned, expected);
+    let statuses: BTreeSet<Status> = scanned.values().map(|v| v.0).collect();
+    assert_eq!(statuses.len(), 5, "the fleet shows every status");
+    assert_eq!(report.scope.regions.len(), 3);
+    assert!(report.is_complete());
+}
+
+#[tokio::test]
+async fn the_aws_source_passes_the_conformance_suite_on_the_test_server() {
+    let seeded = every_kind_in_three_regions();
+    let server = KmsTestServer::start(seeded.clone(), Faults::default())
+        .await
+        .unwrap();
+    let source = source(&server, aws_common::options(&FLEET_REGIONS)).await;
+    common::conformance::run(&source, &seeded).await;
 }
