@@ -614,3 +614,80 @@ async fn the_aws_source_passes_the_conformance_suite_on_moto() {
     let source = moto.source(aws_common::options(&regions)).await;
     common::conformance::run(&source, &seeded).await;
 }
+
+/// Remediation on moto: scan, plan, apply through the AWS target, re-scan. moto accepts writes on
+/// any key, so the assertions are about what the plan chose to write and what the re-scan shows.
+#[tokio::test]
+async fn scan_plan_apply_rescan_on_moto() {
+    use kms_rotation::remediate::aws::AwsTarget;
+    use kms_rotation::remediate::{
+        ApplyOptions, Journal, PlanOptions, SkipReason, Verify, apply, plan,
+    };
+
+    let Some(url) = moto_url() else { return };
+    let _moto = exclusive_moto(&url).await;
+    let moto = Moto::new(&url).await;
+    let east = moto.kms("us-east-1");
+    let west = moto.kms("eu-west-1");
+    let off = symmetric(&east).await;
+    let on = symmetric(&east).await;
+    enable_rotation(&east, &on).await;
+    let asymmetric = create(
+        &east,
+        KeySpec::Rsa2048,
+        KeyUsageType::SignVerify,
+        OriginType::AwsKms,
+    )
+    .await;
+    let disabled = symmetric(&east).await;
+    east.disable_key().key_id(&disabled).send().await.unwrap();
+    let off_west = symmetric(&west).await;
+
+    let source = Arc::new(
+        moto.source(aws_common::options(&["us-east-1", "eu-west-1"]))
+            .await,
+    );
+    let before = source.scan(&ScanRequest::default()).await.unwrap();
+    let plan = plan(&before, &PlanOptions::default()).unwrap();
+    let mut targets: Vec<String> = plan.actions.iter().map(|a| a.target_arn.clone()).collect();
+    targets.sort_unstable();
+    let arn = |region: &str, id: &str| format!("arn:aws:kms:{region}:{ACCOUNT}:key/{id}");
+    let mut expected = vec![arn("us-east-1", &off), arn("eu-west-1", &off_west)];
+    expected.sort_unstable();
+    assert_eq!(targets, expected, "only the enabled keys with rotation off");
+    let skipped = |id: &str| {
+        plan.skips
+            .iter()
+            .find(|s| s.arn.ends_with(id))
+            .map(|s| s.reason)
+    };
+    assert_eq!(skipped(&disabled), Some(SkipReason::KeyDisabled));
+    assert_eq!(skipped(&asymmetric), Some(SkipReason::NotApplicable));
+    assert_eq!(skipped(&on), Some(SkipReason::Passing));
+
+    let options = ApplyOptions {
+        verify: Verify {
+            attempts: 3,
+            delay: std::time::Duration::from_millis(10),
+        },
+        ..ApplyOptions::default()
+    };
+    let target = Arc::new(AwsTarget::from_source(source.clone()));
+    let outcome = apply(&plan, target, &options, &Journal::in_memory())
+        .await
+        .unwrap();
+    assert!(outcome.is_success(), "{outcome:#?}");
+
+    let after = source.scan(&ScanRequest::default()).await.unwrap();
+    let failing: Vec<&str> = after
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| f.key_id.as_str())
+        .collect();
+    assert_eq!(
+        failing,
+        [disabled.as_str()],
+        "only the disabled key, which the plan skipped"
+    );
+}

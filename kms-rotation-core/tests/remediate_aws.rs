@@ -328,3 +328,73 @@ async fn the_cli_applies_and_rolls_back_through_the_aws_target() {
     assert_eq!(state(&server, REPORTS), (true, Some(730)));
     assert_eq!(state(&server, ORDERS), (false, None));
 }
+
+/// The whole loop through the AWS source, as a user runs it: scan, plan, apply, re-scan.
+#[tokio::test]
+async fn scan_plan_apply_rescan_leaves_only_skipped_keys_failing() {
+    use std::collections::BTreeSet;
+
+    use kms_rotation::remediate::SkipReason;
+    use kms_rotation::source::aws::{AwsOptions, AwsSource};
+    use kms_rotation::{KeySourceExt, ScanRequest, Status};
+
+    let first_account: Vec<_> = common::fleet()
+        .into_iter()
+        .filter(|r| r.account_id == "111122223333")
+        .collect();
+    let server = KmsTestServer::start(first_account, Faults::default())
+        .await
+        .unwrap();
+    let options = AwsOptions {
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        max_attempts: 2,
+        ..AwsOptions::default()
+    };
+    let source = Arc::new(
+        AwsSource::from_sdk_config(sdk_config(&server.endpoint_url()).await, options)
+            .await
+            .unwrap(),
+    );
+    let before = source.scan(&ScanRequest::default()).await.unwrap();
+    let plan = plan(&before, &PlanOptions::default()).unwrap();
+    server.clear_calls();
+
+    let target = Arc::new(AwsTarget::from_source(source.clone()));
+    let outcome = apply(&plan, target, &apply_options(), &Journal::in_memory())
+        .await
+        .unwrap();
+    assert!(outcome.is_success(), "{outcome:#?}");
+
+    // Writes went exactly to the plan's targets: failing keys, primaries, never a replica and
+    // never a key the rule puts out of scope.
+    let written: BTreeSet<String> = server
+        .write_calls()
+        .into_iter()
+        .filter_map(|c| c.key_arn)
+        .collect();
+    let planned: BTreeSet<String> = plan.actions.iter().map(|a| a.target_arn.clone()).collect();
+    assert_eq!(written, planned);
+    for arn in &written {
+        let finding = before.findings.iter().find(|f| &f.arn == arn).unwrap();
+        assert_eq!(finding.status, Status::Fail, "{arn}");
+        assert!(!finding.to_record().is_replica(), "{arn}");
+    }
+    assert!(
+        written.contains(PRIMARY),
+        "the replica's failure was fixed on its primary"
+    );
+
+    // The re-scan fails only keys the plan skipped with a reason: the disabled key.
+    let after = source.scan(&ScanRequest::default()).await.unwrap();
+    let still_failing: BTreeSet<String> = after
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| f.arn.clone())
+        .collect();
+    assert_eq!(still_failing.len(), 1, "{still_failing:?}");
+    for arn in &still_failing {
+        let skip = plan.skips.iter().find(|s| &s.arn == arn).unwrap();
+        assert_eq!(skip.reason, SkipReason::KeyDisabled);
+    }
+}
