@@ -171,7 +171,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The key the finding is about, as a record again (for plans and saved inventories).
+    /// The key the finding is about, as a record again. Lossy: a finding keeps only the error
+    /// that decided it, so other failed reads are not in the record; save the records a scan
+    /// read (`KeySourceExt::scan_with_records`) to reproduce a scan.
     pub fn to_record(&self) -> KeyRecord {
         KeyRecord {
             account_id: self.account_id.clone(),

@@ -45,30 +45,27 @@ pub fn evaluate_all<'a>(
 /// Whether reading the rotation status (GetKeyRotationStatus) can change `record`'s verdict.
 /// Sources call it after DescribeKey, so keys the rule settles earlier cost no further call.
 pub fn needs_rotation_status(record: &KeyRecord, policy: &Policy) -> bool {
-    record.rotation.is_none()
-        && record
+    if record.rotation.is_some()
+        || record
             .error_for(operation::GET_KEY_ROTATION_STATUS)
-            .is_none()
-        && reaches_rotation_rows(record, policy)
+            .is_some()
+    {
+        return false;
+    }
+    // With no rotation facts, the table stops at row 8 exactly when rows 1-7a did not decide:
+    // that is when the rotation status is needed. `now` only matters to row 5a, which never
+    // reaches row 8.
+    let verdict = decide(record, policy, DateTime::<Utc>::UNIX_EPOCH);
+    verdict.reason == Reason::RotationStatusFailed
+        && verdict
+            .error
+            .is_some_and(|e| e.operation == operation::GET_KEY_ROTATION_STATUS)
 }
 
 /// Whether `record` fails the rule before exceptions (a `fail` or an `exempt` finding).
 /// Sources use it to read tags only where an exception or a remediation priority may need them.
 pub fn would_fail(record: &KeyRecord, policy: &Policy, now: DateTime<Utc>) -> bool {
     decide(record, policy, now).status == Status::Fail
-}
-
-/// Whether the decision table gets past rows 1-7a for `record`.
-fn reaches_rotation_rows(record: &KeyRecord, policy: &Policy) -> bool {
-    let probe = KeyRecord {
-        rotation: None,
-        ..record.clone()
-    };
-    let verdict = decide(&probe, policy, DateTime::<Utc>::UNIX_EPOCH);
-    verdict.reason == Reason::RotationStatusFailed
-        && verdict
-            .error
-            .is_some_and(|e| e.operation == operation::GET_KEY_ROTATION_STATUS)
 }
 
 /// The outcome of the decision table, before the record's evidence is attached.

@@ -99,19 +99,10 @@ fn json_is_the_default_format() {
 fn fail_on_sets_which_findings_gate() {
     assert_eq!(code(&kms_rotation(&with(&["--fail-on", "none", "-q"]))), 0);
     assert_eq!(code(&kms_rotation(&with(&["--fail-on", "error", "-q"]))), 1);
-    // Only the us-west-2 region of the second account: one pass, one fail, one error.
+    // The second account's region holds a pass, a fail and an error: a scope narrowed to it
+    // still gates. (Error findings alone: see the exit module's unit tests.)
     let region = with(&["--region", "us-west-2", "-q", "--format", "ndjson"]);
     assert_eq!(code(&kms_rotation(&region)), 1);
-    let healthy = with(&[
-        "--account",
-        "111122223333",
-        "--region",
-        "us-east-1",
-        "--fail-on",
-        "error",
-        "-q",
-    ]);
-    assert_eq!(code(&kms_rotation(&healthy)), 1);
 }
 
 #[test]

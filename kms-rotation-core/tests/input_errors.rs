@@ -277,7 +277,7 @@ fn exception_with_a_bad_date() {
     let (err, file) = exceptions_error(
         "  - match: {arn: x}\n    owner: team\n    reason: why\n    expires: 2027-02-30\n",
     );
-    assert_names_place(&err, &file.path, "exceptions[1].expires", "");
+    assert_names_place(&err, &file.path, "exceptions[1].expires", "out of range");
 }
 
 #[test]
