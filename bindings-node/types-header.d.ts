@@ -63,8 +63,10 @@ export interface KeyRecord {
   account_id?: string
   region?: string
   key_id?: string
-  aliases?: string[]
-  tags?: Record<string, string>
+  /** Absent or null: not read (never taken as "no aliases"). */
+  aliases?: string[] | null
+  /** Absent or null: not read (never taken as "no tags"). */
+  tags?: Record<string, string> | null
   key_manager?: KeyManager | null
   key_spec?: KeySpec | null
   key_usage?: KeyUsage | null
@@ -120,7 +122,7 @@ export type Reason =
   | 'imported_key_material' | 'imported_key_rotated_on_demand' | 'imported_key_rotation_overdue'
   | 'pending_deletion' | 'key_state_pending_import' | 'key_state_unavailable' | 'key_state_creating'
   | 'key_disabled' | 'rotation_status_failed' | 'rotation_disabled'
-  | 'rotation_period_exceeds_policy' | 'rotation_enabled'
+  | 'rotation_period_exceeds_policy' | 'rotation_enabled' | 'exception_undecidable'
 
 /** The exception that matched a would-be failing key; `expired` when it no longer excuses it. */
 export interface AppliedException extends Exception {
@@ -139,8 +141,10 @@ export interface Finding {
   remediable: boolean
   /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
   remediation_target: string | null
-  aliases: string[]
-  tags: Record<string, string>
+  /** Null when the aliases were not read (or their read failed), not "no aliases". */
+  aliases: string[] | null
+  /** Null when the tags were not read (or their read failed), not "no tags". */
+  tags: Record<string, string> | null
   key_manager: KeyManager | null
   key_spec: KeySpec | null
   key_usage: KeyUsage | null
@@ -152,7 +156,10 @@ export interface Finding {
   rotation: Rotation | null
   period_source: 'reported' | 'assumed_default' | null
   exception: AppliedException | null
+  /** For `error` findings: the failed or missing read that decided it. */
   error: KeyError | null
+  /** Every read that failed for this key, deciding or not. */
+  errors: KeyError[]
 }
 
 export interface StatusCounts {

@@ -225,12 +225,14 @@ impl KeyRecord {
     fn key_id(&self) -> &str {
         &self.inner.key_id
     }
+    /// `None` when the aliases were not read (or their read failed), not "no aliases".
     #[getter]
-    fn aliases(&self) -> Vec<String> {
+    fn aliases(&self) -> Option<Vec<String>> {
         self.inner.aliases.clone()
     }
+    /// `None` when the tags were not read (or their read failed), not "no tags".
     #[getter]
-    fn tags(&self) -> std::collections::BTreeMap<String, String> {
+    fn tags(&self) -> Option<std::collections::BTreeMap<String, String>> {
         self.inner.tags.clone()
     }
     #[getter]
@@ -343,12 +345,14 @@ impl Finding {
     fn remediation_target(&self) -> Option<&str> {
         self.inner.remediation_target.as_deref()
     }
+    /// `None` when the aliases were not read (or their read failed), not "no aliases".
     #[getter]
-    fn aliases(&self) -> Vec<String> {
+    fn aliases(&self) -> Option<Vec<String>> {
         self.inner.aliases.clone()
     }
+    /// `None` when the tags were not read (or their read failed), not "no tags".
     #[getter]
-    fn tags(&self) -> std::collections::BTreeMap<String, String> {
+    fn tags(&self) -> Option<std::collections::BTreeMap<String, String>> {
         self.inner.tags.clone()
     }
     #[getter]
@@ -405,6 +409,11 @@ impl Finding {
     #[getter]
     fn error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.error)
+    }
+    /// Every read that failed for this key, deciding or not.
+    #[getter]
+    fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.errors)
     }
 
     /// The key as a record again (for saved inventories).

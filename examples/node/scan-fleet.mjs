@@ -34,7 +34,7 @@ try {
   }
   console.log(`compliant: ${report.summary.compliant}`)
   for (const finding of report.findings.filter((f) => f.status === 'fail')) {
-    const name = finding.aliases[0] ?? finding.arn
+    const name = finding.aliases?.[0] ?? finding.arn
     console.log(`  ${finding.reason} (${name})`)
   }
   process.exitCode = report.summary.compliant ? 0 : 1

@@ -38,7 +38,7 @@ def main() -> int:
             print(f"{status}: {count}")
     for finding in report.findings:
         if finding.status == "fail":
-            aliases = ", ".join(finding.aliases)
+            aliases = ", ".join(finding.aliases or [])
             print(f"fail {finding.arn} {finding.reason} ({aliases})")
     print(f"compliant: {str(report.compliant).lower()}")
     return 0 if report.compliant else 1

@@ -43,7 +43,7 @@ async fn run() -> Result<(), kms_rotation::Error> {
             "fail {} {} ({})",
             finding.arn,
             finding.reason,
-            finding.aliases.join(", ")
+            finding.aliases.as_deref().unwrap_or_default().join(", ")
         );
     }
     println!("compliant: {}", report.is_compliant());

@@ -69,6 +69,9 @@ pub enum Reason {
     RotationDisabled,
     RotationPeriodExceedsPolicy,
     RotationEnabled,
+    /// A would-be failing key that an active exception may cover, but the exception matches
+    /// on a fact (tags, aliases) that was not read or could not be read.
+    ExceptionUndecidable,
 }
 
 impl Reason {
@@ -90,6 +93,7 @@ impl Reason {
             Reason::RotationDisabled => "rotation_disabled",
             Reason::RotationPeriodExceedsPolicy => "rotation_period_exceeds_policy",
             Reason::RotationEnabled => "rotation_enabled",
+            Reason::ExceptionUndecidable => "exception_undecidable",
         }
     }
 }
@@ -149,10 +153,12 @@ pub struct Finding {
     pub remediable: bool,
     /// For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null.
     pub remediation_target: Option<String>,
+    /// `None`: not read (or the read failed; see `errors`). Not the same as none.
     #[serde(default)]
-    pub aliases: Vec<String>,
+    pub aliases: Option<Vec<String>>,
+    /// `None`: not read (or the read failed; see `errors`). Not the same as none.
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: Option<BTreeMap<String, String>>,
     pub key_manager: Option<KeyManager>,
     pub key_spec: Option<KeySpec>,
     pub key_usage: Option<KeyUsage>,
@@ -166,14 +172,18 @@ pub struct Finding {
     pub period_source: Option<PeriodSource>,
     /// Set when an exception matched a would-be failing key.
     pub exception: Option<AppliedException>,
-    /// Set for `error` findings: what could not be read.
+    /// Set for `error` findings: the failed or missing read that decided it.
     pub error: Option<KeyError>,
+    /// Every read that failed for this key, deciding or not (a failed tag read on a passing
+    /// key, say), so that a reader knows which facts are missing.
+    #[serde(default)]
+    pub errors: Vec<KeyError>,
 }
 
 impl Finding {
-    /// The key the finding is about, as a record again. Lossy: a finding keeps only the error
-    /// that decided it, so other failed reads are not in the record; save the records a scan
-    /// read (`KeySourceExt::scan_with_records`) to reproduce a scan.
+    /// The key the finding is about, as a record again: the evidence the verdict can be
+    /// recomputed from. (A finding from a report without `errors` keeps only its deciding
+    /// error.)
     pub fn to_record(&self) -> KeyRecord {
         KeyRecord {
             account_id: self.account_id.clone(),
@@ -191,7 +201,11 @@ impl Finding {
             creation_date: self.creation_date,
             multi_region: self.multi_region.clone(),
             rotation: self.rotation.clone(),
-            errors: self.error.iter().cloned().collect(),
+            errors: if self.errors.is_empty() {
+                self.error.iter().cloned().collect()
+            } else {
+                self.errors.clone()
+            },
         }
     }
 }

@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 /// The inventory and report schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Refuses a file of another schema version: its fields may not mean what this release thinks.
+pub(crate) fn check_schema_version(version: u32) -> crate::Result<()> {
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    Err(crate::Error::invalid_input(format!(
+        "version {version} is not supported; this release reads version {SCHEMA_VERSION}"
+    ))
+    .with_field("schema_version"))
+}
+
 /// Declares an enum whose serialized names are AWS's own spellings, with `as_str`.
 macro_rules! aws_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
@@ -194,8 +205,12 @@ pub struct KeyRecord {
     pub region: String,
     pub key_id: String,
     pub arn: String,
-    pub aliases: Vec<String>,
-    pub tags: BTreeMap<String, String>,
+    /// The key's aliases; `None` when they were not read (or their read failed: see `errors`),
+    /// which is not the same as having none.
+    pub aliases: Option<Vec<String>>,
+    /// The key's tags; `None` when they were not read (or their read failed: see `errors`),
+    /// which is not the same as having none.
+    pub tags: Option<BTreeMap<String, String>>,
     pub key_manager: Option<KeyManager>,
     pub key_spec: Option<KeySpec>,
     pub key_usage: Option<KeyUsage>,
@@ -217,8 +232,8 @@ impl KeyRecord {
             region: parsed.region.to_owned(),
             key_id: parsed.key_id.to_owned(),
             arn: arn.to_owned(),
-            aliases: Vec::new(),
-            tags: BTreeMap::new(),
+            aliases: None,
+            tags: None,
             key_manager: None,
             key_spec: None,
             key_usage: None,
@@ -309,10 +324,9 @@ struct RawKeyRecord {
     region: Option<String>,
     key_id: Option<String>,
     arn: String,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
+    // Absent or null: not collected. Never read as "no aliases" / "no tags".
+    aliases: Option<Vec<String>>,
+    tags: Option<BTreeMap<String, String>>,
     key_manager: Option<KeyManager>,
     key_spec: Option<KeySpec>,
     key_usage: Option<KeyUsage>,

@@ -176,17 +176,33 @@ impl From<ExceptionMatch> for RawMatch {
 }
 
 impl ExceptionMatch {
-    pub fn matches(&self, key: &KeyRecord) -> bool {
+    /// Whether this matcher picks `key`: `None` when it matches on a fact the record does not
+    /// have (tags or aliases not read, or their read failed), so the answer is unknown. A
+    /// caller must never read `None` as "no match".
+    pub fn matches(&self, key: &KeyRecord) -> Option<bool> {
         match self {
-            ExceptionMatch::Arn(arn) => key.arn == *arn,
-            ExceptionMatch::KeyId(id) => key.key_id == *id,
+            ExceptionMatch::Arn(arn) => Some(key.arn == *arn),
+            ExceptionMatch::KeyId(id) => Some(key.key_id == *id),
             ExceptionMatch::Alias(alias) => {
                 let wanted = alias.strip_prefix("alias/").unwrap_or(alias);
-                key.aliases
-                    .iter()
-                    .any(|a| a.strip_prefix("alias/").unwrap_or(a) == wanted)
+                let aliases = key.aliases.as_ref()?;
+                Some(
+                    aliases
+                        .iter()
+                        .any(|a| a.strip_prefix("alias/").unwrap_or(a.as_str()) == wanted),
+                )
             }
-            ExceptionMatch::Tag { key: k, value } => key.tags.get(k) == Some(value),
+            ExceptionMatch::Tag { key: k, value } => Some(key.tags.as_ref()?.get(k) == Some(value)),
+        }
+    }
+
+    /// The read this matcher depends on beyond DescribeKey, if any: the operation whose failure
+    /// (or absence) makes [`ExceptionMatch::matches`] unknown.
+    pub fn needed_read(&self) -> Option<&'static str> {
+        match self {
+            ExceptionMatch::Arn(_) | ExceptionMatch::KeyId(_) => None,
+            ExceptionMatch::Alias(_) => Some(crate::model::operation::LIST_ALIASES),
+            ExceptionMatch::Tag { .. } => Some(crate::model::operation::LIST_RESOURCE_TAGS),
         }
     }
 
@@ -283,6 +299,15 @@ impl Policy {
         let file: ExceptionsFile = input::read_file(path.as_ref())?;
         self.exceptions.extend(file.exceptions);
         Ok(())
+    }
+
+    /// [`Policy::validate`] for a policy embedded in another document (a plan, a report), with
+    /// the error's field under `policy.`.
+    pub(crate) fn validate_embedded(&self) -> Result<()> {
+        self.validate().map_err(|e| {
+            let field = e.context().field.clone().unwrap_or_default();
+            crate::Error::invalid_input(e.message()).with_field(format!("policy.{field}"))
+        })
     }
 
     /// Checks what the types alone cannot: relations between fields.

@@ -146,6 +146,56 @@ impl Report {
         }
     }
 
+    /// Reads a saved report (`scan --format json`) that something will act on, such as a plan.
+    /// A report is a file a user may have edited, so nothing in it is trusted that can be
+    /// recomputed: see [`Report::rechecked`]. Errors name the file and the field.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let report: Report = crate::input::read_file(path)?;
+        report.rechecked().map_err(|e| e.with_file(path))
+    }
+
+    /// The report with every verdict recomputed from its evidence, under its own policy and as
+    /// of its `generated_at`, and its summary recomputed from the findings and scope errors.
+    ///
+    /// Refused: another schema version, an invalid policy, a key listed twice, and any finding
+    /// whose stored verdict (`status`, `reason`, `remediable`, `remediation_target`,
+    /// `exception`, `error`) differs from the recomputed one: the file was edited, or made by a
+    /// release with another rule, and acting on it could write where the rule says not to.
+    pub fn rechecked(self) -> Result<Self> {
+        crate::model::check_schema_version(self.schema_version)?;
+        self.policy.validate_embedded()?;
+        let mut seen = std::collections::HashSet::new();
+        let mut findings = Vec::with_capacity(self.findings.len());
+        for (i, stored) in self.findings.iter().enumerate() {
+            if !seen.insert(stored.arn.as_str()) {
+                return Err(Error::invalid_input(format!(
+                    "`{}` has more than one finding",
+                    stored.arn
+                ))
+                .with_field(format!("findings[{i}].arn")));
+            }
+            let record = stored.to_record();
+            let recomputed = rule::evaluate(&record, &self.policy, self.generated_at);
+            if let Some(field) = verdict_mismatch(stored, &recomputed) {
+                return Err(Error::invalid_input(format!(
+                    "the report says `{}` / `{}` for `{}`, but its evidence gives `{}` / `{}` \
+                     ({field} differs): the file was edited or made by another release; re-scan",
+                    stored.status, stored.reason, stored.arn, recomputed.status, recomputed.reason
+                ))
+                .with_field(format!("findings[{i}].{field}")));
+            }
+            findings.push(recomputed);
+        }
+        Ok(Report::new(
+            findings,
+            self.policy,
+            self.scope,
+            self.scope_errors,
+            self.generated_at,
+        ))
+    }
+
     pub fn is_compliant(&self) -> bool {
         self.summary.compliant
     }
@@ -178,6 +228,25 @@ impl Report {
         let mut buffer = Vec::new();
         self.render(format, &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+    }
+}
+
+/// The first verdict field in which `stored` and `recomputed` differ.
+fn verdict_mismatch(stored: &Finding, recomputed: &Finding) -> Option<&'static str> {
+    if stored.status != recomputed.status {
+        Some("status")
+    } else if stored.reason != recomputed.reason {
+        Some("reason")
+    } else if stored.remediable != recomputed.remediable {
+        Some("remediable")
+    } else if stored.remediation_target != recomputed.remediation_target {
+        Some("remediation_target")
+    } else if stored.exception != recomputed.exception {
+        Some("exception")
+    } else if stored.error != recomputed.error {
+        Some("error")
+    } else {
+        None
     }
 }
 

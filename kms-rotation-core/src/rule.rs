@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, KeyState, Origin, operation};
-use crate::policy::{DisabledKeys, Policy, RotationPeriod};
+use crate::policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
 
 /// Evaluates one key.
 ///
@@ -229,30 +229,68 @@ fn decide_imported(record: &KeyRecord, max_age_days: u32, now: DateTime<Utc>) ->
 
 /// An active exception turns a fail into exempt; an expired one stays attached, marked expired,
 /// so its owner sees it lapsed. Active exceptions win over expired ones; then file order.
+///
+/// An active exception that matches on a fact the record lacks (tags or aliases not read, or
+/// their read failed) leaves the verdict unknowable: `error` / `exception_undecidable`, never
+/// `fail` (a plan would write to a key its owner exempted) and never `exempt` (it would hide a
+/// key nobody exempted). A definite active match still exempts.
 fn apply_exceptions(
     verdict: &mut Verdict,
     record: &KeyRecord,
     policy: &Policy,
     now: DateTime<Utc>,
 ) {
-    let mut matching = policy
-        .exceptions
-        .iter()
-        .filter(|e| e.matcher.matches(record));
-    let Some(first) = matching.next() else {
-        return;
-    };
-    let chosen = if first.is_active(now) {
-        Some(first)
-    } else {
-        matching.find(|e| e.is_active(now))
-    };
-    match chosen {
-        Some(active) => {
-            verdict.status = Status::Exempt;
-            verdict.exception = Some(AppliedException::new(active, false));
+    let mut expired = None;
+    let mut undecidable = None;
+    for exception in &policy.exceptions {
+        let active = exception.is_active(now);
+        match exception.matcher.matches(record) {
+            Some(true) if active => {
+                verdict.status = Status::Exempt;
+                verdict.exception = Some(AppliedException::new(exception, false));
+                return;
+            }
+            Some(true) => {
+                expired.get_or_insert(exception);
+            }
+            // An expired exception cannot change a fail, known or not.
+            None if active => {
+                undecidable.get_or_insert(exception);
+            }
+            Some(false) | None => {}
         }
-        None => verdict.exception = Some(AppliedException::new(first, true)),
+    }
+    if let Some(exception) = undecidable {
+        *verdict = Verdict::error(
+            Reason::ExceptionUndecidable,
+            missing_fact(record, exception),
+        );
+    } else if let Some(exception) = expired {
+        verdict.exception = Some(AppliedException::new(exception, true));
+    }
+}
+
+/// The failed read behind an undecidable exception, or a `NotCollected` error naming it.
+fn missing_fact(record: &KeyRecord, exception: &Exception) -> KeyError {
+    let operation = exception
+        .matcher
+        .needed_read()
+        .unwrap_or(operation::DESCRIBE_KEY);
+    if let Some(failed) = record.error_for(operation) {
+        return failed.clone();
+    }
+    let fact = match exception.matcher {
+        ExceptionMatch::Alias(_) => "the aliases",
+        _ => "the tags",
+    };
+    KeyError {
+        operation: operation.to_owned(),
+        code: "NotCollected".to_owned(),
+        message: format!(
+            "{fact} were not read for this key, so the exception owned by `{}` cannot be \
+             decided; scan with all tags (or re-scan) to decide it",
+            exception.owner
+        ),
     }
 }
 
@@ -293,6 +331,7 @@ fn into_finding(record: &KeyRecord, verdict: Verdict) -> Finding {
         period_source: verdict.period_source,
         exception: verdict.exception,
         error: verdict.error,
+        errors: record.errors.clone(),
     }
 }
 

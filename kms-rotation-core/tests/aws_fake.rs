@@ -308,7 +308,7 @@ async fn paging_follows_truncated_not_a_stray_next_marker() {
     let [finding] = report.findings.as_slice() else {
         panic!("{:?}", report.findings)
     };
-    assert_eq!(finding.aliases, ["alias/payments"]);
+    assert_eq!(finding.aliases, Some(vec!["alias/payments".to_owned()]));
     // The reported period is used: 730 days is longer than the default policy's 365.
     assert_eq!(
         (finding.status, finding.reason),

@@ -250,6 +250,7 @@ fn keys_of_a_cloudformation_stack_are_marked() {
     for r in &mut records {
         if r.arn == ORDERS {
             r.tags
+                .get_or_insert_default()
                 .insert("aws:cloudformation:stack-name".into(), "orders-prod".into());
         }
     }
@@ -444,4 +445,134 @@ fn a_plan_file_that_does_not_check_is_an_error_naming_file_field_and_line() {
     let text = serde_json::to_string_pretty(&twice).unwrap();
     let err = Plan::from_file(temp_file("twice.json", &text)).unwrap_err();
     assert!(err.to_string().contains("more than one action"), "{err}");
+}
+
+// Fail closed: a selection that needs facts the report does not have is refused, not guessed.
+
+/// The sample fleet as a scan that read no tags (and, with `no_aliases`, no aliases either).
+fn report_without(no_tags: bool, no_aliases: bool) -> Report {
+    let records: Vec<KeyRecord> = common::fleet()
+        .into_iter()
+        .map(|mut r| {
+            if no_tags {
+                r.tags = None;
+            }
+            if no_aliases {
+                r.aliases = None;
+            }
+            r
+        })
+        .collect();
+    // No tag exceptions: with tags unread they would make findings errors instead.
+    Report::evaluate(
+        &records,
+        Policy::default(),
+        ReportScope::default(),
+        Vec::new(),
+        now(),
+    )
+}
+
+#[test]
+fn a_tag_filter_on_keys_whose_tags_were_not_read_is_refused_naming_option_and_keys() {
+    let report = report_without(true, false);
+    for (field, set) in [
+        (
+            "selection.exclude.tags",
+            (|o: &mut PlanOptions| {
+                o.selection.exclude.tags = vec![TagMatch::new("environment", "prod")]
+            }) as fn(&mut PlanOptions),
+        ),
+        ("selection.include.tags", |o| {
+            o.selection.include.tags = vec![TagMatch::new("environment", "staging")]
+        }),
+        ("priorities", |o| {
+            o.priorities = vec![TagMatch::new("environment", "prod")]
+        }),
+    ] {
+        let mut o = options();
+        set(&mut o);
+        let err = plan(&report, &o).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.context().field.as_deref(), Some(field), "{err}");
+        assert!(err.message().contains(ORDERS), "names the keys: {err}");
+        assert!(err.message().contains("tags were not read"), "{err}");
+    }
+}
+
+#[test]
+fn an_alias_filter_on_keys_whose_aliases_were_not_read_is_refused() {
+    let report = report_without(false, true);
+    let mut o = options();
+    o.selection.exclude.aliases = vec!["orders".into()];
+    let err = plan(&report, &o).unwrap_err();
+    assert_eq!(
+        err.context().field.as_deref(),
+        Some("selection.exclude.aliases")
+    );
+    assert!(err.message().contains("aliases were not read"), "{err}");
+}
+
+#[test]
+fn a_known_answer_decides_even_where_tags_are_unknown() {
+    let report = report_without(true, false);
+    // Every key is outside the included region: tags cannot change that.
+    let mut o = options();
+    o.selection.include.regions = vec!["ap-south-1".into()];
+    o.selection.include.tags = vec![TagMatch::new("environment", "prod")];
+    let p = plan(&report, &o).unwrap();
+    assert!(p.actions.is_empty());
+    // Every failing key's account is excluded: an unknown tag exclusion changes nothing.
+    let mut o = options();
+    o.selection.exclude.accounts = vec!["111122223333".into(), "444455556666".into()];
+    o.selection.exclude.tags = vec![TagMatch::new("environment", "prod")];
+    let p = plan(&report, &o).unwrap();
+    assert!(p.actions.is_empty());
+}
+
+#[test]
+fn keys_the_plan_would_not_act_on_need_no_tags() {
+    // Only the failing keys' tags are needed: drop every other key's tags and plan.
+    let records: Vec<KeyRecord> = common::fleet();
+    let judged = report_of(&records);
+    let failing: Vec<&str> = judged
+        .findings
+        .iter()
+        .filter(|f| f.remediable)
+        .map(|f| f.arn.as_str())
+        .collect();
+    let records: Vec<KeyRecord> = records
+        .into_iter()
+        .map(|mut r| {
+            if !failing.contains(&r.arn.as_str()) {
+                r.tags = None;
+            }
+            r
+        })
+        .collect();
+    let mut o = options();
+    o.selection.exclude.tags = vec![TagMatch::new("environment", "prod")];
+    let p = plan(&report_of(&records), &o).unwrap();
+    assert!(!p.actions.is_empty());
+}
+
+#[test]
+fn included_regions_bound_where_a_replicas_fix_is_written() {
+    let mut o = options();
+    o.selection.include.regions = vec!["eu-west-1".into()];
+    let p = plan(&fleet_report(), &o).unwrap();
+    assert!(
+        p.actions.iter().all(|a| a.region == "eu-west-1"),
+        "{:#?}",
+        p.actions
+    );
+    assert_eq!(
+        skips(&p)[REPLICA],
+        SkipReason::Excluded,
+        "its primary is in us-east-1"
+    );
+    let mut o = options();
+    o.selection.include.accounts = vec!["444455556666".into()];
+    let p = plan(&fleet_report(), &o).unwrap();
+    assert!(p.actions.iter().all(|a| a.account_id == "444455556666"));
 }

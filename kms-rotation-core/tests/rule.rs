@@ -459,8 +459,8 @@ fn a_replica_with_unknown_primary_has_no_target_and_is_not_remediable() {
 // Exceptions
 fn failing_key() -> KeyRecord {
     let mut record = key();
-    record.aliases = vec!["alias/legacy-batch".into()];
-    record.tags = [("rotation-exception".to_owned(), "TKT-42".to_owned())].into();
+    record.aliases = Some(vec!["alias/legacy-batch".into()]);
+    record.tags = Some([("rotation-exception".to_owned(), "TKT-42".to_owned())].into());
     record.rotation = Some(rotation(false, None));
     record
 }
@@ -650,4 +650,106 @@ fn would_fail_ignores_exceptions() {
     )]);
     assert!(would_fail(&failing_key(), &policy, now()));
     assert!(!would_fail(&key(), &policy, now()));
+}
+
+// Exceptions that cannot be decided (rule.md: `exception_undecidable`)
+fn tag_exception(expires: &str) -> Exception {
+    exception(
+        ExceptionMatch::Tag {
+            key: "rotation-exception".into(),
+            value: "TKT-42".into(),
+        },
+        expires,
+    )
+}
+
+#[test]
+fn tags_not_read_under_an_active_tag_exception_are_an_error_not_fail() {
+    let mut record = failing_key();
+    record.tags = None;
+    let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2027-06-30")]));
+    assert_verdict(&finding, Status::Error, "exception_undecidable");
+    let error = finding
+        .error
+        .as_ref()
+        .expect("the missing read is the error");
+    assert_eq!(error.operation, "ListResourceTags");
+    assert_eq!(error.code, "NotCollected");
+    assert!(error.message.contains("platform-team"), "{}", error.message);
+    assert!(!finding.remediable);
+    assert_eq!(finding.remediation_target, None, "nothing to plan");
+    assert_eq!(finding.exception, None);
+}
+
+#[test]
+fn a_failed_tag_read_under_an_active_tag_exception_is_that_error() {
+    let mut record = failing_key();
+    record.tags = None;
+    record
+        .errors
+        .push(key_error("ListResourceTags", "AccessDeniedException"));
+    let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2027-06-30")]));
+    assert_verdict(&finding, Status::Error, "exception_undecidable");
+    assert_eq!(
+        finding.error,
+        Some(key_error("ListResourceTags", "AccessDeniedException"))
+    );
+    assert_eq!(finding.errors, record.errors, "every failed read is kept");
+}
+
+#[test]
+fn aliases_not_read_under_an_active_alias_exception_are_an_error() {
+    let mut record = failing_key();
+    record.aliases = None;
+    record
+        .errors
+        .push(key_error("ListAliases", "AccessDeniedException"));
+    let policy = with_exceptions(vec![exception(
+        ExceptionMatch::Alias("legacy-batch".into()),
+        "2027-06-30",
+    )]);
+    let finding = judge_with(&record, &policy);
+    assert_verdict(&finding, Status::Error, "exception_undecidable");
+    assert_eq!(finding.error.as_ref().unwrap().operation, "ListAliases");
+}
+
+#[test]
+fn a_definite_active_match_exempts_even_when_another_exception_is_undecidable() {
+    let mut record = failing_key();
+    record.tags = None;
+    let policy = with_exceptions(vec![
+        tag_exception("2027-06-30"),
+        exception(ExceptionMatch::Arn(ARN.into()), "2027-06-30"),
+    ]);
+    assert_verdict(
+        &judge_with(&record, &policy),
+        Status::Exempt,
+        "rotation_disabled",
+    );
+}
+
+#[test]
+fn known_tags_that_do_not_match_leave_the_key_failing() {
+    let mut record = failing_key();
+    record.tags = Some(Default::default());
+    let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2027-06-30")]));
+    assert_verdict(&finding, Status::Fail, "rotation_disabled");
+    assert!(finding.remediable);
+}
+
+#[test]
+fn an_expired_exception_that_cannot_be_decided_leaves_the_fail() {
+    let mut record = failing_key();
+    record.tags = None;
+    let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2025-01-31")]));
+    assert_verdict(&finding, Status::Fail, "rotation_disabled");
+    assert_eq!(finding.exception, None);
+}
+
+#[test]
+fn undecidable_exceptions_matter_only_for_keys_that_would_fail() {
+    let mut record = key();
+    record.tags = None;
+    let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2027-06-30")]));
+    assert_verdict(&finding, Status::Pass, "rotation_enabled");
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{self, Syntax};
-use crate::model::{KeyArn, SCHEMA_VERSION};
+use crate::model::KeyArn;
 use crate::policy::{Policy, RotationPeriod};
 use crate::{Error, Result};
 
@@ -201,17 +201,8 @@ impl Plan {
     /// What the types cannot check alone: the version, relations between fields, and that no
     /// key is acted on twice.
     pub fn validate(&self) -> Result<()> {
-        if self.schema_version != SCHEMA_VERSION {
-            return Err(Error::invalid_input(format!(
-                "version {} is not supported; this release reads version {SCHEMA_VERSION}",
-                self.schema_version
-            ))
-            .with_field("schema_version"));
-        }
-        self.policy.validate().map_err(|e| {
-            let field = e.context().field.clone().unwrap_or_default();
-            Error::invalid_input(e.message()).with_field(format!("policy.{field}"))
-        })?;
+        crate::model::check_schema_version(self.schema_version)?;
+        self.policy.validate_embedded()?;
         let max = self.policy.max_rotation_period_days;
         let mut seen = BTreeSet::new();
         let mut last_batch = 1;

@@ -31,8 +31,9 @@ impl TagMatch {
         }
     }
 
-    fn matches(&self, finding: &Finding) -> bool {
-        finding.tags.get(&self.key) == Some(&self.value)
+    /// `None` when the finding's tags were not read: unknown, not "no match".
+    fn matches(&self, finding: &Finding) -> Option<bool> {
+        Some(finding.tags.as_ref()?.get(&self.key) == Some(&self.value))
     }
 }
 
@@ -60,6 +61,63 @@ pub struct KeyFilter {
     pub tags: Vec<TagMatch>,
 }
 
+/// A filter's answer for one finding: `Err(field)` when `field` matches on a fact (tags,
+/// aliases) the finding does not have, so the answer is unknown. Never read unknown as "no".
+type Answer = std::result::Result<bool, &'static str>;
+
+/// Every answer is yes (unknown unless some answer is a known no).
+fn all(answers: impl IntoIterator<Item = Answer>) -> Answer {
+    let mut unknown = None;
+    for answer in answers {
+        match answer {
+            Ok(false) => return Ok(false),
+            Err(field) => {
+                unknown.get_or_insert(field);
+            }
+            Ok(true) => {}
+        }
+    }
+    unknown.map_or(Ok(true), Err)
+}
+
+/// Some answer is yes (unknown unless some answer is a known yes).
+fn any(answers: impl IntoIterator<Item = Answer>) -> Answer {
+    let mut unknown = None;
+    for answer in answers {
+        match answer {
+            Ok(true) => return Ok(true),
+            Err(field) => {
+                unknown.get_or_insert(field);
+            }
+            Ok(false) => {}
+        }
+    }
+    unknown.map_or(Ok(false), Err)
+}
+
+/// Which list a [`KeyFilter`] is: names the field in errors.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Include,
+    Exclude,
+}
+
+impl Side {
+    fn aliases_field(self) -> &'static str {
+        match self {
+            Side::Include => "selection.include.aliases",
+            Side::Exclude => "selection.exclude.aliases",
+        }
+    }
+
+    fn tags_field(self) -> &'static str {
+        match self {
+            Side::Include => "selection.include.tags",
+            Side::Exclude => "selection.exclude.tags",
+        }
+    }
+}
+
 impl KeyFilter {
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
@@ -69,29 +127,35 @@ impl KeyFilter {
             && self.tags.is_empty()
     }
 
-    fn alias_matches(&self, finding: &Finding) -> bool {
+    /// One answer per dimension that has entries: does any entry of it match `finding`?
+    fn answers(&self, finding: &Finding, side: Side) -> Vec<Answer> {
         let bare = |a: &str| a.strip_prefix("alias/").unwrap_or(a).to_owned();
-        self.aliases
-            .iter()
-            .any(|wanted| finding.aliases.iter().any(|a| bare(a) == bare(wanted)))
-    }
-
-    /// Every non-empty dimension has a match (an include list).
-    fn matches_all(&self, finding: &Finding) -> bool {
-        (self.accounts.is_empty() || self.accounts.contains(&finding.account_id))
-            && (self.regions.is_empty() || self.regions.contains(&finding.region))
-            && (self.arns.is_empty() || self.arns.contains(&finding.arn))
-            && (self.aliases.is_empty() || self.alias_matches(finding))
-            && (self.tags.is_empty() || self.tags.iter().any(|t| t.matches(finding)))
-    }
-
-    /// Any entry matches (an exclude list).
-    fn matches_any(&self, finding: &Finding) -> bool {
-        self.accounts.contains(&finding.account_id)
-            || self.regions.contains(&finding.region)
-            || self.arns.contains(&finding.arn)
-            || self.alias_matches(finding)
-            || self.tags.iter().any(|t| t.matches(finding))
+        let mut answers = Vec::new();
+        if !self.accounts.is_empty() {
+            answers.push(Ok(self.accounts.contains(&finding.account_id)));
+        }
+        if !self.regions.is_empty() {
+            answers.push(Ok(self.regions.contains(&finding.region)));
+        }
+        if !self.arns.is_empty() {
+            answers.push(Ok(self.arns.contains(&finding.arn)));
+        }
+        if !self.aliases.is_empty() {
+            answers.push(match &finding.aliases {
+                Some(aliases) => Ok(self
+                    .aliases
+                    .iter()
+                    .any(|wanted| aliases.iter().any(|a| bare(a) == bare(wanted)))),
+                None => Err(side.aliases_field()),
+            });
+        }
+        if !self.tags.is_empty() {
+            answers.push(any(self
+                .tags
+                .iter()
+                .map(|t| t.matches(finding).ok_or(side.tags_field()))));
+        }
+        answers
     }
 
     /// Any account, region or ARN entry names the key at `arn` (an exclude list, applied to the
@@ -101,14 +165,25 @@ impl KeyFilter {
             || self.regions.iter().any(|r| r == arn.region)
             || self.arns.iter().any(|a| a == full)
     }
+
+    /// The key at `arn` lies within the account and region entries (an include list, applied
+    /// to the key a write would go to: including `eu-west-1` never writes to `us-east-1`).
+    fn admits_target(&self, arn: &KeyArn<'_>) -> bool {
+        (self.accounts.is_empty() || self.accounts.iter().any(|a| a == arn.account_id))
+            && (self.regions.is_empty() || self.regions.iter().any(|r| r == arn.region))
+    }
 }
 
 /// Which findings a plan may act on.
 ///
 /// A finding is selected when it matches every non-empty dimension of `include` (an empty
-/// `include` selects all) and no entry of `exclude`. Excludes by account, region or ARN also
-/// apply to the key a write would go to: excluding `us-east-1` keeps the plan out of it even
-/// for a failing replica in `eu-west-1` whose primary lives there.
+/// `include` selects all) and no entry of `exclude`. Account and region entries (and excluded
+/// ARNs) also apply to the key a write would go to: excluding `us-east-1`, or including only
+/// `eu-west-1`, keeps the plan out of `us-east-1` even for a failing replica in `eu-west-1`
+/// whose primary lives there.
+///
+/// Tag and alias entries need the finding's tags or aliases. Where they were not read, the
+/// selection cannot be decided, and [`plan`] refuses rather than guess.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     pub include: KeyFilter,
@@ -116,8 +191,24 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn selects(&self, finding: &Finding) -> bool {
-        self.include.matches_all(finding) && !self.exclude.matches_any(finding)
+    fn selects(&self, finding: &Finding) -> Answer {
+        // A known exclusion decides, whatever is unknown elsewhere.
+        match any(self.exclude.answers(finding, Side::Exclude)) {
+            Ok(true) => return Ok(false),
+            Ok(false) => {}
+            Err(field) => {
+                return match all(self.include.answers(finding, Side::Include)) {
+                    Ok(false) => Ok(false),
+                    _ => Err(field),
+                };
+            }
+        }
+        all(self.include.answers(finding, Side::Include))
+    }
+
+    /// Whether a write may go to the key at `arn` (a replica's primary, say).
+    fn admits_target(&self, arn: &KeyArn<'_>, full: &str) -> bool {
+        self.include.admits_target(arn) && !self.exclude.names_target(arn, full)
     }
 }
 
@@ -154,6 +245,10 @@ impl Default for PlanOptions {
 /// replica becomes an action on its primary, once, even when the primary's region was not
 /// scanned. Options are checked before anything else.
 ///
+/// Fails closed: when a tag or alias filter, or a priority rule, cannot be decided for a key
+/// the plan would act on (its tags or aliases were not read), the plan is refused with an
+/// error naming the option (`selection.exclude.tags`, `priorities`...) and the keys.
+///
 /// ```
 /// use kms_rotation::remediate::{plan, PlanOptions};
 /// use kms_rotation::{InventorySource, KeySourceExt, ScanRequest};
@@ -177,6 +272,7 @@ pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
         .collect();
 
     let mut skips = Vec::new();
+    let mut undecided = Undecided::default();
     // Keyed by target ARN: replicas and their primary merge into one action.
     let mut pending: BTreeMap<&str, Pending<'_>> = BTreeMap::new();
     for finding in &report.findings {
@@ -185,6 +281,7 @@ pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
                 arn: finding.arn.clone(),
                 reason,
             }),
+            Decision::Unknown(field) => undecided.add(field, &finding.arn),
             Decision::Act(target_arn, arn) => pending
                 .entry(target_arn)
                 .or_insert_with(|| Pending {
@@ -196,6 +293,15 @@ pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
                 .push(finding),
         }
     }
+
+    if !options.priorities.is_empty() {
+        for finding in pending.values().flat_map(|p| &p.findings) {
+            if finding.tags.is_none() {
+                undecided.add("priorities", &finding.arn);
+            }
+        }
+    }
+    undecided.check()?;
 
     let mut actions: Vec<Action> = pending
         .into_iter()
@@ -247,6 +353,50 @@ enum Decision<'a> {
     Skip(SkipReason),
     /// Act on this target ARN (parsed).
     Act(&'a str, KeyArn<'a>),
+    /// The selection's `field` needs a fact the finding lacks.
+    Unknown(&'static str),
+}
+
+/// Keys whose selection or priority could not be decided, by the option that needs them.
+#[derive(Default)]
+struct Undecided<'a> {
+    by_field: BTreeMap<&'static str, Vec<&'a str>>,
+}
+
+impl<'a> Undecided<'a> {
+    fn add(&mut self, field: &'static str, arn: &'a str) {
+        self.by_field.entry(field).or_default().push(arn);
+    }
+
+    /// Refuses the plan when any key is undecided: acting on it could write to a key the
+    /// user excluded, or in the wrong order.
+    fn check(&self) -> Result<()> {
+        const SHOWN: usize = 5;
+        let Some((field, arns)) = self.by_field.iter().next() else {
+            return Ok(());
+        };
+        let fact = if field.ends_with("aliases") {
+            "aliases"
+        } else {
+            "tags"
+        };
+        let mut listed = arns
+            .iter()
+            .take(SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if arns.len() > SHOWN {
+            listed.push_str(&format!(" and {} more", arns.len() - SHOWN));
+        }
+        Err(Error::invalid_input(format!(
+            "cannot be decided for {} key(s) the plan would act on, whose {fact} were not read \
+             (or could not be read): {listed}. Re-scan reading every key's {fact} (tags: the \
+             scan's all-tags option) and plan from that report",
+            arns.len()
+        ))
+        .with_field(*field))
+    }
 }
 
 fn decide<'a>(
@@ -257,8 +407,10 @@ fn decide<'a>(
     if let Some(reason) = skip_reason(finding) {
         return Decision::Skip(reason);
     }
-    if !selection.selects(finding) {
-        return Decision::Skip(SkipReason::Excluded);
+    match selection.selects(finding) {
+        Ok(true) => {}
+        Ok(false) => return Decision::Skip(SkipReason::Excluded),
+        Err(field) => return Decision::Unknown(field),
     }
     let Some(target_arn) = finding.remediation_target.as_deref() else {
         return Decision::Skip(SkipReason::NoRemediationTarget);
@@ -266,7 +418,7 @@ fn decide<'a>(
     let Ok(arn) = KeyArn::parse(target_arn) else {
         return Decision::Skip(SkipReason::NoRemediationTarget);
     };
-    if selection.exclude.names_target(&arn, target_arn) {
+    if !selection.admits_target(&arn, target_arn) {
         return Decision::Skip(SkipReason::Excluded);
     }
     // A replica's fix lands on its primary: if the same report judged the primary, its verdict
@@ -324,9 +476,11 @@ impl Pending<'_> {
             .map(|f| rank(f, priorities))
             .min()
             .unwrap_or(priorities.len() + 1);
-        let managed_by_cloudformation = findings
-            .iter()
-            .find_map(|f| f.tags.get(CLOUDFORMATION_STACK_TAG).cloned());
+        let managed_by_cloudformation = findings.iter().find_map(|f| {
+            f.tags
+                .as_ref()
+                .and_then(|tags| tags.get(CLOUDFORMATION_STACK_TAG).cloned())
+        });
         Action {
             action: ActionKind::EnableRotation,
             target_arn: target_arn.to_owned(),
@@ -342,9 +496,10 @@ impl Pending<'_> {
 }
 
 /// 1-based rank of the first rule `finding` matches; one past the last when none does.
+/// (`plan` has refused findings without tags when there are rules.)
 fn rank(finding: &Finding, priorities: &[TagMatch]) -> usize {
     priorities
         .iter()
-        .position(|rule| rule.matches(finding))
+        .position(|rule| rule.matches(finding) == Some(true))
         .map_or(priorities.len() + 1, |i| i + 1)
 }

@@ -318,7 +318,7 @@ impl Store {
 
     fn list_resource_tags(&self, ctx: &Ctx, input: &Input) -> Result<Value, KmsError> {
         let key = self.key(ctx, input, KEY)?;
-        let tags: Vec<_> = key.record.tags.iter().collect();
+        let tags: Vec<_> = key.record.tags.iter().flatten().collect();
         let page = Page::of(input, ctx.op, tags.len(), 50, 50)?;
         let tags = tags[page.range.clone()]
             .iter()

@@ -132,7 +132,7 @@ impl Catalog {
                 .or_default();
             region.keys.push(index);
             region.by_id.insert(key.id().to_owned(), index);
-            for alias in &key.record.aliases {
+            for alias in key.record.aliases.iter().flatten() {
                 if region.aliases.insert(alias.clone(), index).is_some() {
                     return Err(format!(
                         "alias {alias} is seeded twice in {}",

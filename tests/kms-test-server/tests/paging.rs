@@ -171,7 +171,7 @@ async fn list_aliases_has_every_alias_with_targets_and_pages_by_50() {
     let with_many = (0..60)
         .map(|i| {
             with(key(REGION, &format!("k{i}")), |r| {
-                r.aliases = vec![format!("alias/a{i:02}")]
+                r.aliases = Some(vec![format!("alias/a{i:02}")])
             })
         })
         .collect();

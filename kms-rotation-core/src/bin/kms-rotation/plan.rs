@@ -162,7 +162,7 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
             "kms-rotation: warning: the report is incomplete (some regions or accounts could not be listed); the plan covers only what was scanned"
         ));
     }
-    let plan = kms_rotation::remediate::plan(&report, &options)?;
+    let plan = kms_rotation::remediate::plan(&report, &options).map_err(name_the_flag)?;
     write_plan(&plan, args.format.into(), args.output.as_deref())?;
     if !args.quiet {
         note(format_args!(
@@ -177,9 +177,7 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
 
 async fn load_report(args: &PlanArgs) -> Result<Report> {
     if let Some(path) = &args.report {
-        let report: Report = kms_rotation::input::read_file(path)?;
-        report.policy.validate().map_err(|e| e.with_file(path))?;
-        return Ok(report);
+        return Report::from_file(path);
     }
     let Some(inventory) = &args.inventory else {
         return Err(Error::invalid_input(
@@ -208,6 +206,19 @@ async fn load_report(args: &PlanArgs) -> Result<Report> {
             ..ScanRequest::default()
         })
         .await
+}
+
+/// The core names the option a plan error is about by its field; a person typed a flag.
+fn name_the_flag(err: Error) -> Error {
+    let flag = match err.context().field.as_deref() {
+        Some("selection.include.tags") => "--include-tag",
+        Some("selection.exclude.tags") => "--exclude-tag",
+        Some("selection.include.aliases") => "--include-alias",
+        Some("selection.exclude.aliases") => "--exclude-alias",
+        Some("priorities") => "--priority-tag",
+        _ => return err,
+    };
+    err.with_field(flag)
 }
 
 /// Stdout, or a file replaced atomically so that `apply` never reads half a plan.

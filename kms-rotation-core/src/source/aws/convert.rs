@@ -2,7 +2,6 @@
 //! the model's `FromStr`, so the SDK's Rust names never leak into the model; a value the model
 //! does not know (a key spec newer than this crate) becomes a per-key error instead of a guess.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
@@ -39,8 +38,8 @@ pub(crate) fn bare_record(
         region: region.to_owned(),
         key_id: key_id.to_owned(),
         arn: arn.map_or_else(String::new, str::to_owned),
-        aliases: Vec::new(),
-        tags: BTreeMap::new(),
+        aliases: None,
+        tags: None,
         key_manager: None,
         key_spec: None,
         key_usage: None,

@@ -95,14 +95,14 @@ pub(crate) async fn read_region(ctx: &RegionContext) -> RegionResult {
 
     match aliases {
         Ok(mut aliases) => {
+            // Read for the whole region: a key missing from the listing has no aliases.
             for record in &mut records {
-                if let Some(names) = aliases.remove(&record.key_id) {
-                    record.aliases = names;
-                }
+                record.aliases = Some(aliases.remove(&record.key_id).unwrap_or_default());
             }
         }
         Err(error) => {
-            // Aliases are evidence and exception matchers: say they are missing on every key.
+            // Aliases are evidence and exception matchers: say they are missing on every key
+            // (`aliases` stays `None`: unknown, not empty).
             for record in &mut records {
                 record.errors.push(error.clone());
             }
@@ -275,7 +275,7 @@ async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
         };
     if wants_tags {
         match list_tags(ctx, &listed.key_id).await {
-            Ok(tags) => record.tags = tags,
+            Ok(tags) => record.tags = Some(tags),
             Err(error) => record.errors.push(error),
         }
     }

@@ -76,11 +76,11 @@ pub fn fleet() -> Vec<KeyRecord> {
     let k = |id: &str| key(REGION, id);
     vec![
         with(k("sym"), |r| {
-            r.aliases = vec!["alias/payments".into(), "alias/payments-old".into()];
-            r.tags = BTreeMap::from([
+            r.aliases = Some(vec!["alias/payments".into(), "alias/payments-old".into()]);
+            r.tags = Some(BTreeMap::from([
                 ("env".into(), "prod".into()),
                 ("owner".into(), "pay".into()),
-            ]);
+            ]));
         }),
         with(k("on"), |r| r.rotation = rotation(180)),
         with(k("disabled"), |r| r.key_state = Some(KeyState::Disabled)),
@@ -117,11 +117,11 @@ pub fn fleet() -> Vec<KeyRecord> {
         }),
         with(k("aws-ebs"), |r| {
             r.key_manager = Some(KeyManager::Aws);
-            r.aliases = vec!["alias/aws/ebs".into()];
+            r.aliases = Some(vec!["alias/aws/ebs".into()]);
         }),
         with(k("aws-acm"), |r| {
             r.key_manager = Some(KeyManager::Aws);
-            r.aliases = vec!["alias/aws/acm".into()];
+            r.aliases = Some(vec!["alias/aws/acm".into()]);
             r.errors = denial("GetKeyRotationStatus", "AccessDeniedException", "");
         }),
         with(k("denied"), |r| {
