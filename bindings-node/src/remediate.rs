@@ -132,7 +132,7 @@ impl AwsConnectionOptions {
             regions: self.region.into_iter().collect(),
             profile: self.profile,
             role_arns: self.role_arns.unwrap_or_default(),
-            external_id: self.external_id,
+            external_id: self.external_id.map(Into::into),
             session_name: self.session_name.unwrap_or(d.session_name),
             endpoint_url: self.endpoint_url,
             max_attempts: self.max_attempts.unwrap_or(d.max_attempts),

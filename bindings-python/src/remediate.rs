@@ -445,7 +445,7 @@ impl Connect {
             regions,
             profile: self.profile,
             role_arns: self.role_arns.unwrap_or_default(),
-            external_id: self.external_id,
+            external_id: self.external_id.map(Into::into),
             endpoint_url: self.endpoint_url,
             max_attempts: self.max_attempts.unwrap_or(defaults.max_attempts),
             ..defaults

@@ -188,7 +188,7 @@ impl AwsArgs {
             all_regions: self.all_regions,
             profile: self.profile,
             role_arns: self.role_arns.unwrap_or_default(),
-            external_id: self.external_id,
+            external_id: self.external_id.map(Into::into),
             endpoint_url: self.endpoint_url,
             max_attempts: self.max_attempts.unwrap_or(defaults.max_attempts),
             concurrency_per_region: self.concurrency.unwrap_or(defaults.concurrency_per_region),

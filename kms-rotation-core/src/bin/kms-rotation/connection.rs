@@ -1,11 +1,12 @@
 //! How the CLI reaches AWS: the options `scan`, `apply` and `rollback` share.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 use kms_rotation::remediate::RemediationTarget;
 use kms_rotation::remediate::aws::AwsTarget;
-use kms_rotation::source::aws::{AwsOptions, AwsSource, RateLimits};
+use kms_rotation::source::aws::{AwsOptions, AwsSource, ExternalId, RateLimits};
 use kms_rotation::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -23,9 +24,24 @@ pub struct ConnectionArgs {
     #[arg(long = "role-arn", value_name = "ARN")]
     role_arns: Vec<String>,
 
-    /// The external id the roles require.
-    #[arg(long, value_name = "ID")]
-    external_id: Option<String>,
+    /// The external id the roles require. Visible to other users in the process list: prefer
+    /// the environment variable or --external-id-file.
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "KMS_ROTATION_EXTERNAL_ID",
+        // --help would otherwise print the variable's value.
+        hide_env_values = true,
+        // Wrapped as given, so that clap's own errors never quote it; checked with the other
+        // options, by a message that does not repeat it.
+        value_parser = external_id_arg,
+    )]
+    external_id: Option<ExternalId>,
+
+    /// Read the external id from this file (its trailing line break dropped), e.g. a mounted
+    /// secret. Not with --external-id or KMS_ROTATION_EXTERNAL_ID.
+    #[arg(long, value_name = "FILE")]
+    external_id_file: Option<PathBuf>,
 
     /// Send every AWS call to this URL (emulators). AWS_ENDPOINT_URL(_KMS) work too.
     #[arg(long, value_name = "URL")]
@@ -53,19 +69,41 @@ impl ConnectionArgs {
         for rate in &self.rates {
             set_rate(&mut rate_limits, rate)?;
         }
-        Ok(AwsOptions {
+        let options = AwsOptions {
             regions: regions.to_vec(),
             all_regions: self.all_regions,
             profile: self.profile.clone(),
             role_arns: self.role_arns.clone(),
-            external_id: self.external_id.clone(),
+            external_id: self.external_id()?,
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: self.max_attempts,
             concurrency_per_region: self.read_concurrency,
             rate_limits,
             ..AwsOptions::default()
-        })
+        };
+        // Safe to log: the external id's Debug is redacted (tests/cli_secrets.rs checks).
+        tracing::debug!(?options, "AWS options");
+        Ok(options)
     }
+
+    /// The external id from the flag, the environment or the file; two of them is an error,
+    /// since which one was meant cannot be known.
+    fn external_id(&self) -> Result<Option<ExternalId>> {
+        match (&self.external_id, &self.external_id_file) {
+            (Some(_), Some(_)) => Err(Error::invalid_input(
+                "the external id is given twice, by --external-id (or KMS_ROTATION_EXTERNAL_ID) \
+                 and by --external-id-file: give one",
+            )
+            .with_field("--external-id-file")),
+            (Some(id), None) => Ok(Some(id.clone())),
+            (None, Some(path)) => ExternalId::from_file(path).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+fn external_id_arg(value: &str) -> std::result::Result<ExternalId, std::convert::Infallible> {
+    Ok(ExternalId::from(value))
 }
 
 impl ConnectionArgs {

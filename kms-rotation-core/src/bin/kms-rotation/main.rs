@@ -4,6 +4,7 @@
 mod apply;
 mod connection;
 mod exit;
+mod logging;
 mod output;
 mod plan;
 mod rollback;
@@ -11,7 +12,7 @@ mod scan;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
 /// Checks (and, later, fixes) automatic rotation of customer-managed symmetric AWS KMS keys
 /// (CIS AWS Foundations, Security Hub KMS.4).
@@ -20,6 +21,11 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// More diagnostics on stderr: -v info, -vv debug, -vvv trace (default: warnings, or
+    /// RUST_LOG when set). Secrets are never logged at any level.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +43,7 @@ enum Command {
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits 2, as the exit-code contract wants.
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -11,19 +11,30 @@ use std::borrow::Cow;
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_kms::config::SharedCredentialsProvider;
+use aws_credential_types::provider::future;
 use aws_sdk_kms::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_sdk_kms::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 
 use super::AwsOptions;
 
 /// The credentials and identity one account is read with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Target {
     /// Known before any call only for assumed roles (from the role ARN); for the default
     /// credentials it is learnt from the key ARNs that ListKeys returns.
     pub(crate) account_id: Option<String>,
     pub(crate) sdk: SdkConfig,
+}
+
+/// Only the account: an `SdkConfig`'s `Debug` reaches its credentials provider, and the SDK's
+/// `AssumeRoleProvider` prints its whole request, external id included.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Target {
@@ -106,7 +117,7 @@ pub(crate) async fn targets(
             .configure(base)
             .session_name(options.session_name.clone());
         if let Some(external_id) = &options.external_id {
-            provider = provider.external_id(external_id);
+            provider = provider.external_id(external_id.expose_secret());
         }
         if base.region().is_none()
             && let Some(region) = home_region
@@ -114,7 +125,10 @@ pub(crate) async fn targets(
             // STS needs a region; the base may have none when the user named regions instead.
             provider = provider.region(Region::new(region.to_owned()));
         }
-        let provider = provider.build().await;
+        let provider = RoleCredentials {
+            role_arn: role.clone(),
+            provider: provider.build().await,
+        };
         let sdk = base
             .clone()
             .into_builder()
@@ -126,6 +140,35 @@ pub(crate) async fn targets(
         });
     }
     targets
+}
+
+/// The SDK's assume-role provider behind a `Debug` that names the role and nothing else. Its own
+/// `Debug` prints the whole AssumeRole request, external id included, and so would every
+/// configuration and client built on it, and anything holding one (tests/cli_secrets.rs).
+struct RoleCredentials {
+    role_arn: String,
+    provider: AssumeRoleProvider,
+}
+
+impl std::fmt::Debug for RoleCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleProvider")
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProvideCredentials for RoleCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.provider.provide_credentials()
+    }
+
+    fn fallback_on_interrupt(&self) -> Option<Credentials> {
+        self.provider.fallback_on_interrupt()
+    }
 }
 
 /// The retry partition of the reads of one account in one region.

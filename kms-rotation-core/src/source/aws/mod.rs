@@ -26,6 +26,7 @@
 mod client;
 mod convert;
 pub mod errors;
+mod external_id;
 mod limits;
 mod progress;
 mod read;
@@ -42,6 +43,7 @@ use chrono::Utc;
 use futures::StreamExt;
 
 pub use client::kms_client;
+pub use external_id::ExternalId;
 pub use limits::RateLimits;
 pub use regions::REGION_NOT_ENABLED;
 
@@ -54,6 +56,8 @@ use crate::{Error, Result};
 
 /// How the AWS source reaches AWS. Every field has a usable default; all are checked by
 /// [`AwsSource::new`] before any call.
+///
+/// Its `Debug` output is safe to log: the external id prints as `ExternalId(<redacted>)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsOptions {
     /// Regions to read. Empty: every enabled region with `all_regions`, else the region of the
@@ -70,8 +74,8 @@ pub struct AwsOptions {
     /// Roles to assume, one account each (the account is taken from the ARN). Empty: the
     /// default credentials' own account.
     pub role_arns: Vec<String>,
-    /// The external id the roles require, if any.
-    pub external_id: Option<String>,
+    /// The external id the roles require, if any. A secret: never printed (see [`ExternalId`]).
+    pub external_id: Option<ExternalId>,
     /// The role session name, visible in the target accounts' CloudTrail.
     pub session_name: String,
     /// Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
@@ -118,7 +122,8 @@ impl Default for AwsOptions {
 }
 
 impl AwsOptions {
-    /// Checks every option; the error names the field and the value.
+    /// Checks every option; the error names the field and the value, except for the external
+    /// id, whose value no message repeats.
     pub fn validate(&self) -> Result<()> {
         for (i, region) in self.regions.iter().enumerate() {
             check_region(region).map_err(|e| e.with_field(format!("regions[{i}]")))?;
@@ -139,11 +144,12 @@ impl AwsOptions {
             }
         }
         if let Some(external_id) = &self.external_id {
-            check_chars(external_id, 2, 1224, "+=,.@:/-")
-                .map_err(|why| Error::invalid_input(why).with_field("external_id"))?;
+            external_id.check()?;
         }
-        check_chars(&self.session_name, 2, 64, "+=,.@-")
-            .map_err(|why| Error::invalid_input(why).with_field("session_name"))?;
+        check_chars(&self.session_name, 2, 64, "+=,.@-").map_err(|why| {
+            Error::invalid_input(format!("`{}` {why}", self.session_name))
+                .with_field("session_name")
+        })?;
         if let Some(url) = &self.endpoint_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -221,7 +227,8 @@ fn check_region(region: &str) -> Result<()> {
     }
 }
 
-/// STS's character rules for session names and external ids: word characters and `extra`.
+/// STS's character rules for session names: word characters and `extra`. The reason does not
+/// repeat the value; the caller adds it where it is not a secret.
 fn check_chars(
     value: &str,
     min: usize,
@@ -229,13 +236,13 @@ fn check_chars(
     extra: &str,
 ) -> std::result::Result<(), String> {
     if !(min..=max).contains(&value.len()) {
-        return Err(format!("`{value}` must be {min} to {max} characters long"));
+        return Err(format!("must be {min} to {max} characters long"));
     }
     if let Some(bad) = value
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || extra.contains(*c)))
     {
-        return Err(format!("`{value}` has a character STS refuses: `{bad}`"));
+        return Err(format!("has a character STS refuses: `{bad}`"));
     }
     Ok(())
 }
@@ -616,6 +623,33 @@ mod tests {
             "endpoint_url",
         );
         assert!(AwsOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn an_invalid_external_id_is_named_but_never_echoed() {
+        let secret = "not valid; shared-secret";
+        let err = AwsOptions {
+            role_arns: vec!["arn:aws:iam::111122223333:role/a".into()],
+            external_id: Some(secret.into()),
+            ..AwsOptions::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.context().field.as_deref(), Some("external_id"));
+        assert!(!err.to_string().contains(secret), "{err}");
+        assert!(!format!("{err:?}").contains("shared-secret"), "{err:?}");
+    }
+
+    #[test]
+    fn options_debug_redacts_the_external_id() {
+        let options = AwsOptions {
+            external_id: Some("shared-secret".into()),
+            ..AwsOptions::default()
+        };
+        let debug = format!("{options:?}");
+        assert!(debug.contains("ExternalId(<redacted>)"), "{debug}");
+        assert!(!debug.contains("shared-secret"), "{debug}");
     }
 
     #[test]
