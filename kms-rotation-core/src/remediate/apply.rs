@@ -328,7 +328,7 @@ pub async fn apply(
     };
 
     let mut start = 0;
-    while start < plan.actions.len() && !run.journal_failed() {
+    while start < plan.actions.len() {
         let batch = plan.actions[start].batch;
         let end = plan.actions[start..]
             .iter()
@@ -403,8 +403,8 @@ async fn apply_one(run: &Run, action: &Action) -> ActionResult {
     }
     let arn = action.target_arn.as_str();
     let failed = |err: &Error, before| {
-        // Pre-write journal lines: a failure stops the run (see `Run::record`), but this key's
-        // result stands as it is.
+        // A line that cannot be written stops the run (see `Run::record`); this key's result
+        // stands as it is (after a failed write, its intent is already on disk).
         let _ = run.record(
             arn,
             Event::Failed,
