@@ -258,7 +258,10 @@ export interface JournalEntry {
     | 'before' | 'skipped' | 'after' | 'verified' | 'verification_failed' | 'failed'
     | 'rolled_back' | 'rollback_skipped' | 'rollback_failed'
   state: RotationState | null
+  /** On a `before` line: the state about to be written (the intent). */
+  target?: RotationState
   error: JournalError | null
+  /** e.g. `already_at_target`, `changed_since`, `chain_broken`, `unsupported_key_spec`. */
   reason?: string
 }
 
@@ -267,7 +270,12 @@ export interface ActionResult {
   region: string
   account_id: string
   status: 'remediated' | 'verification_failed' | 'failed' | 'skipped' | 'would_remediate' | 'not_attempted'
-  /** e.g. `already_at_target`, `already_compliant`, `circuit_breaker`. */
+  /**
+   * e.g. `already_at_target`, `already_compliant`, `circuit_breaker`, `journal_failed`,
+   * `write_outcome_unknown`, or why the key is out of scope: `aws_managed`,
+   * `unsupported_key_spec`, `custom_key_store`, `imported_key_material`, `key_disabled`,
+   * `pending_deletion`, `key_not_enabled`, `replica_key`, `key_metadata_incomplete`.
+   */
   reason?: string
   before: RotationState | null
   after: RotationState | null
@@ -279,18 +287,27 @@ export interface ApplyOutcome {
   run_id: string
   dry_run: boolean
   results: ActionResult[]
-  /** Why the run stopped early (the circuit breaker), if it did. */
+  /** Why the run stopped early (the circuit breaker, a journal that failed), if it did. */
   stopped: string | null
+  /** Why the journal could not be written, if it could not: the run stopped sending writes. */
+  journal_error: string | null
+  /** Torn last lines an interrupted earlier run left in the journal (removed before appending). */
+  journal_warnings: string[]
 }
 
 export interface RollbackResult {
   target_arn: string
-  status: 'rolled_back' | 'skipped' | 'failed' | 'would_roll_back'
-  /** e.g. `changed_since`, `already_at_before_state`. */
+  status: 'rolled_back' | 'skipped' | 'failed' | 'would_roll_back' | 'not_attempted'
+  /**
+   * e.g. `changed_since`, `already_at_before_state`, `chain_broken`, `journal_failed`, or why
+   * the key is out of scope now (`key_disabled`, ...).
+   */
   reason?: string
   restore: RotationState
   current: RotationState | null
   error: JournalError | null
+  /** The change undone was never confirmed by its run (no `after`, or a write that may have landed). */
+  possibly_applied: boolean
 }
 
 /** What `rollback` did. */
@@ -298,6 +315,10 @@ export interface RollbackOutcome {
   run_id: string
   dry_run: boolean
   results: RollbackResult[]
+  /** Why the journal could not be written, if it could not: no write was sent after that. */
+  journal_error: string | null
+  /** Torn last lines found in the journal (an interrupted run), ignored. */
+  journal_warnings: string[]
 }
 
 /** What `render` can write (see `formats()`). */

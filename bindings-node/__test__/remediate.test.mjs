@@ -1,6 +1,6 @@
 // The remediation loop against the KMS test server: plan, apply, re-scan, rollback, re-scan.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
 
 import { apply, planRemediation, rollback, scan } from 'kms-rotation'
@@ -109,4 +109,29 @@ test('apply and rollback reject when they cannot run at all', async () => {
   await assert.rejects(rollback('/nonexistent/journal.ndjson', { aws }), { code: 'NotFound' })
   const bad = tempFile('journal.ndjson', '{"not": "a journal entry"}\n')
   await assert.rejects(rollback(bad, { aws }), { code: 'InvalidInput' })
+})
+
+// A journal that cannot take a line (a full disk) stops the run before any write, and the
+// outcome says so; a torn last line (an interrupted run) is a warning, not an error.
+test('a failing journal stops apply with every result; a torn last line is a warning', async (t) => {
+  const server = await startTestServer([record('us-east-1', 'k1', { rotation: { enabled: false } })])
+  if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+  try {
+    const aws = { endpointUrl: server.url, ...quick }
+    const plan = planRemediation(await scan({ ...aws, regions: ['us-east-1'], now: NOW }))
+    if (existsSync('/dev/full')) {
+      const outcome = await apply(plan, { journal: '/dev/full', aws, ...fast })
+      assert.equal(typeof outcome.journal_error, 'string')
+      assert.match(outcome.stopped, /journal/)
+      assert.deepEqual(outcome.results.map((r) => [r.status, r.reason]), [['not_attempted', 'journal_failed']])
+    }
+    const torn = tempFile('torn.ndjson', '{"at": "2026-11-22T12:00:00Z", "run_')
+    const undone = await rollback(torn, { dryRun: true, aws })
+    assert.deepEqual(undone.results, [])
+    assert.equal(undone.journal_error, null)
+    assert.equal(undone.journal_warnings.length, 1)
+    assert.match(undone.journal_warnings[0], /line 1 is incomplete/)
+  } finally {
+    await server.stop()
+  }
 })

@@ -78,6 +78,10 @@ async function main(): Promise<void> {
   void watched
   const action: 'enable_rotation' = plan.actions[0].action
   void [applied.results[0]?.status, undone.results[0]?.restore.enabled, action]
+  const journalError: string | null = applied.journal_error
+  const warnings: string[] = undone.journal_warnings
+  const possibly: boolean | undefined = undone.results[0]?.possibly_applied
+  void [journalError, warnings, possibly, undone.journal_error]
 
   try {
     await scan({ inventory: 'missing.json' })

@@ -163,12 +163,13 @@ fn verify(attempts: Option<u32>, delay_ms: Option<u32>) -> Verify {
     }
 }
 
-/// The journal for a run: the file at `path`, or (dry runs only) none.
+/// The journal for a run: the file at `path`, opened and locked; or, for a dry run (which
+/// writes nothing, so neither creates nor locks a file), one in memory.
 fn journal(path: Option<&str>, dry_run: bool) -> Result<Journal, Error> {
-    match path {
-        Some(path) => Journal::open(path),
-        None if dry_run => Ok(Journal::in_memory()),
-        None => Err(Error::invalid_input(
+    match (path, dry_run) {
+        (_, true) => Ok(Journal::in_memory()),
+        (Some(path), false) => Journal::open(path),
+        (None, false) => Err(Error::invalid_input(
             "a journal file is required to apply or roll back changes (dry runs need none)",
         )
         .with_field("journal")),
@@ -374,12 +375,13 @@ pub fn rollback<'env>(
     scan::spawn(
         env,
         async move {
-            let entries = remediate::read_journal(&journal)?;
+            // A real run locks the journal before reading it; a dry run only reads.
             let sink = if dry_run {
-                Journal::in_memory()
+                Journal::read_only(&journal)?
             } else {
-                Journal::open(&journal)?
+                Journal::open_existing(&journal)?
             };
+            let entries = sink.read_entries()?;
             let target = aws_target(aws).await?;
             let outcome = remediate::rollback(&entries, target, &core, &sink).await?;
             match outcome.failure() {

@@ -258,12 +258,25 @@ impl ApplyResult {
     fn results<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.results)
     }
-    /// Why the run stopped early (the circuit breaker), or None.
+    /// Why the run stopped early (the circuit breaker, a journal that failed), or None.
     #[getter]
     fn stopped(&self) -> Option<&str> {
         self.inner.stopped.as_deref()
     }
-    /// Every action remediated, skipped or (dry run) would be remediated.
+    /// Why the journal could not be written, or None. When set, the run stopped sending writes
+    /// and `success` is False.
+    #[getter]
+    fn journal_error(&self) -> Option<&str> {
+        self.inner.journal_error.as_deref()
+    }
+    /// Torn last lines an interrupted earlier run left in the journal (removed before
+    /// appending), one message each.
+    #[getter]
+    fn journal_warnings(&self) -> Vec<String> {
+        self.inner.journal_warnings.clone()
+    }
+    /// Every action remediated, skipped or (dry run) would be remediated, and the journal took
+    /// every event.
     #[getter]
     fn success(&self) -> bool {
         self.inner.is_success()
@@ -316,11 +329,27 @@ impl RollbackResult {
     fn dry_run(&self) -> bool {
         self.inner.dry_run
     }
-    /// `[{"target_arn", "status", "reason", "restore", "current", "error"}]`; `status` is
-    /// `rolled_back`, `skipped`, `failed` or `would_roll_back`.
+    /// `[{"target_arn", "status", "reason", "restore", "current", "error",
+    /// "possibly_applied"}]`; `status` is `rolled_back`, `skipped`, `failed`, `would_roll_back`
+    /// or `not_attempted`.
     #[getter]
     fn results<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.results)
+    }
+    /// Why the journal could not be written, or None (no write was sent after that).
+    #[getter]
+    fn journal_error(&self) -> Option<&str> {
+        self.inner.journal_error.as_deref()
+    }
+    /// Torn last lines found in the journal (an interrupted run), ignored; one message each.
+    #[getter]
+    fn journal_warnings(&self) -> Vec<String> {
+        self.inner.journal_warnings.clone()
+    }
+    /// Every key rolled back (or, dry run, would be), and the journal took every event.
+    #[getter]
+    fn success(&self) -> bool {
+        self.inner.is_success()
     }
     /// Raises the first key whose rollback failed as its `KmsRotationError` subclass, with
     /// `key_arn`, `region`, `operation` and `code`; returns None when none failed.
@@ -497,9 +526,10 @@ struct PreparedApply {
 impl PreparedApply {
     async fn run(self) -> kms_rotation::Result<ApplyResult> {
         let regions = dedup_sorted(self.plan.actions.iter().map(|a| a.region.clone()).collect());
+        // A dry run writes nothing, so it neither creates nor locks the file.
         let journal = match &self.journal {
-            Some(path) => Journal::open(path)?,
-            None => Journal::in_memory(),
+            Some(path) if !self.options.dry_run => Journal::open(path)?,
+            _ => Journal::in_memory(),
         };
         let target = self.connect.target(regions).await?;
         let outcome = remediate::apply(&self.plan, target, &self.options, &journal).await?;
@@ -706,7 +736,13 @@ struct PreparedRollback {
 
 impl PreparedRollback {
     async fn run(self) -> kms_rotation::Result<RollbackResult> {
-        let entries = remediate::read_journal(&self.journal)?;
+        // A real run locks the journal before reading it; a dry run only reads.
+        let journal = if self.options.dry_run {
+            Journal::read_only(&self.journal)?
+        } else {
+            Journal::open_existing(&self.journal)?
+        };
+        let entries = journal.read_entries()?;
         let undos = remediate::undo_list(&entries, self.options.only_run.as_deref());
         let regions = dedup_sorted(
             undos
@@ -718,17 +754,16 @@ impl PreparedRollback {
                 })
                 .collect(),
         );
-        let outcome = if undos.is_empty() {
+        let target: Arc<dyn RemediationTarget> = if undos.is_empty() {
             // Nothing to undo: no AWS configuration needed.
-            let target: Arc<dyn RemediationTarget> = Arc::new(remediate::MemoryTarget::new(
-                std::iter::empty::<(String, remediate::RotationState)>(),
-            ));
-            remediate::rollback(&entries, target, &self.options, &Journal::in_memory()).await?
+            Arc::new(remediate::MemoryTarget::new(std::iter::empty::<(
+                String,
+                remediate::RotationState,
+            )>()))
         } else {
-            let target = self.connect.target(regions).await?;
-            let journal = Journal::open(&self.journal)?;
-            remediate::rollback(&entries, target, &self.options, &journal).await?
+            self.connect.target(regions).await?
         };
+        let outcome = remediate::rollback(&entries, target, &self.options, &journal).await?;
         Ok(RollbackResult {
             inner: Arc::new(outcome),
         })

@@ -231,3 +231,25 @@ def test_a_progress_callback_that_raises_fails_the_call(test_server: str) -> Non
 
     with pytest.raises(ValueError, match="stop at 1"):
         kms_rotation.apply(plan, progress=boom, **connect)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_journal_that_cannot_be_written_stops_apply_with_every_result(test_server: str) -> None:
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+    done = kms_rotation.apply(plan, journal="/dev/full", dry_run=False, verify_delay=0.01,
+                              **connect)
+    assert not done.success
+    assert done.journal_error and done.stopped and "journal" in done.stopped
+    assert done.journal_warnings == []
+    assert len(done.results) == len(plan)
+    assert {(r["status"], r["reason"]) for r in done.results} == {("not_attempted", "journal_failed")}
+
+
+def test_rollback_reports_a_torn_last_line_and_goes_on(tmp_path: Path) -> None:
+    journal = tmp_path / "torn.ndjson"
+    journal.write_text('{"at": "2026-11-22T12:00:00Z", "run_')
+    undone = kms_rotation.rollback(journal, dry_run=True)
+    assert undone.results == [] and undone.success
+    assert undone.journal_error is None
+    assert len(undone.journal_warnings) == 1 and "line 1 is incomplete" in undone.journal_warnings[0]

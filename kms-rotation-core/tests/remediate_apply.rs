@@ -590,7 +590,8 @@ async fn the_first_failed_action_is_available_as_a_typed_error() {
     assert_eq!(c.key_arn.as_deref(), Some(second.as_str()));
     assert_eq!(c.region.as_deref(), Some(plan.actions[1].region.as_str()));
     assert_eq!(c.code.as_deref(), Some("ThrottlingException"));
-    assert_eq!(c.operation.as_deref(), Some("GetKeyRotationStatus"));
+    // The first call on a key is the scope re-check.
+    assert_eq!(c.operation.as_deref(), Some("DescribeKey"));
 
     // Rollback: writes failing with a code the kind follows.
     let rollback_target = fleet_target();

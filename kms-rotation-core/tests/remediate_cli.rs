@@ -218,3 +218,66 @@ fn rollback_without_yes_lists_what_it_would_undo() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_second_apply_or_rollback_on_a_journal_in_use_is_refused_before_any_call() {
+    let plan = scratch("locked-plan.json");
+    let out = run(&plan_args(&["-q", "-o", s(&plan)]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let journal = scratch("locked-journal.ndjson");
+    // This process holds the journal, as a running apply would.
+    let held = kms_rotation::remediate::Journal::open(&journal).unwrap();
+    // An endpoint nobody listens on: a call would fail differently.
+    let endpoint = ["--endpoint-url", "http://127.0.0.1:9"];
+    for args in [
+        vec![
+            "apply",
+            "--plan",
+            s(&plan),
+            "--journal",
+            s(&journal),
+            "--yes",
+        ],
+        vec!["rollback", "--journal", s(&journal), "--yes"],
+    ] {
+        let out = kms_rotation(&[args.as_slice(), &endpoint].concat());
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        let message = stderr(&out);
+        assert!(
+            message.contains("in use by another apply or rollback"),
+            "{message}"
+        );
+        assert!(message.contains(s(&journal)), "{message}");
+    }
+    // A dry run only reads: it is not refused.
+    let out = kms_rotation(&["rollback", "--journal", s(&journal)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    drop(held);
+    assert_eq!(std::fs::read(&journal).unwrap(), b"", "nothing written");
+}
+
+#[test]
+fn rollback_warns_about_a_torn_last_line_and_lists_a_possibly_applied_change() {
+    let journal = scratch("torn-journal.ndjson");
+    let arn = "arn:aws:kms:us-east-1:111122223333:key/00000002-0000-4000-8000-000000000002";
+    // An intent with no outcome, then half a line: a run killed while journaling.
+    std::fs::write(
+        &journal,
+        format!(
+            "{{\"at\":\"2026-11-22T12:00:00Z\",\"run_id\":\"r1\",\"target_arn\":\"{arn}\",\"event\":\"before\",\"state\":{{\"enabled\":false}},\"target\":{{\"enabled\":true,\"period_days\":365}},\"error\":null}}\n\
+             {{\"at\":\"2026-11-22T12:00:01Z\",\"run_id\":\"r1\",\"tar"
+        ),
+    )
+    .unwrap();
+    let out = kms_rotation(&["rollback", "--journal", s(&journal)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(message.contains("warning:"), "{message}");
+    assert!(message.contains("line 2 is incomplete"), "{message}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(arn) && stdout.contains("disable rotation"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("possibly applied"), "{stdout}");
+}

@@ -1,7 +1,9 @@
-//! Applying a plan: for each action, read and journal the state, write only when needed, then
-//! re-read until the change shows. Writes are rate-limited per account and region, a bounded
-//! number run at once, one key's failure never stops the others, and a run of consecutive
-//! failures (wrong credentials, a deny policy) stops the whole run early.
+//! Applying a plan: for each action, describe the target and refuse it unless it is in the write
+//! scope ([`out_of_scope`](super::out_of_scope)), read its rotation, and when a write is needed,
+//! journal the intent (state and target), write, journal `after`, then re-read until the change
+//! shows. Writes are rate-limited per account and region, a bounded number run at once, one key's
+//! failure never stops the others, and a run of consecutive failures (wrong credentials, a deny
+//! policy) or a journal that cannot be written stops the whole run early.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::exec::{self, Seen, Verify};
+use super::exec::{self, Line, Seen, Verify};
 use super::journal::{Event, Journal, JournalError};
 use super::limiter::WriteLimiter;
 use super::plan::{Action, Plan};
+use super::scope::out_of_scope;
 use super::target::{RemediationTarget, RotationState};
 use crate::policy::RotationPeriod;
 use crate::{Error, ErrorKind, Result};
@@ -41,9 +44,9 @@ pub struct ApplyOptions {
     /// Stop after this many failures in a row (`failed` or `verification_failed`); 0: never.
     pub max_consecutive_failures: usize,
     pub verify: Verify,
-    /// Read and report, but write nothing: no write call, no journal line.
+    /// Describe, read and report, but write nothing: no write call, no journal line.
     pub dry_run: bool,
-    /// The run id in the journal; a new one when unset.
+    /// The run id in the journal; a new one (a UUID v7) when unset.
     pub run_id: Option<String>,
     /// Called after each action finishes (skipped and not attempted ones included).
     pub progress: Option<RemediationProgressFn>,
@@ -97,13 +100,13 @@ pub enum ActionStatus {
     Remediated,
     /// Written, but the re-reads never showed it.
     VerificationFailed,
-    /// The read or the write failed (`error` has the code).
+    /// The describe, the read or the write failed (`error` has the code).
     Failed,
-    /// No write was needed (`reason` says why).
+    /// No write: none was needed, or the key is out of the write scope (`reason` says which).
     Skipped,
     /// Dry run: this action would write.
     WouldRemediate,
-    /// Not started: the run stopped first (circuit breaker).
+    /// Not written: the run stopped first (circuit breaker, journal failure; `reason`).
     NotAttempted,
 }
 
@@ -120,7 +123,8 @@ impl ActionStatus {
     }
 }
 
-/// Reasons for `skipped` and `not_attempted`.
+/// Reasons for `skipped` and `not_attempted`. A key out of the write scope is `skipped` with a
+/// reason from [`scope_reason`](super::scope_reason).
 pub mod skip {
     /// Rotation is on with the target period already.
     pub const ALREADY_AT_TARGET: &str = "already_at_target";
@@ -129,6 +133,12 @@ pub mod skip {
     pub const ALREADY_COMPLIANT: &str = "already_compliant";
     /// The circuit breaker stopped the run before this action.
     pub const CIRCUIT_BREAKER: &str = "circuit_breaker";
+    /// The journal could not be written, so the write was not sent (no record, no write).
+    pub const JOURNAL_FAILED: &str = "journal_failed";
+    /// On a `failed` result: the write failed in a way that does not rule out that it landed (a
+    /// timeout, a lost reply: [`write_may_have_applied`](crate::remediate::write_may_have_applied)).
+    /// Rollback treats it as possibly applied.
+    pub const WRITE_OUTCOME_UNKNOWN: &str = "write_outcome_unknown";
 }
 
 /// What happened to one action.
@@ -173,8 +183,15 @@ pub struct ApplyOutcome {
     pub run_id: String,
     pub dry_run: bool,
     pub results: Vec<ActionResult>,
-    /// Set when the run stopped early, saying why.
+    /// Set when the run stopped early, saying why (circuit breaker, journal failure).
     pub stopped: Option<String>,
+    /// Set when the journal could not be written: the run stopped sending writes there. Writes
+    /// sent before are covered by their journaled intent.
+    #[serde(default)]
+    pub journal_error: Option<String>,
+    /// Torn lines an interrupted earlier run left in the journal (removed before appending).
+    #[serde(default)]
+    pub journal_warnings: Vec<String>,
 }
 
 impl ApplyOutcome {
@@ -199,9 +216,11 @@ impl ApplyOutcome {
         })
     }
 
-    /// Every action is remediated, skipped or (dry run) would be remediated.
+    /// Every action is remediated, skipped or (dry run) would be remediated, and the journal
+    /// took every event.
     pub fn is_success(&self) -> bool {
         self.stopped.is_none()
+            && self.journal_error.is_none()
             && self.results.iter().all(|r| {
                 matches!(
                     r.status,
@@ -263,11 +282,24 @@ struct Run {
     max_period: RotationPeriod,
 }
 
+impl Run {
+    /// Journals one event of `arn`. A failure is kept by the journal (see [`Journal::failure`]),
+    /// which stops the run: `Err` tells callers about to write not to.
+    fn record(&self, arn: &str, event: Event, line: Line<'_>) -> Result<()> {
+        exec::record(self.journal.as_ref(), &self.run_id, arn, event, line)
+    }
+
+    fn journal_failed(&self) -> bool {
+        self.journal.as_ref().is_some_and(|j| j.failure().is_some())
+    }
+}
+
 /// Applies `plan` to `target`, journaling every step to `journal` (nothing in a dry run).
 ///
 /// Batches run in order; within one, up to `options.concurrency` actions at once. `Err` means
-/// the run could not go on at all (invalid plan or options, a journal that cannot be written);
-/// per-key failures are results.
+/// the run could not start (invalid plan or options). Everything after that is in the outcome:
+/// per-key failures are results, and a journal that fails mid-run stops the run (no write is
+/// sent without its intent on disk) with `journal_error` and `stopped` set.
 pub async fn apply(
     plan: &Plan,
     target: Arc<dyn RemediationTarget>,
@@ -290,7 +322,6 @@ pub async fn apply(
     });
     let permits = Arc::new(Semaphore::new(options.concurrency));
     let mut results: Vec<Option<ActionResult>> = vec![None; plan.actions.len()];
-    let mut first_error = None;
     let mut progress = RemediationProgress {
         done: 0,
         total: plan.actions.len(),
@@ -310,9 +341,7 @@ pub async fn apply(
                 let _permit = permits.acquire_owned().await;
                 let result = apply_one(&run, &action).await;
                 // Recorded before the permit is released, so the next action sees this one.
-                if let Ok(result) = &result {
-                    run.breaker.record(result.status);
-                }
+                run.breaker.record(result.status);
                 (i, result)
             });
         }
@@ -320,69 +349,98 @@ pub async fn apply(
             let (i, result) = joined.map_err(|e| {
                 Error::new(ErrorKind::Unexpected, format!("an apply task failed: {e}"))
             })?;
-            match result {
-                Ok(result) => {
-                    results[i] = Some(result);
-                    // Called here, not in the tasks, so that `done` reaches the callback in order.
-                    progress.done += 1;
-                    if let Some(callback) = &options.progress {
-                        callback(progress);
-                    }
-                }
-                // The journal could not be written: finish what is in flight, start nothing new.
-                Err(err) => {
-                    first_error.get_or_insert(err);
-                }
+            results[i] = Some(result);
+            // Called here, not in the tasks, so that `done` reaches the callback in order.
+            progress.done += 1;
+            if let Some(callback) = &options.progress {
+                callback(progress);
             }
-        }
-        if let Some(err) = first_error {
-            return Err(err);
         }
         start = end;
     }
 
+    let journal_error = run.journal.as_ref().and_then(Journal::failure);
+    let stop_reason = if journal_error.is_some() {
+        skip::JOURNAL_FAILED
+    } else {
+        skip::CIRCUIT_BREAKER
+    };
     let results = results
         .into_iter()
         .zip(&plan.actions)
         .map(|(result, action)| {
             result.unwrap_or_else(|| {
-                ActionResult::new(action, ActionStatus::NotAttempted).because(skip::CIRCUIT_BREAKER)
+                ActionResult::new(action, ActionStatus::NotAttempted).because(stop_reason)
             })
         })
         .collect();
+    let stopped = match &journal_error {
+        Some(err) => Some(format!(
+            "the journal could not be written ({err}); the run stopped: no write is sent \
+             without its intent on disk"
+        )),
+        None => run.breaker.reason(),
+    };
     Ok(ApplyOutcome {
         run_id: run.run_id.clone(),
         dry_run: options.dry_run,
         results,
-        stopped: run.breaker.reason(),
+        stopped,
+        journal_error,
+        journal_warnings: journal.warnings(),
     })
 }
 
-/// One action, start to end. `Err` only when the journal cannot be written.
-async fn apply_one(run: &Run, action: &Action) -> Result<ActionResult> {
-    let not_attempted =
-        || ActionResult::new(action, ActionStatus::NotAttempted).because(skip::CIRCUIT_BREAKER);
+/// One action, start to end. Journal failures are kept by the journal and end the action before
+/// its write; a result is always returned.
+async fn apply_one(run: &Run, action: &Action) -> ActionResult {
+    let stopped = |reason| ActionResult::new(action, ActionStatus::NotAttempted).because(reason);
+    if run.journal_failed() {
+        return stopped(skip::JOURNAL_FAILED);
+    }
     if run.breaker.tripped() {
-        return Ok(not_attempted());
+        return stopped(skip::CIRCUIT_BREAKER);
     }
     let arn = action.target_arn.as_str();
-    let journal = run.journal.as_ref();
-    let record = |event, state, error: Option<&Error>, reason: Option<&str>| {
-        exec::record(journal, &run.run_id, arn, event, state, error, reason)
-    };
-    let failed = |err: &Error| ActionResult {
-        error: Some(JournalError::from(err)),
-        ..ActionResult::new(action, ActionStatus::Failed)
-    };
-
-    let before = match run.target.read_rotation(arn).await {
-        Ok(state) => state,
-        Err(err) => {
-            record(Event::Failed, None, Some(&err), None)?;
-            return Ok(failed(&err));
+    let failed = |err: &Error, before| {
+        // A line that cannot be written stops the run (see `Run::record`); this key's result
+        // stands as it is (after a failed write, its intent is already on disk).
+        let _ = run.record(
+            arn,
+            Event::Failed,
+            Line {
+                error: Some(err),
+                ..Line::default()
+            },
+        );
+        ActionResult {
+            before,
+            error: Some(JournalError::from(err)),
+            ..ActionResult::new(action, ActionStatus::Failed)
         }
     };
-    record(Event::Before, Some(before), None, None)?;
+
+    // The plan is a file: re-check, on the key as it is now, that it may be written at all.
+    match run.target.describe_key(arn).await {
+        Ok(meta) => {
+            if let Some(reason) = out_of_scope(&meta) {
+                let _ = run.record(
+                    arn,
+                    Event::Skipped,
+                    Line {
+                        reason: Some(reason),
+                        ..Line::default()
+                    },
+                );
+                return ActionResult::new(action, ActionStatus::Skipped).because(reason);
+            }
+        }
+        Err(err) => return failed(&err, None),
+    }
+    let before = match run.target.read_rotation(arn).await {
+        Ok(state) => state,
+        Err(err) => return failed(&err, None),
+    };
     let wanted = RotationState::enabled(action.rotation_period_days);
     let already = if before.shows(&wanted) {
         Some(skip::ALREADY_AT_TARGET)
@@ -395,59 +453,126 @@ async fn apply_one(run: &Run, action: &Action) -> Result<ActionResult> {
         None
     };
     if let Some(reason) = already {
-        record(Event::Skipped, Some(before), None, Some(reason))?;
-        return Ok(ActionResult {
+        let _ = run
+            .record(
+                arn,
+                Event::Before,
+                Line {
+                    state: Some(before),
+                    ..Line::default()
+                },
+            )
+            .and_then(|()| {
+                run.record(
+                    arn,
+                    Event::Skipped,
+                    Line {
+                        state: Some(before),
+                        reason: Some(reason),
+                        ..Line::default()
+                    },
+                )
+            });
+        return ActionResult {
             before: Some(before),
             ..ActionResult::new(action, ActionStatus::Skipped).because(reason)
-        });
+        };
     }
-    if journal.is_none() {
-        return Ok(ActionResult {
+    if run.journal.is_none() {
+        return ActionResult {
             before: Some(before),
             ..ActionResult::new(action, ActionStatus::WouldRemediate)
-        });
+        };
     }
 
     run.limiter
         .acquire(&action.account_id, &action.region)
         .await;
     // Checked again after the wait: failures recorded meanwhile stop writes not yet sent.
-    if run.breaker.tripped() {
-        return Ok(ActionResult {
+    let stop = if run.journal_failed() {
+        Some(skip::JOURNAL_FAILED)
+    } else if run.breaker.tripped() {
+        Some(skip::CIRCUIT_BREAKER)
+    } else {
+        None
+    };
+    if let Some(reason) = stop {
+        return ActionResult {
             before: Some(before),
-            ..not_attempted()
-        });
+            ..stopped(reason)
+        };
+    }
+    // The intent, on disk before the write is sent: if the run dies before `after`, rollback
+    // still knows what this write may have changed.
+    let intent = Line {
+        state: Some(before),
+        target: Some(wanted),
+        ..Line::default()
+    };
+    if run.record(arn, Event::Before, intent).is_err() {
+        return ActionResult {
+            before: Some(before),
+            ..stopped(skip::JOURNAL_FAILED)
+        };
     }
     if let Err(err) = run
         .target
         .enable_rotation(arn, action.rotation_period_days)
         .await
     {
-        record(Event::Failed, None, Some(&err), None)?;
-        return Ok(ActionResult {
-            before: Some(before),
-            ..failed(&err)
-        });
+        // Rollback decides from the journaled code whether it may have landed; the result says
+        // so too.
+        let result = failed(&err, Some(before));
+        let code = result.error.as_ref().map_or("", |e| e.code.as_str());
+        return if exec::write_may_have_applied(code) {
+            result.because(skip::WRITE_OUTCOME_UNKNOWN)
+        } else {
+            result
+        };
     }
-    record(Event::After, Some(wanted), None, None)?;
+    // From here on the write is done: a journal failure no longer changes this key's result
+    // (the intent covers it for rollback).
+    let _ = run.record(
+        arn,
+        Event::After,
+        Line {
+            state: Some(wanted),
+            ..Line::default()
+        },
+    );
 
     match exec::await_state(run.target.as_ref(), arn, &wanted, run.verify).await {
         Seen::Shown(state) => {
-            record(Event::Verified, Some(state), None, None)?;
-            Ok(ActionResult {
+            let _ = run.record(
+                arn,
+                Event::Verified,
+                Line {
+                    state: Some(state),
+                    ..Line::default()
+                },
+            );
+            ActionResult {
                 before: Some(before),
                 after: Some(state),
                 ..ActionResult::new(action, ActionStatus::Remediated)
-            })
+            }
         }
         Seen::NotShown(state, err) => {
-            record(Event::VerificationFailed, state, err.as_ref(), None)?;
-            Ok(ActionResult {
+            let _ = run.record(
+                arn,
+                Event::VerificationFailed,
+                Line {
+                    state,
+                    error: err.as_ref(),
+                    ..Line::default()
+                },
+            );
+            ActionResult {
                 before: Some(before),
                 after: state,
                 error: err.as_ref().map(JournalError::from),
                 ..ActionResult::new(action, ActionStatus::VerificationFailed)
-            })
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The AWS remediation target: GetKeyRotationStatus, EnableKeyRotation and DisableKeyRotation
-//! through aws-sdk-kms, one client per account and region taken from each key's ARN.
+//! The AWS remediation target: DescribeKey, GetKeyRotationStatus, EnableKeyRotation and
+//! DisableKeyRotation through aws-sdk-kms, one client per account and region taken from each key's ARN.
 //!
 //! Its clients live in a retry partition of their own (per account and region): in adaptive
 //! retry mode the SDK's client-side rate limiter is shared by every client of a partition, so
@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_kms::config::retry::RetryPartition;
 
+use super::scope::KeyMetadata;
 use super::target::{RemediationTarget, RotationState};
-use crate::model::KeyArn;
+use crate::model::{KeyArn, MultiRegion, MultiRegionRole};
 use crate::policy::RotationPeriod;
 use crate::source::aws::errors::to_error;
 use crate::source::aws::{AwsSource, kms_client};
@@ -88,8 +89,71 @@ impl AwsTarget {
     }
 }
 
+/// An AWS enum by its wire spelling; a value this version does not know is `None`, which the
+/// scope check treats as out of scope.
+fn wire<T: std::str::FromStr>(value: Option<&str>) -> Option<T> {
+    value.and_then(|v| v.parse().ok())
+}
+
+/// The scope facts of a DescribeKey reply.
+fn key_metadata(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
+    // Fail closed: a multi-Region key whose role cannot be read is taken for a replica, which
+    // is never written.
+    let multi_region = (meta.multi_region() == Some(true)).then(|| {
+        let config = meta.multi_region_configuration();
+        MultiRegion {
+            role: wire(
+                config
+                    .and_then(|c| c.multi_region_key_type())
+                    .map(|t| t.as_str()),
+            )
+            .unwrap_or(MultiRegionRole::Replica),
+            primary_arn: config
+                .and_then(|c| c.primary_key())
+                .and_then(|p| p.arn())
+                .map(str::to_owned),
+        }
+    });
+    KeyMetadata {
+        key_manager: wire(meta.key_manager().map(|v| v.as_str())),
+        key_spec: wire(meta.key_spec().map(|v| v.as_str())),
+        origin: wire(meta.origin().map(|v| v.as_str())),
+        custom_key_store_id: meta
+            .custom_key_store_id()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned),
+        key_state: wire(meta.key_state().map(|v| v.as_str())),
+        multi_region,
+    }
+}
+
 #[async_trait]
 impl RemediationTarget for AwsTarget {
+    async fn describe_key(&self, arn: &str) -> Result<KeyMetadata> {
+        let (client, region) = self.client(arn)?;
+        let out = client
+            .describe_key()
+            .key_id(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                to_error("DescribeKey", e)
+                    .with_key_arn(arn)
+                    .with_region(&region)
+            })?;
+        let meta = out.key_metadata().ok_or_else(|| {
+            Error::new(
+                crate::ErrorKind::Unexpected,
+                "DescribeKey answered without KeyMetadata",
+            )
+            .with_code(crate::source::aws::errors::RESPONSE_ERROR)
+            .with_operation("DescribeKey")
+            .with_key_arn(arn)
+            .with_region(&region)
+        })?;
+        Ok(key_metadata(meta))
+    }
+
     async fn read_rotation(&self, arn: &str) -> Result<RotationState> {
         let (client, region) = self.client(arn)?;
         let out = client

@@ -9,13 +9,50 @@ use super::journal::{Event, Journal, JournalEntry, JournalError};
 use super::target::{RemediationTarget, RotationState};
 use crate::{Error, Result};
 
-/// A run id that sorts by time and differs between processes started in the same millisecond.
+/// A run id: a UUID v7, which sorts by time and is unique within a process (and, with its 74
+/// random bits, across processes started in the same millisecond).
 pub(crate) fn new_run_id() -> String {
-    format!(
-        "{}-{:x}",
-        Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
-        std::process::id()
-    )
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Codes with which the service refused a write for what it is: the key, the caller or the
+/// request was wrong, and nothing changed. Transient refusals (throttling) are not here: the SDK
+/// retries them, and an earlier attempt of the same call may have timed out after landing.
+const REFUSED: &[&str] = &[
+    "AccessDeniedException",
+    "DisabledException",
+    "KMSInvalidStateException",
+    "NotFoundException",
+    "InvalidArnException",
+    "ValidationException",
+    "UnsupportedOperationException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+    "InvalidClientTokenId",
+    // The request was never built or never left (the crate's own codes).
+    "ConstructionFailure",
+    "InvalidInput",
+];
+
+/// Whether a write that failed with `code` (an AWS code, or one of the crate's codes for calls
+/// that got no reply: `TimeoutError`, `DispatchFailure`, `ResponseError`) may still have been
+/// applied. The one place this is decided: apply journals the failure with its code, and rollback
+/// treats such a failure like an intent without `after`. Anything not known to be a refusal is
+/// possibly applied: a timeout or a lost reply says nothing about what the service did.
+pub fn write_may_have_applied(code: &str) -> bool {
+    !REFUSED.contains(&code)
+}
+
+/// One journal line, if there is a journal (dry runs have none).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Line<'a> {
+    pub state: Option<RotationState>,
+    pub target: Option<RotationState>,
+    pub error: Option<&'a Error>,
+    pub reason: Option<&'a str>,
 }
 
 /// Writes one event, if there is a journal (dry runs have none).
@@ -24,9 +61,7 @@ pub(crate) fn record(
     run_id: &str,
     arn: &str,
     event: Event,
-    state: Option<RotationState>,
-    error: Option<&Error>,
-    reason: Option<&str>,
+    line: Line<'_>,
 ) -> Result<()> {
     let Some(journal) = journal else {
         return Ok(());
@@ -36,9 +71,10 @@ pub(crate) fn record(
         run_id: run_id.to_owned(),
         target_arn: arn.to_owned(),
         event,
-        state,
-        error: error.map(JournalError::from),
-        reason: reason.map(str::to_owned),
+        state: line.state,
+        target: line.target,
+        error: line.error.map(JournalError::from),
+        reason: line.reason.map(str::to_owned),
     })
 }
 

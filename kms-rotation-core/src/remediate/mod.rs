@@ -2,7 +2,14 @@
 //!
 //! Data flows one way: a [`Report`](crate::Report) becomes a [`Plan`] (pure, [`plan()`]); a plan
 //! is [`apply`]'d to a [`RemediationTarget`] (AWS, or [`MemoryTarget`]) with every step written to
-//! a [`Journal`]; a journal is enough to [`rollback`] exactly what a run changed.
+//! a [`Journal`]; a journal is enough to [`rollback`] exactly what a run changed, even a run
+//! killed mid-write.
+//!
+//! Safety rests on a few rules, each in one place: [`out_of_scope`] decides which keys may be
+//! written (apply and rollback describe every key right before writing and refuse the rest, so an
+//! edited plan cannot widen the scope); the journal gets each write's intent on disk before the
+//! write is sent, and [`write_may_have_applied`] decides which failed writes may still have
+//! landed; a journal file is locked for the whole run.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -33,13 +40,14 @@ mod plan;
 mod planner;
 mod render;
 mod rollback;
+mod scope;
 mod target;
 
 pub use apply::{
     ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, RemediationProgress,
     RemediationProgressFn, apply, skip,
 };
-pub use exec::Verify;
+pub use exec::{Verify, write_may_have_applied};
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
 pub use plan::{Action, ActionKind, Plan, Skip, SkipReason};
 pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
@@ -48,4 +56,5 @@ pub use rollback::{
     RollbackOptions, RollbackOutcome, RollbackResult, RollbackStatus, Undo, reason, rollback,
     undo_list,
 };
+pub use scope::{KeyMetadata, out_of_scope, scope_reason};
 pub use target::{MemoryTarget, RemediationTarget, RotationState, WriteCall, WriteMode};

@@ -1,4 +1,4 @@
-//! Where remediation writes: a small trait (read, enable, disable) with an in-memory
+//! Where remediation writes: a small trait (describe, read, enable, disable) with an in-memory
 //! implementation for tests and embedding. The AWS implementation is in `aws.rs`.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::scope::KeyMetadata;
 use crate::policy::RotationPeriod;
 use crate::{Error, ErrorKind, Result};
 
@@ -47,10 +48,13 @@ impl RotationState {
     }
 }
 
-/// What remediation needs from a KMS: read a key's rotation, turn it on with a period, turn it
-/// off (rollback). Errors carry the AWS code in `Error::context().code`.
+/// What remediation needs from a KMS: describe a key (to re-check its scope before writing),
+/// read its rotation, turn it on with a period, turn it off (rollback). Errors carry the AWS code
+/// in `Error::context().code`.
 #[async_trait]
 pub trait RemediationTarget: Send + Sync + Debug {
+    /// DescribeKey: what the write scope needs ([`out_of_scope`](super::out_of_scope)).
+    async fn describe_key(&self, arn: &str) -> Result<KeyMetadata>;
     /// GetKeyRotationStatus.
     async fn read_rotation(&self, arn: &str) -> Result<RotationState>;
     /// EnableKeyRotation with `RotationPeriodInDays`.
@@ -61,6 +65,9 @@ pub trait RemediationTarget: Send + Sync + Debug {
 
 #[async_trait]
 impl<T: RemediationTarget + ?Sized> RemediationTarget for Arc<T> {
+    async fn describe_key(&self, arn: &str) -> Result<KeyMetadata> {
+        (**self).describe_key(arn).await
+    }
     async fn read_rotation(&self, arn: &str) -> Result<RotationState> {
         (**self).read_rotation(arn).await
     }
@@ -74,6 +81,9 @@ impl<T: RemediationTarget + ?Sized> RemediationTarget for Arc<T> {
 
 #[async_trait]
 impl<T: RemediationTarget + ?Sized> RemediationTarget for Box<T> {
+    async fn describe_key(&self, arn: &str) -> Result<KeyMetadata> {
+        (**self).describe_key(arn).await
+    }
     async fn read_rotation(&self, arn: &str) -> Result<RotationState> {
         (**self).read_rotation(arn).await
     }
@@ -95,11 +105,16 @@ pub enum WriteMode {
     Ignore,
     /// Every write fails with this AWS code.
     Fail(String),
+    /// Every write changes the state, then fails with this code: a reply lost after the service
+    /// acted (`TimeoutError`, `DispatchFailure`), which the caller cannot tell from a refusal.
+    ApplyThenFail(String),
 }
 
 #[derive(Debug, Default)]
 struct MemoryState {
     keys: BTreeMap<String, RotationState>,
+    /// DescribeKey answers; keys not here are customer managed symmetric `Enabled` keys.
+    metadata: BTreeMap<String, KeyMetadata>,
     writes: WriteMode,
     /// Per-key failures (any operation) with an AWS code.
     failing: BTreeMap<String, String>,
@@ -108,6 +123,7 @@ struct MemoryState {
     read_lag: usize,
     write_calls: Vec<WriteCall>,
     read_calls: usize,
+    describe_calls: usize,
 }
 
 /// A write a [`MemoryTarget`] received.
@@ -154,6 +170,13 @@ impl MemoryTarget {
         s.keys.insert(arn.to_owned(), state);
     }
 
+    /// What DescribeKey answers for `arn` from now on (an asymmetric, imported, disabled or
+    /// replica key, say). Without it a key is customer managed, `SYMMETRIC_DEFAULT`, `AWS_KMS`,
+    /// `Enabled` and not a replica.
+    pub fn set_metadata(&self, arn: &str, metadata: KeyMetadata) {
+        self.lock().metadata.insert(arn.to_owned(), metadata);
+    }
+
     pub fn set_write_mode(&self, mode: WriteMode) {
         self.lock().writes = mode;
     }
@@ -173,25 +196,34 @@ impl MemoryTarget {
         self.lock().write_calls.clone()
     }
 
+    /// GetKeyRotationStatus calls received.
     pub fn read_calls(&self) -> usize {
         self.lock().read_calls
+    }
+
+    /// DescribeKey calls received.
+    pub fn describe_calls(&self) -> usize {
+        self.lock().describe_calls
     }
 
     fn write(&self, arn: &str, new: RotationState, operation: &str) -> Result<()> {
         let mut s = self.lock();
         let enable = new.enabled.then_some(new.period_days.unwrap_or(365));
-        let outcome = match (s.failing.get(arn), &s.writes) {
-            (Some(code), _) | (None, WriteMode::Fail(code)) => Err(aws_error(code, arn, operation)),
+        let mode = match s.failing.get(arn) {
+            Some(code) => WriteMode::Fail(code.clone()),
+            None => s.writes.clone(),
+        };
+        let outcome = match mode {
+            WriteMode::Fail(code) => Err(aws_error(&code, arn, operation)),
             _ if !s.keys.contains_key(arn) => Err(not_found(arn, operation)),
-            (None, WriteMode::Ignore) => Ok(()),
-            (None, WriteMode::Apply) => {
-                let lag = s.read_lag;
-                if let Some(old) = s.keys.insert(arn.to_owned(), new)
-                    && lag > 0
-                {
-                    s.stale_reads.insert(arn.to_owned(), (lag, old));
-                }
+            WriteMode::Ignore => Ok(()),
+            WriteMode::Apply => {
+                s.store(arn, new);
                 Ok(())
+            }
+            WriteMode::ApplyThenFail(code) => {
+                s.store(arn, new);
+                Err(aws_error(&code, arn, operation))
             }
         };
         s.write_calls.push(WriteCall {
@@ -200,6 +232,18 @@ impl MemoryTarget {
             ok: outcome.is_ok(),
         });
         outcome
+    }
+}
+
+impl MemoryState {
+    /// A write that lands; with a read lag, reads show the old state for a while.
+    fn store(&mut self, arn: &str, new: RotationState) {
+        let lag = self.read_lag;
+        if let Some(old) = self.keys.insert(arn.to_owned(), new)
+            && lag > 0
+        {
+            self.stale_reads.insert(arn.to_owned(), (lag, old));
+        }
     }
 }
 
@@ -220,6 +264,22 @@ fn not_found(arn: &str, operation: &str) -> Error {
 
 #[async_trait]
 impl RemediationTarget for MemoryTarget {
+    async fn describe_key(&self, arn: &str) -> Result<KeyMetadata> {
+        let operation = "DescribeKey";
+        let mut s = self.lock();
+        s.describe_calls += 1;
+        if let Some(code) = s.failing.get(arn) {
+            return Err(aws_error(code, arn, operation));
+        }
+        if !s.keys.contains_key(arn) {
+            return Err(not_found(arn, operation));
+        }
+        Ok(s.metadata
+            .get(arn)
+            .cloned()
+            .unwrap_or_else(KeyMetadata::customer_symmetric))
+    }
+
     async fn read_rotation(&self, arn: &str) -> Result<RotationState> {
         let operation = "GetKeyRotationStatus";
         let mut s = self.lock();

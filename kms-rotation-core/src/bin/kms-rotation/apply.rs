@@ -1,5 +1,7 @@
 //! `kms-rotation apply`: run a plan against AWS, journaling every step. Without `--yes` it is a
-//! dry run: it prints what it would do and calls nothing, writes nothing.
+//! dry run: it prints what it would do and calls nothing, writes nothing. With it, each target is
+//! described and refused unless in scope, each write's intent is journaled before it is sent,
+//! and the journal is locked for the whole run.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -92,14 +94,26 @@ pub async fn run(args: ApplyArgs) -> Result<Code> {
         note(format_args!("the plan has no actions: nothing to do"));
         return Ok(Code::Ok);
     }
-    let target = args.connect.target(regions).await?;
+    // Locked before anything else: a second run on this journal stops here, before any call.
     let journal = Journal::open(&args.journal)?;
+    let target = args.connect.target(regions).await?;
     let outcome = kms_rotation::remediate::apply(&plan, target, &options, &journal).await?;
     print_outcome(&outcome)?;
+    // Warnings and journal failures are printed even with --quiet: they are not a summary.
+    for warning in &outcome.journal_warnings {
+        note(format_args!("kms-rotation: warning: {warning}"));
+    }
+    if let Some(err) = &outcome.journal_error {
+        note(format_args!(
+            "kms-rotation: error: the journal failed: {err}"
+        ));
+    }
     if !args.quiet {
         summarize(&outcome);
     }
-    Ok(if outcome.is_success() {
+    Ok(if outcome.journal_error.is_some() {
+        Code::Incomplete
+    } else if outcome.is_success() {
         Code::Ok
     } else {
         Code::Findings

@@ -1,5 +1,6 @@
 //! `kms-rotation rollback`: undo what a journal says a run changed, appending to that journal.
-//! Without `--yes` it is a dry run: it prints what it would undo and calls nothing.
+//! Without `--yes` it is a dry run: it prints what it would undo and calls nothing. With it, the
+//! journal is locked for the whole run; a torn last line is reported and ignored.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use kms_rotation::model::KeyArn;
 use kms_rotation::remediate::{
-    Journal, RollbackOptions, RollbackOutcome, RollbackStatus, Verify, read_journal, undo_list,
+    Journal, RollbackOptions, RollbackOutcome, RollbackStatus, Verify, undo_list,
 };
 use kms_rotation::{Error, ErrorKind, Result};
 
@@ -52,7 +53,17 @@ pub struct RollbackArgs {
 }
 
 pub async fn run(args: RollbackArgs) -> Result<Code> {
-    let entries = read_journal(&args.journal)?;
+    // A real run locks the journal before reading it, so no apply can append in between; a dry
+    // run only reads.
+    let journal = if args.yes {
+        Journal::open_existing(&args.journal)?
+    } else {
+        Journal::read_only(&args.journal)?
+    };
+    let entries = journal.read_entries()?;
+    for warning in journal.warnings() {
+        note(format_args!("kms-rotation: warning: {warning}"));
+    }
     let undos = undo_list(&entries, args.run_id.as_deref());
     if !args.yes {
         let mut out = BufWriter::new(std::io::stdout().lock());
@@ -61,7 +72,14 @@ pub async fn run(args: RollbackArgs) -> Result<Code> {
                 None => "disable rotation".to_owned(),
                 Some(days) => format!("enable rotation, {days} days"),
             };
-            writeln!(out, "{}  {restore}", undo.target_arn)
+            let note = match (&undo.chain_broken, undo.possibly_applied) {
+                (Some(why), _) => format!("  (left alone: {why})"),
+                (None, true) => {
+                    "  (possibly applied: its run stopped before recording the result)".to_owned()
+                }
+                (None, false) => String::new(),
+            };
+            writeln!(out, "{}  {restore}{note}", undo.target_arn)
         });
         written
             .and_then(|()| out.flush())
@@ -87,7 +105,6 @@ pub async fn run(args: RollbackArgs) -> Result<Code> {
     regions.sort_unstable();
     regions.dedup();
     let target = args.connect.target(regions).await?;
-    let journal = Journal::open(&args.journal)?;
     let options = RollbackOptions {
         only_run: args.run_id.clone(),
         writes_per_second: args.writes_per_second,
@@ -99,17 +116,24 @@ pub async fn run(args: RollbackArgs) -> Result<Code> {
     };
     let outcome = kms_rotation::remediate::rollback(&entries, target, &options, &journal).await?;
     print_outcome(&outcome)?;
-    let failed = outcome.count(RollbackStatus::Failed) + outcome.count(RollbackStatus::Skipped);
+    if let Some(err) = &outcome.journal_error {
+        note(format_args!(
+            "kms-rotation: error: the journal failed: {err}"
+        ));
+    }
     if !args.quiet {
         note(format_args!(
-            "rollback run {}: {} rolled back, {} left alone (changed since), {} failed",
+            "rollback run {}: {} rolled back, {} left alone, {} failed, {} not attempted",
             outcome.run_id,
             outcome.count(RollbackStatus::RolledBack),
             outcome.count(RollbackStatus::Skipped),
-            outcome.count(RollbackStatus::Failed)
+            outcome.count(RollbackStatus::Failed),
+            outcome.count(RollbackStatus::NotAttempted)
         ));
     }
-    Ok(if failed == 0 {
+    Ok(if outcome.journal_error.is_some() {
+        Code::Incomplete
+    } else if outcome.is_success() {
         Code::Ok
     } else {
         Code::Findings
