@@ -102,6 +102,10 @@ pub enum PagingFaultKind {
     /// The next page says `Truncated: true` and sends back the first marker this list issued,
     /// which the client has already followed: a marker cycle that is not the previous marker.
     RepeatMarker,
+    /// The next page lists each of its items twice.
+    DuplicateItems,
+    /// The next page lists one more item, an empty object (a key with neither id nor ARN).
+    BlankItem,
 }
 
 impl PagingFault {
@@ -232,6 +236,10 @@ pub enum Injected {
     TruncatedWithoutMarker,
     /// The page sent back a marker the list had already issued.
     RepeatedMarker,
+    /// The page listed its items twice.
+    DuplicateItems,
+    /// The page listed an empty item.
+    BlankItem,
     ListKeysFailure,
     WriteFailed,
     WriteIgnored,
@@ -429,6 +437,17 @@ impl FaultState {
                 fields.insert("Truncated".to_owned(), Value::Bool(true));
                 fields.insert("NextMarker".to_owned(), Value::String(marker));
                 Some(Injected::RepeatedMarker)
+            }
+            PagingFaultKind::DuplicateItems => {
+                let items = fields.values_mut().find_map(Value::as_array_mut)?;
+                let copy = items.clone();
+                items.extend(copy);
+                Some(Injected::DuplicateItems)
+            }
+            PagingFaultKind::BlankItem => {
+                let items = fields.values_mut().find_map(Value::as_array_mut)?;
+                items.push(Value::Object(serde_json::Map::new()));
+                Some(Injected::BlankItem)
             }
         }
     }

@@ -312,3 +312,33 @@ async fn paging_faults_apply_to_per_key_lists_too() {
         .unwrap();
     assert!(!page.truncated());
 }
+
+#[tokio::test]
+async fn a_page_can_list_its_items_twice_or_an_empty_item() {
+    let faults = Faults {
+        page_cap: Some(3),
+        paging_faults: vec![
+            PagingFault::new("ListKeys", REGION, 0, PagingFaultKind::DuplicateItems),
+            PagingFault::new("ListKeys", REGION, 1, PagingFaultKind::BlankItem),
+        ],
+        ..Faults::default()
+    };
+    let server = start_with(keys(6), faults).await;
+    let kms = client(&server, REGION);
+    let first = kms.list_keys().send().await.unwrap();
+    let ids: Vec<&str> = first.keys().iter().filter_map(|k| k.key_id()).collect();
+    assert_eq!(ids, ["k000", "k001", "k002", "k000", "k001", "k002"]);
+    let second = kms
+        .list_keys()
+        .set_marker(first.next_marker().map(str::to_owned))
+        .send()
+        .await
+        .unwrap();
+    let last = second.keys().last().unwrap();
+    assert_eq!(
+        (second.keys().len(), last.key_id(), last.key_arn()),
+        (4, None, None)
+    );
+    assert_eq!(injected(&server, Injected::DuplicateItems), 1);
+    assert_eq!(injected(&server, Injected::BlankItem), 1);
+}
