@@ -277,6 +277,7 @@ fn prepare_checked(
             operation_timeout: ms(o.operation_timeout_ms).or(defaults.operation_timeout),
             operation_attempt_timeout: ms(o.operation_attempt_timeout_ms)
                 .or(defaults.operation_attempt_timeout),
+            throttling_budget: defaults.throttling_budget,
         }))
     };
     let scope_regions = match source {

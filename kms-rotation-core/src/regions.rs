@@ -51,6 +51,26 @@ pub fn is_known(region: &str) -> bool {
     KNOWN_REGIONS.contains(&region)
 }
 
+/// Checks that `region` has the shape of a region name: lowercase letters, digits and dashes. It
+/// becomes part of a host name, so anything else is refused before it reaches a URL. (Whether the
+/// region exists is [`check_known`]'s question: new regions and emulators must remain possible.)
+pub fn check_name(region: &str) -> Result<()> {
+    let valid = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "`{region}` is not a region name (like eu-west-1)"
+        )))
+    }
+}
+
 /// Checks every name; the error names the first unknown one.
 pub fn check_known(regions: &[String]) -> Result<()> {
     match regions.iter().find(|r| !is_known(r)) {
@@ -70,5 +90,15 @@ mod tests {
         assert!(super::check_known(&["us-east-1".into(), "eu-west-1".into()]).is_ok());
         let err = super::check_known(&["us-esat-1".into()]).unwrap_err();
         assert!(err.to_string().contains("us-esat-1"), "{err}");
+    }
+
+    #[test]
+    fn names_that_cannot_be_host_names_are_refused() {
+        for good in ["eu-west-1", "us-gov-west-1", "local"] {
+            assert!(super::check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "eu west 1", "EU-WEST-1", "-eu", "eu-", "eu.west", "a/b"] {
+            assert!(super::check_name(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -9,6 +9,7 @@ mod aws_common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use kms_rotation::source::aws::{AwsOptions, AwsSource, REGION_NOT_ENABLED};
 use kms_rotation::{KeySource, KeySourceExt, ReadRequest, Reason, ScanRequest, Status};
@@ -337,10 +338,10 @@ async fn a_throttled_rotation_status_is_an_error_finding_not_false() {
         ),
         other => panic!("unexpected {other}"),
     });
-    // One attempt: after a throttle, the SDK's adaptive limiter waits for 5 tokens at its floor
-    // rate of 0.5/s before a retry, which would only make this test slow.
+    // A throttle that outlasts the throttling budget: retried within it, then an error.
     let options = AwsOptions {
         max_attempts: 1,
+        throttling_budget: Duration::from_millis(300),
         ..aws_common::options(&["eu-west-1"])
     };
     let source = source(&fake, options).await;
@@ -352,5 +353,9 @@ async fn a_throttled_rotation_status_is_an_error_finding_not_false() {
     assert_eq!(finding.reason, Reason::RotationStatusFailed);
     assert_eq!(finding.error.as_ref().unwrap().code, "ThrottlingException");
     assert!(finding.rotation.is_none());
-    assert_eq!(fake.calls("GetKeyRotationStatus").len(), 1);
+    let attempts = fake.calls("GetKeyRotationStatus").len();
+    assert!(
+        attempts > 1,
+        "throttling is retried past max_attempts ({attempts})"
+    );
 }

@@ -133,6 +133,23 @@ fn inventory_fields_that_contradict_the_arn() {
 }
 
 #[test]
+fn inventory_with_a_key_listed_twice_is_refused_naming_both_places_and_the_arn() {
+    // Found after parsing, so named by index rather than line.
+    let (err, file) = inventory_error(GOOD_KEY);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.context().file.as_deref(), Some(file.path.as_path()));
+    assert_eq!(err.context().field.as_deref(), Some("keys[1].arn"));
+    let shown = err.to_string();
+    for needle in [
+        file.path.display().to_string().as_str(),
+        "keys[0] and keys[1]",
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ] {
+        assert!(shown.contains(needle), "{shown} lacks {needle}");
+    }
+}
+
+#[test]
 fn inventory_key_whose_describe_failed_needs_only_its_arn() {
     let key = r#"{"arn": "arn:aws:kms:eu-west-1:123456789012:key/k2",
       "errors": [{"operation": "DescribeKey", "code": "AccessDeniedException"}]}"#;
@@ -143,10 +160,12 @@ fn inventory_key_whose_describe_failed_needs_only_its_arn() {
 
 #[test]
 fn inventory_unknown_fields_are_ignored() {
-    let key = GOOD_KEY.replace(
-        "{\n",
-        "{\n      \"description\": \"added by a newer release\",\n",
-    );
+    let key = GOOD_KEY
+        .replace(
+            "{\n",
+            "{\n      \"description\": \"added by a newer release\",\n",
+        )
+        .replace("1234abcd-12ab", "5678abcd-12ab");
     let file = TempFile::new("inventory.json", &inventory_with(&key));
     assert_eq!(
         InventorySource::from_path(&file.path)

@@ -1,10 +1,11 @@
+use std::collections::HashMap;
 use std::path::Path;
 
 use async_trait::async_trait;
 
 use super::{Collected, KeySource, MemorySource, ReadRequest};
 use crate::input::{self, Syntax};
-use crate::model::{Inventory, SCHEMA_VERSION};
+use crate::model::{Inventory, KeyRecord, SCHEMA_VERSION};
 use crate::{Error, Result};
 
 /// Records from an inventory file (`formats.md`), such as one a scan saved: findings computed
@@ -38,14 +39,32 @@ impl InventorySource {
             ))
             .with_field("schema_version"));
         }
+        reject_duplicates(&inventory.keys)?;
         Ok(InventorySource {
             records: MemorySource::new(inventory.keys),
         })
     }
 
-    pub fn records(&self) -> &[crate::KeyRecord] {
+    pub fn records(&self) -> &[KeyRecord] {
         self.records.records()
     }
+}
+
+/// A key listed twice in an inventory is a hand-edited or merged file: which copy is right cannot
+/// be known, so the file is refused, naming both places and the ARN.
+fn reject_duplicates(keys: &[KeyRecord]) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(first) = seen.insert(key.arn.as_str(), i) {
+            return Err(Error::invalid_input(format!(
+                "key `{}` is listed twice, at keys[{first}] and keys[{i}]; an inventory lists \
+                 each key once",
+                key.arn
+            ))
+            .with_field(format!("keys[{i}].arn")));
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -55,6 +74,6 @@ impl KeySource for InventorySource {
     }
 
     async fn read(&self, request: &ReadRequest) -> Result<Collected> {
-        Ok(self.records.collect(request))
+        self.records.collect(request)
     }
 }

@@ -21,8 +21,10 @@ impl MemorySource {
         &self.records
     }
 
-    /// The records of a request's scope, as any source would return them.
-    pub(crate) fn collect(&self, request: &ReadRequest) -> Collected {
+    /// The records of a request's scope, as any source would return them: one per key, and an
+    /// account asked for that has no record is a scope error (nothing says it was read).
+    pub(crate) fn collect(&self, request: &ReadRequest) -> Result<Collected> {
+        request.scope.validate()?;
         let records: Vec<KeyRecord> = self
             .records
             .iter()
@@ -36,10 +38,13 @@ impl MemorySource {
                 asked.to_vec()
             }
         };
-        let accounts = covered(
-            &request.scope.accounts,
-            records.iter().map(|r| &r.account_id).collect(),
-        );
+        let accounts: Vec<String> = records
+            .iter()
+            .map(|r| &r.account_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect();
         let regions = covered(
             &request.scope.regions,
             records.iter().map(|r| &r.region).collect(),
@@ -50,12 +55,13 @@ impl MemorySource {
                 keys_read: records.len(),
             });
         }
-        Collected {
+        let collected = Collected {
             records,
             scope_errors: Vec::new(),
             accounts,
             regions,
-        }
+        };
+        Ok(collected.finish(&request.scope))
     }
 }
 
@@ -66,6 +72,6 @@ impl KeySource for MemorySource {
     }
 
     async fn read(&self, request: &ReadRequest) -> Result<Collected> {
-        Ok(self.collect(request))
+        self.collect(request)
     }
 }

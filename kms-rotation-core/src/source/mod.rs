@@ -3,6 +3,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+mod finish;
 mod inventory;
 mod memory;
 
@@ -13,13 +14,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use finish::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS, dedup_records};
 pub use inventory::InventorySource;
 pub use memory::MemorySource;
 
-use crate::Result;
 use crate::model::KeyRecord;
 use crate::policy::Policy;
 use crate::report::{Report, ReportScope};
+use crate::{Error, Result};
 
 /// Which accounts and regions to read. Empty lists mean "every one the source has".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +31,25 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// Checks every account id (12 digits) and region name, before any call: a mistyped account
+    /// would otherwise match nothing and the scan would pass. The error names the field and the
+    /// value.
+    pub fn validate(&self) -> Result<()> {
+        for (i, account) in self.accounts.iter().enumerate() {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::invalid_input(format!(
+                    "`{account}` is not an AWS account id (12 digits)"
+                ))
+                .with_field(format!("scope.accounts[{i}]")));
+            }
+        }
+        for (i, region) in self.regions.iter().enumerate() {
+            crate::regions::check_name(region)
+                .map_err(|e| e.with_field(format!("scope.regions[{i}]")))?;
+        }
+        Ok(())
+    }
+
     pub fn includes(&self, record: &KeyRecord) -> bool {
         (self.accounts.is_empty() || self.accounts.contains(&record.account_id))
             && (self.regions.is_empty() || self.regions.contains(&record.region))
@@ -134,7 +155,10 @@ pub struct Collected {
 /// A source of key records: AWS, an inventory file, memory.
 ///
 /// Implementations keep per-key failures as data (`KeyRecord::errors`) and per-region or
-/// per-account failures as [`ScopeError`]s; `Err` means the read as a whole could not start.
+/// per-account failures as [`ScopeError`]s; `Err` means the read as a whole could not start (an
+/// invalid scope among others: see [`Scope::validate`]). The built-in sources return one record per
+/// key and report accounts asked for but not read ([`Collected::finish`]); [`KeySourceExt::scan`]
+/// applies the same to any source.
 #[async_trait]
 pub trait KeySource: Send + Sync + Debug {
     /// A short name for reports: `aws`, `inventory`, `memory`.
@@ -220,12 +244,13 @@ pub trait KeySourceExt: KeySource {
     /// as an inventory and the same findings reproduced offline.
     async fn scan_with_records(&self, request: &ScanRequest) -> Result<(Report, Vec<KeyRecord>)> {
         request.policy.validate()?;
+        request.scope.validate()?;
         let now = request.now.unwrap_or_else(Utc::now);
         let read = ReadRequest {
             now: Some(now),
             ..request.read_request()
         };
-        let collected = self.read(&read).await?;
+        let collected = self.read(&read).await?.finish(&request.scope);
         let scope = ReportScope {
             source: self.name().to_owned(),
             accounts: collected.accounts,

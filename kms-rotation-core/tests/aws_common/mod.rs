@@ -41,12 +41,14 @@ pub async fn sdk_config(endpoint: &str, access_key: &str) -> SdkConfig {
         .await
 }
 
-/// Options for tests: few, quick retries, so failure paths take milliseconds.
+/// Options for tests: few, quick retries, so failure paths take milliseconds (throttling, which
+/// is retried for a time, for seconds at most).
 pub fn options(regions: &[&str]) -> AwsOptions {
     AwsOptions {
         regions: regions.iter().map(|r| (*r).to_owned()).collect(),
         max_attempts: 2,
         initial_backoff: Some(Duration::from_millis(10)),
+        throttling_budget: Duration::from_secs(5),
         operation_attempt_timeout: Some(Duration::from_secs(10)),
         operation_timeout: Some(Duration::from_secs(30)),
         ..AwsOptions::default()

@@ -35,8 +35,15 @@ impl Call {
         )
     }
 
-    /// Answered 200 with a well-formed body.
+    /// Answered 200 with a whole, well-formed body that was sent (a held reply counts: whether
+    /// it arrives depends on the client's timeout).
     pub fn succeeded(&self) -> bool {
-        self.status == 200 && self.injected != Some(Injected::Malformed)
+        self.status == 200
+            && !matches!(
+                self.injected,
+                Some(
+                    Injected::Malformed | Injected::Truncated | Injected::Reset | Injected::Stopped
+                )
+            )
     }
 }

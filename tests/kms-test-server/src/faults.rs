@@ -1,4 +1,6 @@
-//! Fault injection: latency, per-operation quotas, 5xx, held replies, malformed bodies, a region
+//! Fault injection: latency, per-operation quotas, random throttling, 5xx, held replies, malformed
+//! and truncated bodies, connection resets, a server that stops answering, paging faults (short
+//! pages, a region failing mid-listing, `Truncated` without a marker, a repeated marker), a region
 //! whose ListKeys fails, and writes that fail or are silently dropped.
 //!
 //! Random choices come from a seeded generator, so a run with the same seed and the same order of
@@ -6,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use crate::wire::KmsError;
 
@@ -74,6 +78,47 @@ pub struct ListKeysFailure {
     pub code: String,
 }
 
+/// A fault in one list operation's paging, in one region, after some pages were served normally.
+///
+/// Pages are counted per operation, account and region across every caller (and every key, for
+/// the per-key lists ListResourceTags and ListKeyRotations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagingFault {
+    /// `ListKeys`, `ListAliases`, `ListResourceTags` or `ListKeyRotations`.
+    pub operation: String,
+    pub region: String,
+    /// Pages answered normally before the fault.
+    pub after_pages: usize,
+    pub kind: PagingFaultKind,
+}
+
+/// What goes wrong once [`PagingFault::after_pages`] pages were served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagingFaultKind {
+    /// Every later call of the operation fails with this code: a region failing mid-pagination.
+    Fail(String),
+    /// The next page says `Truncated: true` and has no `NextMarker`.
+    TruncatedWithoutMarker,
+    /// The next page says `Truncated: true` and sends back the first marker this list issued,
+    /// which the client has already followed: a marker cycle that is not the previous marker.
+    RepeatMarker,
+    /// The next page lists each of its items twice.
+    DuplicateItems,
+    /// The next page lists one more item, an empty object (a key with neither id nor ARN).
+    BlankItem,
+}
+
+impl PagingFault {
+    pub fn new(operation: &str, region: &str, after_pages: usize, kind: PagingFaultKind) -> Self {
+        PagingFault {
+            operation: operation.to_owned(),
+            region: region.to_owned(),
+            after_pages,
+            kind,
+        }
+    }
+}
+
 /// The faults to inject. `Faults::default()` injects none.
 ///
 /// ```
@@ -96,6 +141,9 @@ pub struct Faults {
     /// Requests per second per operation, per account and region; calls past it get
     /// ThrottlingException. Operations not listed are unlimited.
     pub quotas: BTreeMap<String, u32>,
+    /// Calls answered ThrottlingException whatever the rate (a throttle storm caused by others
+    /// sharing the account's quota).
+    pub throttles: Selection,
     /// Calls answered `server_error_status` with KMSInternalException.
     pub server_errors: Selection,
     /// 500 (KMSInternalException's status) or 503.
@@ -105,6 +153,17 @@ pub struct Faults {
     pub timeout_hold: Duration,
     /// Successful calls answered 200 with a body that is not valid JSON.
     pub malformed: Selection,
+    /// Successful calls whose reply announces its full length but stops halfway, and whose
+    /// connection is then closed.
+    pub truncated: Selection,
+    /// Calls whose connection is reset (TCP RST) instead of answered. The operation still runs,
+    /// as when a reply is lost on the way back.
+    pub resets: Selection,
+    /// After this many calls the server stops answering: every later call is held until shutdown.
+    pub stop_after: Option<usize>,
+    /// The most items any list page holds, whatever `Limit` asks (AWS may return fewer).
+    pub page_cap: Option<usize>,
+    pub paging_faults: Vec<PagingFault>,
     pub list_keys_failures: Vec<ListKeysFailure>,
     pub writes: Writes,
 }
@@ -115,11 +174,17 @@ impl Default for Faults {
             seed: 0,
             latency: Duration::ZERO,
             quotas: BTreeMap::new(),
+            throttles: Selection::default(),
             server_errors: Selection::default(),
             server_error_status: 500,
             timeouts: Selection::default(),
             timeout_hold: Duration::from_secs(60),
             malformed: Selection::default(),
+            truncated: Selection::default(),
+            resets: Selection::default(),
+            stop_after: None,
+            page_cap: None,
+            paging_faults: Vec::new(),
             list_keys_failures: Vec::new(),
             writes: Writes::Apply,
         }
@@ -159,6 +224,22 @@ pub enum Injected {
     /// The reply was held for `timeout_hold`.
     Held,
     Malformed,
+    /// The reply stopped halfway and the connection was closed.
+    Truncated,
+    /// The connection was reset instead of answered.
+    Reset,
+    /// The server had stopped answering: the call was held until shutdown.
+    Stopped,
+    /// A [`PagingFaultKind::Fail`] answered the call.
+    PagingFailure,
+    /// The page said `Truncated` without a `NextMarker`.
+    TruncatedWithoutMarker,
+    /// The page sent back a marker the list had already issued.
+    RepeatedMarker,
+    /// The page listed its items twice.
+    DuplicateItems,
+    /// The page listed an empty item.
+    BlankItem,
     ListKeysFailure,
     WriteFailed,
     WriteIgnored,
@@ -173,6 +254,11 @@ pub(crate) struct Decision {
     /// Answer this instead of running the operation.
     pub error: Option<(KmsError, Injected)>,
     pub malformed: bool,
+    pub truncated: bool,
+    pub reset: bool,
+    /// Held until shutdown: the server has stopped answering.
+    pub stopped: bool,
+    pub page_cap: Option<usize>,
     pub apply_writes: bool,
 }
 
@@ -183,6 +269,15 @@ pub(crate) struct FaultState {
     rng: SplitMix64,
     /// (operation, account, region) to bucket.
     buckets: HashMap<(String, String, String), Bucket>,
+    calls: usize,
+    /// Pages served and the first marker issued, per (operation, account, region).
+    pages: HashMap<(String, String, String), Pages>,
+}
+
+#[derive(Debug, Default)]
+struct Pages {
+    served: usize,
+    first_marker: Option<String>,
 }
 
 impl FaultState {
@@ -191,6 +286,8 @@ impl FaultState {
             rng: SplitMix64(faults.seed),
             faults,
             buckets: HashMap::new(),
+            calls: 0,
+            pages: HashMap::new(),
         }
     }
 
@@ -206,10 +303,16 @@ impl FaultState {
         now: Instant,
     ) -> Decision {
         let f = &self.faults;
+        self.calls += 1;
+        let stopped = f.stop_after.is_some_and(|n| self.calls > n);
         // Every selection draws in the same order for every call, so one seed gives one sequence.
+        // Selections added later draw last, so that older seeds keep their sequences.
         let held = f.timeouts.hits(operation, &mut self.rng);
         let server_error = f.server_errors.hits(operation, &mut self.rng);
         let malformed = f.malformed.hits(operation, &mut self.rng);
+        let storm = f.throttles.hits(operation, &mut self.rng);
+        let truncated = f.truncated.hits(operation, &mut self.rng);
+        let reset = f.resets.hits(operation, &mut self.rng);
         let is_write = matches!(operation, "EnableKeyRotation" | "DisableKeyRotation");
 
         let throttled = f.quotas.get(operation).is_some_and(|&rps| {
@@ -219,7 +322,7 @@ impl FaultState {
                 last: now,
             });
             !bucket.take(f64::from(rps), now)
-        });
+        }) || storm;
         let list_keys_failure = (operation == "ListKeys")
             .then(|| {
                 f.list_keys_failures.iter().find(|lf| {
@@ -240,6 +343,8 @@ impl FaultState {
             );
             err.status = f.server_error_status;
             Some((err, Injected::ServerError))
+        } else if let Some(code) = self.failing_page(operation, account, region) {
+            Some((denial(&code, operation, account), Injected::PagingFailure))
         } else if let Some(lf) = list_keys_failure {
             Some((
                 denial(&lf.code, operation, account),
@@ -250,15 +355,107 @@ impl FaultState {
         } else {
             None
         };
+        let hold = if stopped {
+            STOPPED_HOLD
+        } else if held {
+            f.timeout_hold
+        } else {
+            Duration::ZERO
+        };
         Decision {
-            delay: f.latency + if held { f.timeout_hold } else { Duration::ZERO },
+            delay: f.latency + hold,
             held,
             error,
             malformed,
+            truncated,
+            reset,
+            stopped,
+            page_cap: f.page_cap,
             apply_writes: !(is_write && f.writes == Writes::Ignore),
         }
     }
+
+    /// The code a [`PagingFaultKind::Fail`] answers this call with, once its pages are served.
+    fn failing_page(&self, operation: &str, account: &str, region: &str) -> Option<String> {
+        let served = self.served(operation, account, region);
+        self.faults
+            .paging_faults
+            .iter()
+            .find_map(|pf| match &pf.kind {
+                PagingFaultKind::Fail(code)
+                    if pf.operation == operation
+                        && pf.region == region
+                        && served >= pf.after_pages =>
+                {
+                    Some(code.clone())
+                }
+                _ => None,
+            })
+    }
+
+    fn served(&self, operation: &str, account: &str, region: &str) -> usize {
+        let key = (operation.to_owned(), account.to_owned(), region.to_owned());
+        self.pages.get(&key).map_or(0, |p| p.served)
+    }
+
+    /// Counts a list page that is about to be answered and applies any paging fault due to it.
+    /// `page` is the reply (`Truncated`, `NextMarker`); other replies are left alone.
+    pub fn page_served(
+        &mut self,
+        operation: &str,
+        account: &str,
+        region: &str,
+        page: &mut Value,
+    ) -> Option<Injected> {
+        let Value::Object(fields) = page else {
+            return None;
+        };
+        if !fields.contains_key("Truncated") {
+            return None;
+        }
+        let key = (operation.to_owned(), account.to_owned(), region.to_owned());
+        let pages = self.pages.entry(key).or_default();
+        let index = pages.served;
+        pages.served += 1;
+        if pages.first_marker.is_none()
+            && let Some(Value::String(marker)) = fields.get("NextMarker")
+        {
+            pages.first_marker = Some(marker.clone());
+        }
+        let fault = self.faults.paging_faults.iter().find(|pf| {
+            pf.operation == operation && pf.region == region && pf.after_pages == index
+        })?;
+        match &fault.kind {
+            PagingFaultKind::Fail(_) => None,
+            PagingFaultKind::TruncatedWithoutMarker => {
+                fields.insert("Truncated".to_owned(), Value::Bool(true));
+                fields.remove("NextMarker");
+                Some(Injected::TruncatedWithoutMarker)
+            }
+            PagingFaultKind::RepeatMarker => {
+                let marker = pages.first_marker.clone()?;
+                fields.insert("Truncated".to_owned(), Value::Bool(true));
+                fields.insert("NextMarker".to_owned(), Value::String(marker));
+                Some(Injected::RepeatedMarker)
+            }
+            PagingFaultKind::DuplicateItems => {
+                let items = fields.values_mut().find_map(Value::as_array_mut)?;
+                let copy = items.clone();
+                items.extend(copy);
+                Some(Injected::DuplicateItems)
+            }
+            PagingFaultKind::BlankItem => {
+                let items = fields.values_mut().find_map(Value::as_array_mut)?;
+                items.push(Value::Object(serde_json::Map::new()));
+                Some(Injected::BlankItem)
+            }
+        }
+    }
 }
+
+/// How long a call is held once the server has stopped answering: longer than any test, and
+/// cut short by shutdown.
+const STOPPED_HOLD: Duration = Duration::from_secs(3600);
 
 /// An error with the message AWS gives for that code, where it is a well-known one.
 fn denial(code: &str, operation: &str, account: &str) -> KmsError {

@@ -1,6 +1,7 @@
 //! A loopback AWS KMS server for tests and benchmarks: the awsJson1_1 protocol, AWS's behaviour
 //! per key state and type (`kms-api.md`), seeded from key records, with a call log and fault
-//! injection (latency, quotas, 5xx, held replies, malformed bodies, failing regions and writes).
+//! injection (latency, quotas, throttle storms, 5xx, held replies, malformed and truncated bodies,
+//! connection resets, a server that stops answering, paging faults, failing regions and writes).
 //!
 //! ```no_run
 //! use kms_test_server::{Faults, KmsTestServer};
@@ -15,6 +16,7 @@
 //! ```
 
 mod calls;
+mod conn;
 mod faults;
 mod ops;
 mod state;
@@ -29,8 +31,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -39,9 +41,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use calls::Call;
-pub use faults::{Faults, Injected, ListKeysFailure, Selection, Writes};
+pub use faults::{
+    Faults, Injected, ListKeysFailure, PagingFault, PagingFaultKind, Selection, Writes,
+};
 pub use state::RotationState;
 
+use conn::{Cut, CuttableListener};
 use faults::FaultState;
 use ops::{Ctx, Store};
 use wire::{Input, KmsError};
@@ -89,9 +94,12 @@ impl KmsTestServer {
             request_ids: AtomicU64::new(0),
             stop: stopped.clone(),
         });
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let listener = CuttableListener(tokio::net::TcpListener::bind(addr).await?);
+        let addr = listener.0.local_addr()?;
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(shared.clone())
+            .into_make_service_with_connect_info::<Cut>();
         let mut until_stopped = stopped;
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             // An error means the sender is gone, which also means stop.
@@ -192,6 +200,7 @@ pub fn load_inventory(path: impl AsRef<Path>) -> io::Result<Vec<KeyRecord>> {
 /// Every request: faults first, then the operation, then the log, then the (delayed) reply.
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(cut): ConnectInfo<Cut>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -217,6 +226,7 @@ async fn handle(
         region: &region,
         now: at,
         apply_writes: decision.apply_writes,
+        page_cap: decision.page_cap,
     };
     let input = Input::parse(&body);
     let key_id = input
@@ -225,26 +235,39 @@ async fn handle(
         .and_then(|i| i.str("KeyId").ok().flatten())
         .map(str::to_owned);
 
-    let (result, mut injected) = match decision.error {
+    let (mut result, mut injected) = match decision.error {
         Some((err, injected)) => (Err(err), Some(injected)),
         None => (input.and_then(|i| store.dispatch(&ctx, &i)), None),
     };
+    if let Ok(page) = &mut result {
+        injected = lock(&shared.faults).page_served(&operation, &account, &region, page);
+    }
     let (status, mut body) = match &result {
         Ok(value) if value.is_null() => (200, String::new()),
         Ok(value) => (200, value.to_string()),
         Err(err) => (err.status, err.body()),
     };
+    let mut truncate = false;
     if status == 200 {
         if decision.malformed {
             // Cut the reply mid-document: what a proxy that drops the connection leaves behind.
             body = r#"{"KeyMetadata": {"KeyId": "#.to_owned();
             injected = Some(Injected::Malformed);
+        } else if decision.truncated {
+            truncate = true;
+            injected = Some(Injected::Truncated);
         } else if !decision.apply_writes {
             injected = Some(Injected::WriteIgnored);
         }
     }
+    if decision.reset {
+        injected = Some(Injected::Reset);
+    }
     if decision.held && injected.is_none() {
         injected = Some(Injected::Held);
+    }
+    if decision.stopped {
+        injected = Some(Injected::Stopped);
     }
     lock(&shared.calls).push(Call {
         key_arn: key_id
@@ -261,7 +284,29 @@ async fn handle(
         at,
     });
     pause(&shared, decision.delay).await;
+    if decision.reset {
+        cut.reset();
+    }
+    if truncate {
+        return truncated_reply(status, &request_id, body);
+    }
     reply(status, &request_id, body)
+}
+
+/// A reply that announces its whole body but sends only the first half: the server then closes
+/// the connection (hyper refuses a body shorter than its Content-Length), as when a connection
+/// drops mid-reply.
+fn truncated_reply(status: u16, request_id: &str, body: String) -> Response {
+    let full = body.len();
+    let half = Bytes::from(body).slice(..full / 2);
+    let stream = futures::stream::iter([Ok::<_, io::Error>(half)]);
+    let mut response = reply(status, request_id, String::new());
+    *response.body_mut() = Body::from_stream(stream);
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_LENGTH,
+        axum::http::HeaderValue::from(full),
+    );
+    response
 }
 
 /// Sleeps (without holding a thread, so thousands of calls can wait at once), cut short by

@@ -43,6 +43,21 @@ struct Args {
     /// Fraction of successful calls answered with invalid JSON.
     #[arg(long, default_value_t = 0.0)]
     malformed_rate: f64,
+    /// Fraction of calls answered ThrottlingException whatever the rate.
+    #[arg(long, default_value_t = 0.0)]
+    throttle_rate: f64,
+    /// Fraction of successful calls whose reply stops halfway (connection closed).
+    #[arg(long, default_value_t = 0.0)]
+    truncate_rate: f64,
+    /// Fraction of calls whose connection is reset instead of answered.
+    #[arg(long, default_value_t = 0.0)]
+    reset_rate: f64,
+    /// Stop answering after this many calls.
+    #[arg(long)]
+    stop_after: Option<usize>,
+    /// The most items any list page holds.
+    #[arg(long)]
+    page_cap: Option<usize>,
     /// REGION=CODE: ListKeys in REGION always fails with CODE; repeatable.
     #[arg(long, value_parser = parse_pair::<String>)]
     fail_list_keys: Vec<(String, String)>,
@@ -95,6 +110,12 @@ impl Args {
             timeouts: Selection::fraction(self.timeout_rate),
             timeout_hold: Duration::from_millis(self.timeout_ms),
             malformed: Selection::fraction(self.malformed_rate),
+            throttles: Selection::fraction(self.throttle_rate),
+            truncated: Selection::fraction(self.truncate_rate),
+            resets: Selection::fraction(self.reset_rate),
+            stop_after: self.stop_after,
+            page_cap: self.page_cap,
+            paging_faults: Vec::new(),
             list_keys_failures: self
                 .fail_list_keys
                 .iter()

@@ -24,6 +24,8 @@ pub(crate) struct Ctx<'a> {
     pub now: DateTime<Utc>,
     /// False when writes are accepted but not applied (a fault).
     pub apply_writes: bool,
+    /// The most items a list page may hold (a fault: shorter pages than `Limit` asks).
+    pub page_cap: Option<usize>,
 }
 
 /// Which forms of `KeyId` an operation takes.
@@ -85,7 +87,7 @@ impl Store {
             .catalog
             .region(ctx.account, ctx.region)
             .map_or(&[][..], |r| &r.keys);
-        let page = Page::of(input, ctx.op, indexes.len(), 100, 1000)?;
+        let page = Page::of(input, ctx.op, indexes.len(), 100, 1000, ctx.page_cap)?;
         let keys = indexes[page.range.clone()]
             .iter()
             .map(|&i| {
@@ -298,7 +300,7 @@ impl Store {
                 entries.sort_by_key(|(name, _)| *name);
             }
         }
-        let page = Page::of(input, ctx.op, entries.len(), 50, 100)?;
+        let page = Page::of(input, ctx.op, entries.len(), 50, 100, ctx.page_cap)?;
         let aliases = entries[page.range.clone()]
             .iter()
             .map(|(name, key)| {
@@ -319,7 +321,7 @@ impl Store {
     fn list_resource_tags(&self, ctx: &Ctx, input: &Input) -> Result<Value, KmsError> {
         let key = self.key(ctx, input, KEY)?;
         let tags: Vec<_> = key.record.tags.iter().flatten().collect();
-        let page = Page::of(input, ctx.op, tags.len(), 50, 50)?;
+        let page = Page::of(input, ctx.op, tags.len(), 50, 50, ctx.page_cap)?;
         let tags = tags[page.range.clone()]
             .iter()
             .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
@@ -344,7 +346,7 @@ impl Store {
             })
             .into_iter()
             .collect();
-        let page = Page::of(input, ctx.op, rotations.len(), 100, 1000)?;
+        let page = Page::of(input, ctx.op, rotations.len(), 100, 1000, ctx.page_cap)?;
         let rotations = rotations[page.range.clone()].to_vec();
         Ok(page.reply("Rotations", rotations))
     }

@@ -152,16 +152,19 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    /// Reads `Limit` (1..=`max`, default `default`) and `Marker` for a list of `len` items.
-    /// Markers are opaque to clients; ours name the operation so one from another list is refused.
+    /// Reads `Limit` (1..=`max`, default `default`, at most `cap` when set) and `Marker` for a
+    /// list of `len` items. Markers are opaque to clients; ours name the operation so one from
+    /// another list is refused.
     pub fn of(
         input: &Input,
         op: &str,
         len: usize,
         default: i64,
         max: i64,
+        cap: Option<usize>,
     ) -> Result<Page, KmsError> {
         let limit = usize::try_from(input.int_in("Limit", 1, max)?.unwrap_or(default)).unwrap_or(1);
+        let limit = cap.map_or(limit, |cap| limit.min(cap.max(1)));
         let start = match input.str("Marker")? {
             None => 0,
             Some(marker) => marker
@@ -229,17 +232,26 @@ mod tests {
     #[test]
     fn pages_and_markers() {
         let input = Input::parse(br#"{"Limit": 2}"#).unwrap();
-        let page = Page::of(&input, "ListKeys", 5, 100, 1000).unwrap();
+        let page = Page::of(&input, "ListKeys", 5, 100, 1000, None).unwrap();
         assert_eq!(page.range, 0..2);
         let marker = page.next_marker.unwrap();
         let input =
             Input::parse(format!(r#"{{"Limit": 2, "Marker": "{marker}"}}"#).as_bytes()).unwrap();
         assert_eq!(
-            Page::of(&input, "ListKeys", 5, 100, 1000).unwrap().range,
+            Page::of(&input, "ListKeys", 5, 100, 1000, None)
+                .unwrap()
+                .range,
             2..4
         );
+        // A cap shortens pages whatever `Limit` asks.
+        assert_eq!(
+            Page::of(&input, "ListKeys", 5, 100, 1000, Some(1))
+                .unwrap()
+                .range,
+            2..3
+        );
         // A marker from another list, or past the end, is refused.
-        assert!(Page::of(&input, "ListAliases", 5, 50, 100).is_err());
-        assert!(Page::of(&input, "ListKeys", 1, 100, 1000).is_err());
+        assert!(Page::of(&input, "ListAliases", 5, 50, 100, None).is_err());
+        assert!(Page::of(&input, "ListKeys", 1, 100, 1000, None).is_err());
     }
 }

@@ -38,7 +38,13 @@ async fn calls_past_a_quota_are_throttled_per_operation_account_and_region() {
     assert!((10..=11).contains(&ok), "{ok} passed");
     assert_eq!(count(&results, Err("ThrottlingException")), 30 - ok);
 
-    let err = kms.describe_key().key_id("sym").send().await.unwrap_err();
+    // The bucket may have refilled a call or two since the burst (a loaded machine): call until
+    // it is empty again.
+    let err = loop {
+        if let Err(err) = kms.describe_key().key_id("sym").send().await {
+            break err;
+        }
+    };
     assert_eq!(err.raw_response().unwrap().status().as_u16(), 400);
     assert_eq!(
         err.message(),

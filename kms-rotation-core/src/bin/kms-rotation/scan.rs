@@ -42,7 +42,8 @@ pub struct ScanArgs {
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
 
-    /// Only these accounts (repeatable).
+    /// Only these accounts (repeatable; 12 digits). An account given here that the scan cannot
+    /// read (no role for it, no key listed in it) makes the report incomplete (exit 3).
     #[arg(long = "account", value_name = "ACCOUNT_ID")]
     accounts: Vec<String>,
 
@@ -103,12 +104,14 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
     if !args.allow_unknown_region {
         kms_rotation::regions::check_known(&args.regions)?;
     }
+    let scope = Scope {
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+    };
+    scope.validate()?;
     let source = open_source(&args).await?;
     let request = ScanRequest {
-        scope: Scope {
-            accounts: args.accounts.clone(),
-            regions: args.regions.clone(),
-        },
+        scope,
         policy,
         now: args.now,
         all_tags: args.all_tags,

@@ -3,11 +3,9 @@
 //! one KMS client per account and region.
 //!
 //! Retry state (the retry quota and, in adaptive mode, the client-side rate limiter) lives in a
-//! retry partition shared process-wide by name. KMS quotas are per account and region, so reads
-//! get a partition of that scope ([`read_partition`]); remediation builds its clients with
-//! [`kms_client`] and a partition of its own, so write throttling never slows reads.
-
-use std::borrow::Cow;
+//! retry partition. KMS quotas are per account and region, so reads get a partition of that scope
+//! (kept with the rate limiters, `limits.rs`); remediation builds its clients with [`kms_client`]
+//! and a partition of its own, so write throttling never slows reads.
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -171,11 +169,28 @@ impl ProvideCredentials for RoleCredentials {
     }
 }
 
-/// The retry partition of the reads of one account in one region.
-pub(crate) fn read_partition(account_label: &str, region: &str) -> RetryPartition {
-    RetryPartition::new(Cow::Owned(format!(
-        "kms-rotation-read-{account_label}-{region}"
-    )))
+/// The KMS client of the reads of one account in `region`: in `partition`, and in standard
+/// retry mode rather than the source's adaptive one.
+///
+/// The adaptive mode's client-side rate limiter waits inside the operation timeout, and after a
+/// throttle storm it waits long: with a third of calls throttled, most keys of a 400-key scan
+/// timed out that way (5 s operation timeout). Reads have their own per-operation rate limits and
+/// retry throttling with a time budget (`call.rs`), so they do without it.
+pub(crate) fn read_client(
+    sdk: &SdkConfig,
+    region: &str,
+    partition: RetryPartition,
+    options: &AwsOptions,
+) -> aws_sdk_kms::Client {
+    let mut retry = RetryConfig::standard().with_max_attempts(options.max_attempts);
+    if let Some(backoff) = options.initial_backoff {
+        retry = retry.with_initial_backoff(backoff);
+    }
+    let config = aws_sdk_kms::config::Builder::from(sdk)
+        .region(Region::new(region.to_owned()))
+        .retry_partition(partition)
+        .retry_config(retry);
+    aws_sdk_kms::Client::from_conf(config.build())
 }
 
 /// A KMS client for `region` built from `sdk`, optionally in its own retry partition.

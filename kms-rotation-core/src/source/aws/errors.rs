@@ -18,7 +18,8 @@ use crate::{Error, ErrorKind};
 pub const TIMEOUT_ERROR: &str = "TimeoutError";
 /// Code for a request that could not be sent or whose connection failed (DNS, TLS, refused).
 pub const DISPATCH_FAILURE: &str = "DispatchFailure";
-/// Code for a reply that could not be read (truncated, malformed).
+/// Code for a reply that could not be read (truncated, malformed, or a 2xx whose body does not
+/// parse).
 pub const RESPONSE_ERROR: &str = "ResponseError";
 /// Code for a request that could not be built (a bug or an invalid option).
 pub const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
@@ -26,11 +27,24 @@ pub const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
 pub const UNKNOWN_ERROR: &str = "UnknownError";
 /// Code for an AWS enum value this crate's model does not know (a newer key spec, state...).
 pub const UNKNOWN_ENUM_VALUE: &str = "UnknownEnumValue";
+/// Code for a list page that said `Truncated` but gave no `NextMarker`: the rest is unreadable.
+pub const TRUNCATED_WITHOUT_MARKER: &str = "TruncatedWithoutMarker";
+/// Code for a list page whose `NextMarker` was already followed: the list would loop.
+pub const REPEATED_MARKER: &str = "RepeatedMarker";
+/// Code for a ListKeys entry with neither `KeyId` nor `KeyArn`: a key that cannot be read.
+pub const UNIDENTIFIED_KEY: &str = "UnidentifiedKey";
 
 /// The AWS error code of `err`: the service's code, or one of this module's codes when the
 /// request never got a service reply.
 pub fn error_code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> String {
     match err {
+        // A success status with an error: the reply's body could not be parsed (garbled or cut).
+        SdkError::ServiceError(_)
+            if err.code().is_none()
+                && http_status(err).is_some_and(|s| (200..300).contains(&s)) =>
+        {
+            RESPONSE_ERROR.to_owned()
+        }
         SdkError::ServiceError(_) => err.code().unwrap_or(UNKNOWN_ERROR).to_owned(),
         SdkError::TimeoutError(_) => TIMEOUT_ERROR.to_owned(),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => TIMEOUT_ERROR.to_owned(),

@@ -1,11 +1,13 @@
 //! Client-side request rates. KMS counts its quotas per account, region and operation, and the
 //! scanner shares them with production traffic, so each (account, region) gets its own limiter
-//! per operation, set below the quota, instead of relying on retries after throttling.
+//! per operation, set below the quota, instead of relying on retries after throttling. Each
+//! (account, region) also gets the SDK retry partition its reads share (see [`read_partition`]).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_kms::config::retry::{RetryPartition, TokenBucket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::{Error, Result};
@@ -81,6 +83,21 @@ pub(crate) enum Op {
     ListKeyRotations,
 }
 
+impl Op {
+    /// The operation's AWS name, as errors and the model name it.
+    pub(crate) fn name(self) -> &'static str {
+        use crate::model::operation;
+        match self {
+            Op::DescribeKey => operation::DESCRIBE_KEY,
+            Op::GetKeyRotationStatus => operation::GET_KEY_ROTATION_STATUS,
+            Op::ListKeys => super::read::LIST_KEYS,
+            Op::ListAliases => operation::LIST_ALIASES,
+            Op::ListResourceTags => operation::LIST_RESOURCE_TAGS,
+            Op::ListKeyRotations => operation::LIST_KEY_ROTATIONS,
+        }
+    }
+}
+
 /// The limiters of one account and region.
 #[derive(Debug)]
 pub(crate) struct RegionLimiter {
@@ -90,11 +107,14 @@ pub(crate) struct RegionLimiter {
     list_aliases: DefaultDirectRateLimiter,
     list_resource_tags: DefaultDirectRateLimiter,
     list_key_rotations: DefaultDirectRateLimiter,
+    /// The SDK retry state of these reads.
+    pub(crate) partition: RetryPartition,
 }
 
 impl RegionLimiter {
-    fn new(rates: &RateLimits) -> Self {
+    fn new(rates: &RateLimits, account: &str, region: &str) -> Self {
         RegionLimiter {
+            partition: read_partition(account, region),
             describe_key: limiter(rates.describe_key),
             get_key_rotation_status: limiter(rates.get_key_rotation_status),
             list_keys: limiter(rates.list_keys),
@@ -128,6 +148,19 @@ fn limiter(rate: u32) -> DefaultDirectRateLimiter {
     RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
 }
 
+/// The SDK retry partition of the reads of one account in one region: KMS quotas are per account
+/// and region, so the adaptive rate limiter (which slows down after throttling) is too.
+///
+/// Its retry quota (token bucket) charges nothing for throttling retries: throttling is absorbed
+/// by the adaptive rate limiter and by [`super::call`]'s time budget, and a throttle storm must not
+/// drain the quota that 5xx, timeouts and dropped connections are retried from. Custom partitions
+/// are not shared by name, which is why each (account, region) keeps its own here.
+fn read_partition(account: &str, region: &str) -> RetryPartition {
+    RetryPartition::custom(format!("kms-rotation-read-{account}-{region}"))
+        .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
+        .build()
+}
+
 /// The limiters of every (account, region) a source has read, shared by concurrent reads of the
 /// same source so that two scans at once still stay under one quota.
 #[derive(Debug)]
@@ -150,7 +183,7 @@ impl Limits {
         let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
         regions
             .entry((account.to_owned(), region.to_owned()))
-            .or_insert_with(|| Arc::new(RegionLimiter::new(&self.rates)))
+            .or_insert_with(|| Arc::new(RegionLimiter::new(&self.rates, account, region)))
             .clone()
     }
 }

@@ -3,10 +3,12 @@
 //! One read covers every account (the default credentials' own, or one assumed role per account)
 //! times every region, concurrently. Within a region, keys are read as they are listed, at most
 //! [`AwsOptions::concurrency_per_region`] at a time and under client-side [`RateLimits`] per
-//! account, region and operation; the SDK's adaptive retries absorb what throttling remains.
-//! Per-key failures stay on the record (`errors`), a region that cannot be listed becomes a
-//! [`ScopeError`](crate::source::ScopeError), and nothing short of invalid options fails the
-//! whole read.
+//! account, region and operation; the SDK's retries and a time budget
+//! ([`AwsOptions::throttling_budget`]) absorb what throttling remains. Per-key failures stay on
+//! the record (`errors`); a region that cannot be listed to its end (a failure, a truncated page
+//! without a marker, a marker cycle) or that stops answering becomes a
+//! [`ScopeError`](crate::source::ScopeError) with the keys read so far kept; and nothing short of
+//! invalid options or an invalid scope fails the whole read.
 //!
 //! ```no_run
 //! use kms_rotation::source::aws::{AwsOptions, AwsSource};
@@ -23,6 +25,7 @@
 //! # }
 //! ```
 
+mod call;
 mod client;
 mod convert;
 pub mod errors;
@@ -42,16 +45,19 @@ use aws_sdk_kms::config::retry::RetryPartition;
 use chrono::Utc;
 use futures::StreamExt;
 
+pub use call::REGION_UNRESPONSIVE;
 pub use client::kms_client;
 pub use external_id::ExternalId;
 pub use limits::RateLimits;
 pub use regions::REGION_NOT_ENABLED;
 
+use self::call::{Breaker, ReadRetry};
 use self::client::Target;
 use self::limits::Limits;
 use self::progress::Progress;
 use self::read::{RegionContext, RegionResult};
 use super::{Collected, KeySource, ReadRequest, ScopeError};
+use crate::regions::check_name;
 use crate::{Error, Result};
 
 /// How the AWS source reaches AWS. Every field has a usable default; all are checked by
@@ -81,10 +87,16 @@ pub struct AwsOptions {
     /// Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
     /// and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
     pub endpoint_url: Option<String>,
-    /// Attempts per call, retries included (adaptive retry mode). At least 1.
+    /// Attempts per call, retries included. At least 1. Throttling is retried past this, within
+    /// `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
     pub max_attempts: u32,
-    /// The first retry's backoff ceiling; `None`: the SDK's (1 s).
+    /// The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
+    /// it too, doubling up to 20 s, with full jitter.
     pub initial_backoff: Option<Duration>,
+    /// How long one call may go on being retried while it is throttled, from its first attempt.
+    /// A throttle storm (other callers using the account's quota) then slows the scan down
+    /// instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+    pub throttling_budget: Duration,
     /// Keys read at once per account and region.
     pub concurrency_per_region: usize,
     /// Account-region pairs read at once.
@@ -111,6 +123,7 @@ impl Default for AwsOptions {
             endpoint_url: None,
             max_attempts: 5,
             initial_backoff: None,
+            throttling_budget: DEFAULT_THROTTLING_BUDGET,
             concurrency_per_region: 64,
             max_concurrent_regions: 32,
             rate_limits: RateLimits::default(),
@@ -121,12 +134,19 @@ impl Default for AwsOptions {
     }
 }
 
+/// The SDK's first backoff ceiling, used for throttled calls when `initial_backoff` is unset.
+const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// [`AwsOptions::throttling_budget`]'s default: long enough to outlast a burst of other callers'
+/// traffic, short enough that a quota exhausted for good ends the scan within minutes.
+pub const DEFAULT_THROTTLING_BUDGET: Duration = Duration::from_secs(300);
+
 impl AwsOptions {
     /// Checks every option; the error names the field and the value, except for the external
     /// id, whose value no message repeats.
     pub fn validate(&self) -> Result<()> {
         for (i, region) in self.regions.iter().enumerate() {
-            check_region(region).map_err(|e| e.with_field(format!("regions[{i}]")))?;
+            check_name(region).map_err(|e| e.with_field(format!("regions[{i}]")))?;
         }
         let mut accounts = BTreeSet::new();
         for (i, role) in self.role_arns.iter().enumerate() {
@@ -176,6 +196,7 @@ impl AwsOptions {
             ("operation_timeout", self.operation_timeout),
             ("operation_attempt_timeout", self.operation_attempt_timeout),
             ("initial_backoff", self.initial_backoff),
+            ("throttling_budget", Some(self.throttling_budget)),
         ] {
             if timeout.is_some_and(|t| t.is_zero()) {
                 return Err(Error::invalid_input("must be more than zero").with_field(name));
@@ -205,26 +226,6 @@ pub(crate) fn role_account(arn: &str) -> Option<&str> {
         && !name.is_empty()
         && !name.ends_with('/');
     valid.then_some(account)
-}
-
-/// A region name: lowercase letters, digits and dashes. It becomes part of a host name, so
-/// anything else is refused before it reaches a URL. (Whether the region exists is the caller's
-/// check: new regions and emulators must remain possible.)
-fn check_region(region: &str) -> Result<()> {
-    let valid = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !region.starts_with('-')
-        && !region.ends_with('-');
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::invalid_input(format!(
-            "`{region}` is not a region name (like eu-west-1)"
-        )))
-    }
 }
 
 /// STS's character rules for session names: word characters and `extra`. The reason does not
@@ -298,7 +299,7 @@ impl AwsSource {
                 )
                 .with_field("regions")
             })?;
-            check_region(&region).map_err(|e| e.with_field("AWS_REGION"))?;
+            check_name(&region).map_err(|e| e.with_field("AWS_REGION"))?;
             vec![region]
         };
         let home_region = configured
@@ -368,19 +369,30 @@ impl AwsSource {
         request: &Arc<ReadRequest>,
         progress: &Arc<Progress>,
     ) -> RegionResult {
+        let limiter = self.limits.region(target.label(), &region);
         let ctx = RegionContext {
-            client: kms_client(
+            client: client::read_client(
                 &target.sdk,
                 &region,
-                Some(client::read_partition(target.label(), &region)),
+                limiter.partition.clone(),
+                &self.options,
             ),
-            limiter: self.limits.region(target.label(), &region),
+            limiter,
             target: target.clone(),
             region: region.clone(),
             request: request.clone(),
             now: request.now.unwrap_or_else(Utc::now),
             progress: progress.clone(),
             concurrency: self.options.concurrency_per_region,
+            retry: ReadRetry {
+                initial_backoff: self
+                    .options
+                    .initial_backoff
+                    .unwrap_or(DEFAULT_INITIAL_BACKOFF),
+                throttling_budget: self.options.throttling_budget,
+                attempts: self.options.max_attempts,
+            },
+            breaker: Breaker::default(),
         };
         let task = AbortOnDrop(tokio::spawn(async move { read::read_region(&ctx).await }));
         match task.join().await {
@@ -434,13 +446,13 @@ impl KeySource for AwsSource {
 
     /// Reads every account and region of the request's scope.
     ///
-    /// `scope.regions`, when set, replaces the configured regions (checked the same way);
-    /// `scope.accounts`, when set, skips roles of other accounts before any call and drops keys
-    /// of other accounts as they are listed.
+    /// The scope is checked first ([`Scope::validate`](crate::Scope::validate)), before any
+    /// call. `scope.regions`, when set, replaces the configured regions; `scope.accounts`, when
+    /// set, skips roles of other accounts before any call and drops keys of other accounts as
+    /// they are listed, and an account in it that is never read (no role for it, or no key
+    /// attributed to it) is a scope error.
     async fn read(&self, request: &ReadRequest) -> Result<Collected> {
-        for (i, region) in request.scope.regions.iter().enumerate() {
-            check_region(region).map_err(|e| e.with_field(format!("scope.regions[{i}]")))?;
-        }
+        request.scope.validate()?;
         let wanted = if request.scope.regions.is_empty() {
             self.regions.clone()
         } else {
@@ -538,7 +550,7 @@ impl KeySource for AwsSource {
         });
         collected.accounts = accounts.into_iter().collect();
         collected.regions = regions.into_iter().collect();
-        Ok(collected)
+        Ok(collected.finish(&request.scope))
     }
 }
 
@@ -607,6 +619,13 @@ mod tests {
                 ..AwsOptions::default()
             },
             "max_attempts",
+        );
+        check(
+            AwsOptions {
+                throttling_budget: Duration::ZERO,
+                ..AwsOptions::default()
+            },
+            "throttling_budget",
         );
         check(
             AwsOptions {

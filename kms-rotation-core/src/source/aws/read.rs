@@ -7,9 +7,12 @@
 //! then GetKeyRotationStatus, ListKeyRotations and ListResourceTags only where the rule or the
 //! request needs them. Every call saved is time saved at organisation scale.
 //!
-//! Paging is done by hand: the SDK paginator ignores `Truncated` (`kms-api.md` §5).
+//! Paging is done by hand: the SDK paginator ignores `Truncated` (`kms-api.md` §5). A page that
+//! says `Truncated` without a new marker ends the list as a failure, never as "done": for ListKeys
+//! that is a scope error (the region is incomplete), for the other lists an error on the keys it
+//! concerns.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use aws_sdk_kms::types::RotationsListEntry;
@@ -17,9 +20,10 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedSender;
 
+use super::call::{Breaker, CallContext, ReadRetry, call};
 use super::client::Target;
 use super::convert;
-use super::errors::key_error;
+use super::errors::{REPEATED_MARKER, TRUNCATED_WITHOUT_MARKER, UNIDENTIFIED_KEY};
 use super::limits::{Op, RegionLimiter};
 use super::progress::Progress;
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, Origin, Rotation, operation};
@@ -47,6 +51,19 @@ pub(crate) struct RegionContext {
     pub(crate) now: DateTime<Utc>,
     pub(crate) progress: Arc<Progress>,
     pub(crate) concurrency: usize,
+    pub(crate) retry: ReadRetry,
+    /// This region read's: a region that stops answering is not called again.
+    pub(crate) breaker: Breaker,
+}
+
+impl RegionContext {
+    fn calls(&self) -> CallContext<'_> {
+        CallContext {
+            limiter: &self.limiter,
+            breaker: &self.breaker,
+            retry: self.retry,
+        }
+    }
 }
 
 /// What one region read produced.
@@ -54,7 +71,8 @@ pub(crate) struct RegionContext {
 pub(crate) struct RegionResult {
     pub(crate) region: String,
     pub(crate) records: Vec<KeyRecord>,
-    /// Set when ListKeys failed; `records` then holds the keys listed before the failure.
+    /// Set when ListKeys failed or the region stopped answering; `records` then holds every key
+    /// listed before that (each with its own errors for what could not be read).
     pub(crate) scope_error: Option<ScopeError>,
     /// The accounts the listed key ARNs belong to.
     pub(crate) accounts: BTreeSet<String>,
@@ -65,18 +83,71 @@ pub(crate) struct RegionResult {
 struct Listed {
     key_id: String,
     arn: Option<String>,
+    /// Set for an entry with neither id nor ARN: the key exists but cannot be read.
+    unidentified: Option<KeyError>,
 }
 
-/// The next marker to send, or `None` when the listing is complete.
-///
-/// Only `Truncated` says there is more; a repeated marker would loop forever, so it ends the
-/// listing too.
-fn next_marker(truncated: bool, next: Option<&str>, previous: Option<&str>) -> Option<String> {
-    match next {
-        Some(next) if truncated && !next.is_empty() && previous != Some(next) => {
-            Some(next.to_owned())
+/// Follows one list's markers. Only `Truncated` says there is more; a truncated page must carry a
+/// marker this list has not sent before (any earlier page, not only the last: a cycle can be
+/// longer than one page), or the list cannot be read to its end.
+#[derive(Debug)]
+struct Pager {
+    operation: &'static str,
+    marker: Option<String>,
+    sent: HashSet<String>,
+    pages: usize,
+}
+
+impl Pager {
+    fn new(operation: &'static str) -> Self {
+        Pager {
+            operation,
+            marker: None,
+            sent: HashSet::new(),
+            pages: 0,
         }
-        _ => None,
+    }
+
+    /// The marker for the next request (none for the first page).
+    fn marker(&self) -> Option<String> {
+        self.marker.clone()
+    }
+
+    /// Takes in a page's `Truncated` and `NextMarker`: `Ok(true)` when there is another page to
+    /// read, `Ok(false)` at the end, an error when the list cannot be read to its end.
+    fn advance(&mut self, truncated: bool, next: Option<&str>) -> Result<bool, KeyError> {
+        self.pages += 1;
+        if !truncated {
+            return Ok(false);
+        }
+        let failure = |code: &str, message: String| KeyError {
+            operation: self.operation.to_owned(),
+            code: code.to_owned(),
+            message,
+        };
+        match next.filter(|n| !n.is_empty()) {
+            None => Err(failure(
+                TRUNCATED_WITHOUT_MARKER,
+                format!(
+                    "page {} said Truncated but gave no NextMarker: the rest of the list cannot \
+                     be read",
+                    self.pages
+                ),
+            )),
+            Some(next) if self.sent.contains(next) => Err(failure(
+                REPEATED_MARKER,
+                format!(
+                    "page {} gave NextMarker `{next}`, which was already followed: the list \
+                     loops",
+                    self.pages
+                ),
+            )),
+            Some(next) => {
+                self.sent.insert(next.to_owned());
+                self.marker = Some(next.to_owned());
+                Ok(true)
+            }
+        }
     }
 }
 
@@ -114,7 +185,16 @@ pub(crate) async fn read_region(ctx: &RegionContext) -> RegionResult {
         .filter(|r| !r.account_id.is_empty())
         .map(|r| r.account_id.clone())
         .collect();
-    let scope_error = listing.err().map(|error| ScopeError {
+    // The listing's own failure says most; a region that stopped answering after listing is
+    // incomplete too, since its keys were not read.
+    let failure = listing.err().or_else(|| {
+        ctx.breaker.opened_by().map(|operation| KeyError {
+            operation: operation.to_owned(),
+            code: super::call::REGION_UNRESPONSIVE.to_owned(),
+            message: Breaker::message(),
+        })
+    });
+    let scope_error = failure.map(|error| ScopeError {
         account_id: ctx
             .target
             .account_id
@@ -133,37 +213,34 @@ pub(crate) async fn read_region(ctx: &RegionContext) -> RegionResult {
     }
 }
 
-/// Lists every key of the region into `sender`, keeping only the accounts in scope.
+/// Lists every key of the region into `sender`, once each, keeping only the accounts in scope.
 async fn list_keys(ctx: &RegionContext, sender: &UnboundedSender<Listed>) -> Result<(), KeyError> {
     let scope = &ctx.request.scope;
-    let mut marker: Option<String> = None;
+    let mut pager = Pager::new(LIST_KEYS);
+    // Key ids already sent: a key listed twice (a page repeated by the service) is read once.
+    let mut listed: HashSet<String> = HashSet::new();
+    let mut unidentified = 0;
     loop {
-        ctx.limiter.wait(Op::ListKeys).await;
-        let page = ctx
-            .client
-            .list_keys()
-            .limit(LIST_KEYS_LIMIT)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|err| key_error(LIST_KEYS, &err))?;
+        let marker = pager.marker();
+        let page = call(&ctx.calls(), Op::ListKeys, || {
+            ctx.client
+                .list_keys()
+                .limit(LIST_KEYS_LIMIT)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
         let mut count = 0;
         for entry in page.keys() {
-            let arn = entry.key_arn().map(str::to_owned);
+            let arn = entry.key_arn().filter(|a| !a.is_empty()).map(str::to_owned);
             let parsed = arn
                 .as_deref()
                 .and_then(|a| crate::model::KeyArn::parse(a).ok());
-            let Some(key_id) = entry
+            let key_id = entry
                 .key_id()
+                .filter(|id| !id.is_empty())
                 .or(parsed.as_ref().map(|p| p.key_id))
-                .map(str::to_owned)
-            else {
-                tracing::warn!(
-                    region = %ctx.region,
-                    "ListKeys returned an entry with neither id nor ARN"
-                );
-                continue;
-            };
+                .map(str::to_owned);
             let account = parsed
                 .as_ref()
                 .map(|p| p.account_id)
@@ -174,14 +251,38 @@ async fn list_keys(ctx: &RegionContext, sender: &UnboundedSender<Listed>) -> Res
             {
                 continue;
             }
+            let listed_key = match key_id {
+                Some(key_id) if !listed.insert(key_id.clone()) => continue,
+                Some(key_id) => Listed {
+                    key_id,
+                    arn,
+                    unidentified: None,
+                },
+                None => {
+                    // Still a key of this region: it gets its finding (an error), not a log line.
+                    unidentified += 1;
+                    Listed {
+                        key_id: format!("unidentified-{unidentified}"),
+                        arn: None,
+                        unidentified: Some(KeyError {
+                            operation: crate::model::operation::DESCRIBE_KEY.to_owned(),
+                            code: UNIDENTIFIED_KEY.to_owned(),
+                            message: format!(
+                                "ListKeys page {} listed a key with neither KeyId nor KeyArn: it \
+                                 cannot be read or judged",
+                                pager.pages + 1
+                            ),
+                        }),
+                    }
+                }
+            };
             count += 1;
             // The receiver lives until this function returns (both are joined in read_region).
-            let _ = sender.unbounded_send(Listed { key_id, arn });
+            let _ = sender.unbounded_send(listed_key);
         }
         ctx.progress.listed(count);
-        match next_marker(page.truncated(), page.next_marker(), marker.as_deref()) {
-            Some(next) => marker = Some(next),
-            None => return Ok(()),
+        if !pager.advance(page.truncated(), page.next_marker())? {
+            return Ok(());
         }
     }
 }
@@ -190,17 +291,17 @@ async fn list_keys(ctx: &RegionContext, sender: &UnboundedSender<Listed>) -> Res
 /// `TargetKeyId` and are skipped.
 async fn list_aliases(ctx: &RegionContext) -> Result<HashMap<String, Vec<String>>, KeyError> {
     let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-    let mut marker: Option<String> = None;
+    let mut pager = Pager::new(operation::LIST_ALIASES);
     loop {
-        ctx.limiter.wait(Op::ListAliases).await;
-        let page = ctx
-            .client
-            .list_aliases()
-            .limit(LIST_ALIASES_LIMIT)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|err| key_error(operation::LIST_ALIASES, &err))?;
+        let marker = pager.marker();
+        let page = call(&ctx.calls(), Op::ListAliases, || {
+            ctx.client
+                .list_aliases()
+                .limit(LIST_ALIASES_LIMIT)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
         for alias in page.aliases() {
             if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
                 aliases
@@ -209,9 +310,8 @@ async fn list_aliases(ctx: &RegionContext) -> Result<HashMap<String, Vec<String>
                     .push(name.to_owned());
             }
         }
-        match next_marker(page.truncated(), page.next_marker(), marker.as_deref()) {
-            Some(next) => marker = Some(next),
-            None => break,
+        if !pager.advance(page.truncated(), page.next_marker())? {
+            break;
         }
     }
     for names in aliases.values_mut() {
@@ -223,24 +323,29 @@ async fn list_aliases(ctx: &RegionContext) -> Result<HashMap<String, Vec<String>
 
 /// Reads one key: always a record, with what could not be read in `errors`.
 async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
+    if let Some(error) = listed.unidentified {
+        let account = ctx.target.account_id.as_deref();
+        let mut record = convert::bare_record(None, &listed.key_id, account, &ctx.region);
+        record.errors.push(error);
+        ctx.progress.read_one();
+        return record;
+    }
     let mut record = describe(ctx, &listed).await;
     let policy = &ctx.request.policy;
     let needs = &ctx.request.needs;
 
     if rule::needs_rotation_status(&record, policy) {
-        ctx.limiter.wait(Op::GetKeyRotationStatus).await;
-        match ctx
-            .client
-            .get_key_rotation_status()
-            .key_id(&listed.key_id)
-            .send()
-            .await
-        {
+        let status = call(&ctx.calls(), Op::GetKeyRotationStatus, || {
+            ctx.client
+                .get_key_rotation_status()
+                .key_id(&listed.key_id)
+                .send()
+        })
+        .await;
+        match status {
             Ok(out) => record.rotation = Some(convert::rotation_from_status(&out)),
             // Never read as `false`: the rule turns this into an `error` finding.
-            Err(err) => record
-                .errors
-                .push(key_error(operation::GET_KEY_ROTATION_STATUS, &err)),
+            Err(error) => record.errors.push(error),
         }
     }
 
@@ -287,15 +392,12 @@ async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
 /// DescribeKey, or a record with only the key's place and the error.
 async fn describe(ctx: &RegionContext, listed: &Listed) -> KeyRecord {
     let account = ctx.target.account_id.as_deref();
-    ctx.limiter.wait(Op::DescribeKey).await;
     let bare = || convert::bare_record(listed.arn.as_deref(), &listed.key_id, account, &ctx.region);
-    match ctx
-        .client
-        .describe_key()
-        .key_id(&listed.key_id)
-        .send()
-        .await
-    {
+    let described = call(&ctx.calls(), Op::DescribeKey, || {
+        ctx.client.describe_key().key_id(&listed.key_id).send()
+    })
+    .await;
+    match described {
         Ok(out) => match out.key_metadata() {
             Some(meta) => {
                 convert::record_from_metadata(meta, listed.arn.as_deref(), account, &ctx.region)
@@ -310,9 +412,9 @@ async fn describe(ctx: &RegionContext, listed: &Listed) -> KeyRecord {
                 record
             }
         },
-        Err(err) => {
+        Err(error) => {
             let mut record = bare();
-            record.errors.push(key_error(operation::DESCRIBE_KEY, &err));
+            record.errors.push(error);
             record
         }
     }
@@ -333,22 +435,22 @@ async fn list_rotations(
     key_id: &str,
 ) -> Result<Option<crate::model::LastRotation>, KeyError> {
     let mut entries: Vec<RotationsListEntry> = Vec::new();
-    let mut marker: Option<String> = None;
+    let mut pager = Pager::new(operation::LIST_KEY_ROTATIONS);
     loop {
-        ctx.limiter.wait(Op::ListKeyRotations).await;
-        let page = ctx
-            .client
-            .list_key_rotations()
-            .key_id(key_id)
-            .limit(LIST_KEY_ROTATIONS_LIMIT)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|err| key_error(operation::LIST_KEY_ROTATIONS, &err))?;
+        let marker = pager.marker();
+        let page = call(&ctx.calls(), Op::ListKeyRotations, || {
+            ctx.client
+                .list_key_rotations()
+                .key_id(key_id)
+                .limit(LIST_KEY_ROTATIONS_LIMIT)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
         entries.extend_from_slice(page.rotations());
-        match next_marker(page.truncated(), page.next_marker(), marker.as_deref()) {
-            Some(next) => marker = Some(next),
-            None => break,
+        // A partial history could hide the latest rotation: an error, not a shorter list.
+        if !pager.advance(page.truncated(), page.next_marker())? {
+            break;
         }
     }
     convert::last_rotation(&entries)
@@ -360,24 +462,24 @@ async fn list_tags(
     key_id: &str,
 ) -> Result<BTreeMap<String, String>, KeyError> {
     let mut tags = BTreeMap::new();
-    let mut marker: Option<String> = None;
+    let mut pager = Pager::new(operation::LIST_RESOURCE_TAGS);
     loop {
-        ctx.limiter.wait(Op::ListResourceTags).await;
-        let page = ctx
-            .client
-            .list_resource_tags()
-            .key_id(key_id)
-            .limit(LIST_RESOURCE_TAGS_LIMIT)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|err| key_error(operation::LIST_RESOURCE_TAGS, &err))?;
+        let marker = pager.marker();
+        let page = call(&ctx.calls(), Op::ListResourceTags, || {
+            ctx.client
+                .list_resource_tags()
+                .key_id(key_id)
+                .limit(LIST_RESOURCE_TAGS_LIMIT)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
         for tag in page.tags() {
             tags.insert(tag.tag_key().to_owned(), tag.tag_value().to_owned());
         }
-        match next_marker(page.truncated(), page.next_marker(), marker.as_deref()) {
-            Some(next) => marker = Some(next),
-            None => break,
+        // Some tags are not "no such tag": the key's tags are unread.
+        if !pager.advance(page.truncated(), page.next_marker())? {
+            break;
         }
     }
     Ok(tags)
@@ -385,14 +487,40 @@ async fn list_tags(
 
 #[cfg(test)]
 mod tests {
-    use super::next_marker;
+    use super::*;
 
     #[test]
-    fn paging_follows_truncated_not_the_marker() {
-        assert_eq!(next_marker(true, Some("m2"), Some("m1")), Some("m2".into()));
-        assert_eq!(next_marker(false, Some("m2"), Some("m1")), None);
-        assert_eq!(next_marker(true, None, None), None);
-        assert_eq!(next_marker(true, Some(""), None), None);
-        assert_eq!(next_marker(true, Some("m1"), Some("m1")), None);
+    fn paging_follows_truncated_with_new_markers_only() {
+        let mut pager = Pager::new(LIST_KEYS);
+        assert_eq!(pager.marker(), None);
+        assert_eq!(pager.advance(true, Some("m1")), Ok(true));
+        assert_eq!(pager.marker().as_deref(), Some("m1"));
+        assert_eq!(pager.advance(true, Some("m2")), Ok(true));
+        // A marker without `Truncated` is not followed.
+        assert_eq!(pager.advance(false, Some("m3")), Ok(false));
+    }
+
+    #[test]
+    fn truncated_without_a_marker_is_an_error_not_the_end() {
+        for empty in [None, Some("")] {
+            let mut pager = Pager::new(LIST_KEYS);
+            assert_eq!(pager.advance(true, Some("m1")), Ok(true));
+            let err = pager.advance(true, empty).unwrap_err();
+            assert_eq!(err.code, TRUNCATED_WITHOUT_MARKER);
+            assert_eq!(err.operation, LIST_KEYS);
+            assert!(err.message.contains("page 2"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn any_marker_already_followed_is_a_loop() {
+        let mut pager = Pager::new(operation::LIST_ALIASES);
+        assert_eq!(pager.advance(true, Some("m1")), Ok(true));
+        assert_eq!(pager.advance(true, Some("m2")), Ok(true));
+        assert_eq!(pager.advance(true, Some("m3")), Ok(true));
+        // Not the previous marker: one two pages back.
+        let err = pager.advance(true, Some("m1")).unwrap_err();
+        assert_eq!(err.code, REPEATED_MARKER);
+        assert_eq!(err.operation, operation::LIST_ALIASES);
     }
 }

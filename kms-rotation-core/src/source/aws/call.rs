@@ -1,0 +1,247 @@
+//! One read call: the client-side rate, throttling absorbed within a time budget, unreadable
+//! replies tried again, and a region that has stopped answering not called again.
+//!
+//! The SDK retries every retryable failure a few times (`max_attempts`). That is right for 5xx,
+//! timeouts and dropped connections, but not for throttling: a throttle storm caused by other
+//! callers sharing the account's quota can outlast any fixed number of attempts, and a key left as
+//! `error` because the quota was busy is a scan that failed for nothing. So a call that still ends
+//! throttled after the SDK's attempts is tried again after an exponential backoff with full
+//! jitter, for as long as [`AwsOptions::throttling_budget`](super::AwsOptions) allows: a storm
+//! slows the scan down instead of failing keys.
+//!
+//! The SDK does not retry a 200 reply whose body it cannot parse (a proxy that cut it, a garbled
+//! body). Reads are idempotent and such a reply says nothing about the key, so it is tried again,
+//! `max_attempts` times in all.
+
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+
+use super::errors::{RESPONSE_ERROR, TIMEOUT_ERROR, error_code, key_error};
+use super::limits::{Op, RegionLimiter};
+use crate::ErrorKind;
+use crate::model::KeyError;
+
+/// The code of a call that was not made because its region had stopped answering.
+pub const REGION_UNRESPONSIVE: &str = "RegionUnresponsive";
+
+/// Operation-level timeouts in a row (each after the SDK's own retries) after which a region is
+/// taken to have stopped answering. One unlucky call must not write a region off; the calls in
+/// flight when a region stops all time out together, so a few in a row is unambiguous.
+const UNRESPONSIVE_AFTER: u32 = 3;
+
+/// The longest single wait between throttled attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// How read calls are retried past the SDK's own retries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadRetry {
+    /// The first backoff ceiling; each later one doubles, up to [`MAX_BACKOFF`].
+    pub(crate) initial_backoff: Duration,
+    /// The time a call may spend being throttled, counted from its first attempt.
+    pub(crate) throttling_budget: Duration,
+    /// Attempts in all for a call whose replies cannot be read.
+    pub(crate) attempts: u32,
+}
+
+impl ReadRetry {
+    /// The wait before throttled retry `retry` (0-based): uniform in [0, ceiling], where the
+    /// ceiling doubles each time. Full jitter spreads callers that were throttled together.
+    pub(crate) fn backoff(&self, retry: u32, jitter: f64) -> Duration {
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry.min(30)))
+            .min(MAX_BACKOFF.max(self.initial_backoff));
+        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Tracks whether a region still answers: [`UNRESPONSIVE_AFTER`] operation-level timeouts in a
+/// row, with no reply in between, open it; from then on calls fail at once.
+#[derive(Debug, Default)]
+pub(crate) struct Breaker {
+    timeouts_in_a_row: AtomicU32,
+    /// Set when open: the operation whose timeout opened it.
+    opened_by: OnceLock<String>,
+}
+
+impl Breaker {
+    pub(crate) fn is_open(&self) -> bool {
+        self.opened_by.get().is_some()
+    }
+
+    /// The operation whose timeout opened the breaker, once open.
+    pub(crate) fn opened_by(&self) -> Option<&str> {
+        self.opened_by.get().map(String::as_str)
+    }
+
+    /// Why the region's read is incomplete, once open.
+    pub(crate) fn message() -> String {
+        format!(
+            "the region stopped answering: {UNRESPONSIVE_AFTER} calls in a row timed out after \
+             their retries; keys not read are `error` findings"
+        )
+    }
+
+    /// Any reply, error replies included, shows the region answers.
+    fn answered(&self) {
+        self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+    }
+
+    fn timed_out(&self, operation: &str) {
+        if self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= UNRESPONSIVE_AFTER {
+            // Only the first opening is kept.
+            let _ = self.opened_by.set(operation.to_owned());
+        }
+    }
+
+    fn refusal(operation: &str) -> KeyError {
+        KeyError {
+            operation: operation.to_owned(),
+            code: REGION_UNRESPONSIVE.to_owned(),
+            message: format!(
+                "{operation} was not called: the region stopped answering \
+                 ({UNRESPONSIVE_AFTER} calls in a row timed out after their retries)"
+            ),
+        }
+    }
+}
+
+/// What a call needs from its region read.
+pub(crate) struct CallContext<'a> {
+    pub(crate) limiter: &'a RegionLimiter,
+    pub(crate) breaker: &'a Breaker,
+    pub(crate) retry: ReadRetry,
+}
+
+/// Makes one call (`send` builds and sends the request, and may run several times): waits for
+/// the rate limiter before each attempt, retries throttling within the budget and unreadable
+/// replies a few times, and keeps the breaker up to date. The error is the last attempt's, as a
+/// [`KeyError`] of `op`.
+pub(crate) async fn call<T, E, F, Fut>(
+    ctx: &CallContext<'_>,
+    op: Op,
+    mut send: F,
+) -> Result<T, KeyError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let operation = op.name();
+    let started = Instant::now();
+    let mut throttled = 0;
+    let mut unreadable = 0;
+    loop {
+        if ctx.breaker.is_open() {
+            return Err(Breaker::refusal(operation));
+        }
+        ctx.limiter.wait(op).await;
+        let err = match send().await {
+            Ok(out) => {
+                ctx.breaker.answered();
+                return Ok(out);
+            }
+            Err(err) => err,
+        };
+        let code = error_code(&err);
+        if code == TIMEOUT_ERROR {
+            ctx.breaker.timed_out(operation);
+        } else {
+            ctx.breaker.answered();
+        }
+        if ErrorKind::from_aws_code(&code) == ErrorKind::Throttled {
+            let wait = ctx.retry.backoff(throttled, jitter());
+            if started.elapsed() + wait <= ctx.retry.throttling_budget {
+                tracing::debug!(
+                    operation,
+                    throttled,
+                    ?wait,
+                    "throttled: retrying after a backoff"
+                );
+                throttled += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            tracing::warn!(
+                operation,
+                retries = throttled,
+                budget = ?ctx.retry.throttling_budget,
+                "still throttled when the throttling budget ran out"
+            );
+        } else if code == RESPONSE_ERROR
+            // A transport-level ResponseError has had the SDK's retries already.
+            && matches!(err, SdkError::ServiceError(_))
+            && unreadable + 1 < ctx.retry.attempts
+        {
+            let wait = ctx.retry.backoff(unreadable, jitter());
+            tracing::debug!(
+                operation,
+                unreadable,
+                ?wait,
+                "unreadable reply: trying again"
+            );
+            unreadable += 1;
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        return Err(key_error(operation, &err));
+    }
+}
+
+/// A number in [0, 1) for jitter. `RandomState` is randomly keyed per instance, which is random
+/// enough to spread retries and needs no dependency.
+fn jitter() -> f64 {
+    let bits = RandomState::new().hash_one(Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_scales_it() {
+        let retry = ReadRetry {
+            initial_backoff: Duration::from_millis(100),
+            throttling_budget: Duration::from_secs(60),
+            attempts: 5,
+        };
+        assert_eq!(retry.backoff(0, 1.0), Duration::from_millis(100));
+        assert_eq!(retry.backoff(3, 1.0), Duration::from_millis(800));
+        assert_eq!(retry.backoff(3, 0.5), Duration::from_millis(400));
+        assert_eq!(retry.backoff(60, 1.0), MAX_BACKOFF);
+        assert_eq!(retry.backoff(5, 0.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_is_in_the_unit_interval_and_varies() {
+        let draws: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|j| (0.0..1.0).contains(j)));
+        assert!(draws.windows(2).any(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn the_breaker_opens_after_timeouts_in_a_row_only() {
+        let breaker = Breaker::default();
+        breaker.timed_out("ListKeys");
+        breaker.timed_out("ListKeys");
+        breaker.answered();
+        breaker.timed_out("DescribeKey");
+        breaker.timed_out("DescribeKey");
+        assert!(!breaker.is_open());
+        breaker.timed_out("GetKeyRotationStatus");
+        assert_eq!(breaker.opened_by(), Some("GetKeyRotationStatus"));
+        breaker.timed_out("DescribeKey");
+        assert_eq!(breaker.opened_by(), Some("GetKeyRotationStatus"));
+        assert_eq!(
+            Breaker::refusal("DescribeKey").code,
+            REGION_UNRESPONSIVE.to_owned()
+        );
+    }
+}
