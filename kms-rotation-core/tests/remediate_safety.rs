@@ -415,9 +415,12 @@ async fn a_write_that_timed_out_after_landing_is_rolled_back_on_the_test_server(
         ..Faults::default()
     };
     let server = KmsTestServer::start(common::fleet(), held).await.unwrap();
-    let target = Arc::new(AwsTarget::from_sdk_config(
-        sdk_config(&server.endpoint_url()).await,
-    ));
+    // No retries past the SDK's: every EnableKeyRotation reply is held, so the write's outcome
+    // stays unknown.
+    let target = Arc::new(
+        AwsTarget::from_sdk_config(sdk_config(&server.endpoint_url()).await)
+            .with_retry_budget(Duration::ZERO),
+    );
     let mut plan = fleet_plan(&["111122223333"]);
     plan.actions.retain(|a| a.target_arn == ORDERS);
     let journal = Journal::in_memory();

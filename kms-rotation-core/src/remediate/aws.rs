@@ -1,6 +1,13 @@
 //! The AWS remediation target: DescribeKey, GetKeyRotationStatus, EnableKeyRotation and
 //! DisableKeyRotation through aws-sdk-kms, one client per account and region taken from each key's ARN.
 //!
+//! Every call is retried past the SDK's own attempts while it fails with a retryable error
+//! (throttling, 5xx, a timeout, a dropped connection), with backoff and jitter, within the same
+//! time budget as reads ([`AwsOptions::throttling_budget`](crate::source::aws::AwsOptions)): a
+//! throttle storm or a flaky network slows a run down instead of leaving keys unfixed, or a
+//! rollback undone. Retrying a write is safe: EnableKeyRotation with a period and
+//! DisableKeyRotation set a state, so a second call after an ambiguous failure sets the same one.
+//!
 //! Its clients live in a retry partition of their own (per account and region): in adaptive
 //! retry mode the SDK's client-side rate limiter is shared by every client of a partition, so
 //! without this, throttled writes would slow down a scan running in the same process
@@ -8,7 +15,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -18,8 +27,11 @@ use super::scope::KeyMetadata;
 use super::target::{RemediationTarget, RotationState};
 use crate::model::{KeyArn, MultiRegion, MultiRegionRole};
 use crate::policy::RotationPeriod;
+use crate::source::aws::call::{ReadRetry, jitter};
 use crate::source::aws::errors::to_error;
-use crate::source::aws::{AwsSource, kms_client};
+use crate::source::aws::{
+    AwsSource, DEFAULT_INITIAL_BACKOFF, DEFAULT_THROTTLING_BUDGET, kms_client,
+};
 use crate::{Error, Result};
 
 /// Where the target gets credentials for an account.
@@ -37,6 +49,7 @@ enum Credentials {
 pub struct AwsTarget {
     credentials: Credentials,
     clients: Mutex<HashMap<(String, String), aws_sdk_kms::Client>>,
+    retry: ReadRetry,
 }
 
 impl AwsTarget {
@@ -45,14 +58,65 @@ impl AwsTarget {
         AwsTarget {
             credentials: Credentials::Sdk(Box::new(sdk)),
             clients: Mutex::default(),
+            retry: retry(DEFAULT_INITIAL_BACKOFF, DEFAULT_THROTTLING_BUDGET),
         }
     }
 
     /// Uses an AWS source's credentials: with assumed roles, each key's account gets its role.
+    /// Its `throttling_budget` bounds the retries of each call, and `max_attempts: 1` turns
+    /// them off.
     pub fn from_source(source: Arc<AwsSource>) -> Self {
+        let options = source.options();
+        // One attempt per call, as asked: no retries past the SDK's either.
+        let budget = if options.max_attempts <= 1 {
+            Duration::ZERO
+        } else {
+            options.throttling_budget
+        };
+        let retry = retry(
+            options.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
+            budget,
+        );
         AwsTarget {
             credentials: Credentials::Source(source),
             clients: Mutex::default(),
+            retry,
+        }
+    }
+
+    /// How long a failing call is retried past the SDK's own attempts (the source's
+    /// `throttling_budget`, or 300 s): zero sends each call once.
+    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
+        self.retry.throttling_budget = budget;
+        self
+    }
+
+    /// Sends one call (`send` may run several times) until it succeeds, fails for good, or the
+    /// retry budget is spent; the error is the last attempt's.
+    async fn send<T, F, Fut>(&self, mut send: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let started = Instant::now();
+        let mut retries = 0;
+        loop {
+            let err = match send().await {
+                Ok(out) => return Ok(out),
+                Err(err) => err,
+            };
+            let wait = self.retry.backoff(retries, jitter());
+            if !err.is_retryable() || started.elapsed() + wait > self.retry.throttling_budget {
+                return Err(err);
+            }
+            tracing::debug!(
+                code = err.context().code.as_deref().unwrap_or_default(),
+                retries,
+                ?wait,
+                "remediation call failed: retrying after a backoff"
+            );
+            retries += 1;
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -86,6 +150,15 @@ impl AwsTarget {
         };
         clients.insert(key.clone(), client.clone());
         Ok((client, key.1))
+    }
+}
+
+/// Remediation's retry settings: reads' backoff and budget (`attempts` is not used here).
+fn retry(initial_backoff: Duration, budget: Duration) -> ReadRetry {
+    ReadRetry {
+        initial_backoff,
+        throttling_budget: budget,
+        attempts: 1,
     }
 }
 
@@ -131,16 +204,15 @@ fn key_metadata(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyMetadata {
 impl RemediationTarget for AwsTarget {
     async fn describe_key(&self, arn: &str) -> Result<KeyMetadata> {
         let (client, region) = self.client(arn)?;
-        let out = client
-            .describe_key()
-            .key_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                to_error("DescribeKey", e)
-                    .with_key_arn(arn)
-                    .with_region(&region)
-            })?;
+        let out = self
+            .send(|| async {
+                client.describe_key().key_id(arn).send().await.map_err(|e| {
+                    to_error("DescribeKey", e)
+                        .with_key_arn(arn)
+                        .with_region(&region)
+                })
+            })
+            .await?;
         let meta = out.key_metadata().ok_or_else(|| {
             Error::new(
                 crate::ErrorKind::Unexpected,
@@ -156,16 +228,20 @@ impl RemediationTarget for AwsTarget {
 
     async fn read_rotation(&self, arn: &str) -> Result<RotationState> {
         let (client, region) = self.client(arn)?;
-        let out = client
-            .get_key_rotation_status()
-            .key_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                to_error("GetKeyRotationStatus", e)
-                    .with_key_arn(arn)
-                    .with_region(&region)
-            })?;
+        let out = self
+            .send(|| async {
+                client
+                    .get_key_rotation_status()
+                    .key_id(arn)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        to_error("GetKeyRotationStatus", e)
+                            .with_key_arn(arn)
+                            .with_region(&region)
+                    })
+            })
+            .await?;
         Ok(RotationState {
             enabled: out.key_rotation_enabled(),
             period_days: out
@@ -179,32 +255,38 @@ impl RemediationTarget for AwsTarget {
         // Always explicit: without it AWS may reset a custom period to 365 (kms-api.md §9.6).
         let days = i32::try_from(period.days())
             .map_err(|_| Error::invalid_input(format!("{period} is out of range")))?;
-        client
-            .enable_key_rotation()
-            .key_id(arn)
-            .rotation_period_in_days(days)
-            .send()
-            .await
-            .map_err(|e| {
-                to_error("EnableKeyRotation", e)
-                    .with_key_arn(arn)
-                    .with_region(&region)
-            })?;
+        self.send(|| async {
+            client
+                .enable_key_rotation()
+                .key_id(arn)
+                .rotation_period_in_days(days)
+                .send()
+                .await
+                .map_err(|e| {
+                    to_error("EnableKeyRotation", e)
+                        .with_key_arn(arn)
+                        .with_region(&region)
+                })
+        })
+        .await?;
         Ok(())
     }
 
     async fn disable_rotation(&self, arn: &str) -> Result<()> {
         let (client, region) = self.client(arn)?;
-        client
-            .disable_key_rotation()
-            .key_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                to_error("DisableKeyRotation", e)
-                    .with_key_arn(arn)
-                    .with_region(&region)
-            })?;
+        self.send(|| async {
+            client
+                .disable_key_rotation()
+                .key_id(arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    to_error("DisableKeyRotation", e)
+                        .with_key_arn(arn)
+                        .with_region(&region)
+                })
+        })
+        .await?;
         Ok(())
     }
 }

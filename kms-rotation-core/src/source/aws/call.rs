@@ -196,7 +196,7 @@ where
 
 /// A number in [0, 1) for jitter. `RandomState` is randomly keyed per instance, which is random
 /// enough to spread retries and needs no dependency.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     let bits = RandomState::new().hash_one(Instant::now());
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -25,7 +25,7 @@
 //! # }
 //! ```
 
-mod call;
+pub(crate) mod call;
 mod client;
 mod convert;
 pub mod errors;
@@ -135,7 +135,7 @@ impl Default for AwsOptions {
 }
 
 /// The SDK's first backoff ceiling, used for throttled calls when `initial_backoff` is unset.
-const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
 /// [`AwsOptions::throttling_budget`]'s default: long enough to outlast a burst of other callers'
 /// traffic, short enough that a quota exhausted for good ends the scan within minutes.
