@@ -225,6 +225,17 @@ async fn apply_under_faults_writes_only_in_scope_keys_and_rollback_restores_them
         }
     }
     server.set_faults(Faults::default());
+    // The figures the issue note and BENCHMARKS.md quote (`-- --nocapture`).
+    eprintln!(
+        "keys: {} in scope + {} out; faults injected: {injected} during apply, {} in all; \
+         apply: {remediated} remediated, {} failed, {} skipped; out-of-scope writes: 0; \
+         rollback runs: {passes}",
+        IN_SCOPE,
+        refused.len(),
+        server.calls().iter().filter(|c| c.injected.is_some()).count(),
+        outcome.count(ActionStatus::Failed),
+        outcome.count(ActionStatus::Skipped),
+    );
     assert_eq!(
         states(&server, &records),
         initial,
