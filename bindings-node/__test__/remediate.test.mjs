@@ -84,7 +84,9 @@ for (const code of ['AccessDeniedException', 'ThrottlingException', 'DisabledExc
     const server = await startTestServer([record('us-east-1', 'k1', { rotation: { enabled: false } })], ['--writes', `fail:${code}`])
     if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
     try {
-      const aws = { endpointUrl: server.url, ...quick }
+      // One attempt per call: a write that is always throttled would otherwise be retried for
+      // the whole retry budget (minutes) before it counts as failed.
+      const aws = { endpointUrl: server.url, ...quick, maxAttempts: 1 }
       const report = await scan({ ...aws, regions: ['us-east-1'], now: NOW })
       const journal = tempFile('journal.ndjson', '')
       const outcome = await apply(planRemediation(report), { journal, aws, ...fast })
