@@ -232,7 +232,11 @@ async fn apply_under_faults_writes_only_in_scope_keys_and_rollback_restores_them
          rollback runs: {passes}",
         IN_SCOPE,
         refused.len(),
-        server.calls().iter().filter(|c| c.injected.is_some()).count(),
+        server
+            .calls()
+            .iter()
+            .filter(|c| c.injected.is_some())
+            .count(),
         outcome.count(ActionStatus::Failed),
         outcome.count(ActionStatus::Skipped),
     );
