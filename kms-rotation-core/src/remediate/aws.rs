@@ -27,11 +27,9 @@ use super::scope::KeyMetadata;
 use super::target::{RemediationTarget, RotationState};
 use crate::model::{KeyArn, MultiRegion, MultiRegionRole};
 use crate::policy::RotationPeriod;
-use crate::source::aws::call::{ReadRetry, jitter};
+use crate::source::aws::call::Backoff;
 use crate::source::aws::errors::to_error;
-use crate::source::aws::{
-    AwsSource, DEFAULT_INITIAL_BACKOFF, DEFAULT_THROTTLING_BUDGET, kms_client,
-};
+use crate::source::aws::{AwsOptions, AwsSource, kms_client};
 use crate::{Error, Result};
 
 /// Where the target gets credentials for an account.
@@ -49,7 +47,7 @@ enum Credentials {
 pub struct AwsTarget {
     credentials: Credentials,
     clients: Mutex<HashMap<(String, String), aws_sdk_kms::Client>>,
-    retry: ReadRetry,
+    backoff: Backoff,
 }
 
 impl AwsTarget {
@@ -58,7 +56,7 @@ impl AwsTarget {
         AwsTarget {
             credentials: Credentials::Sdk(Box::new(sdk)),
             clients: Mutex::default(),
-            retry: retry(DEFAULT_INITIAL_BACKOFF, DEFAULT_THROTTLING_BUDGET),
+            backoff: AwsOptions::default().backoff(),
         }
     }
 
@@ -67,27 +65,22 @@ impl AwsTarget {
     /// them off.
     pub fn from_source(source: Arc<AwsSource>) -> Self {
         let options = source.options();
-        // One attempt per call, as asked: no retries past the SDK's either.
-        let budget = if options.max_attempts <= 1 {
-            Duration::ZERO
-        } else {
-            options.throttling_budget
-        };
-        let retry = retry(
-            options.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
-            budget,
-        );
+        let mut backoff = options.backoff();
+        if options.max_attempts <= 1 {
+            // One attempt per call, as asked: no retries past the SDK's either.
+            backoff.budget = Duration::ZERO;
+        }
         AwsTarget {
             credentials: Credentials::Source(source),
             clients: Mutex::default(),
-            retry,
+            backoff,
         }
     }
 
     /// How long a failing call is retried past the SDK's own attempts (the source's
     /// `throttling_budget`, or 300 s): zero sends each call once.
     pub fn with_retry_budget(mut self, budget: Duration) -> Self {
-        self.retry.throttling_budget = budget;
+        self.backoff.budget = budget;
         self
     }
 
@@ -105,10 +98,10 @@ impl AwsTarget {
                 Ok(out) => return Ok(out),
                 Err(err) => err,
             };
-            let wait = self.retry.backoff(retries, jitter());
-            if !err.is_retryable() || started.elapsed() + wait > self.retry.throttling_budget {
-                return Err(err);
-            }
+            let wait = match self.backoff.next(started, retries) {
+                Some(wait) if err.is_retryable() => wait,
+                _ => return Err(err),
+            };
             tracing::debug!(
                 code = err.context().code.as_deref().unwrap_or_default(),
                 retries,
@@ -150,15 +143,6 @@ impl AwsTarget {
         };
         clients.insert(key.clone(), client.clone());
         Ok((client, key.1))
-    }
-}
-
-/// Remediation's retry settings: reads' backoff and budget (`attempts` is not used here).
-fn retry(initial_backoff: Duration, budget: Duration) -> ReadRetry {
-    ReadRetry {
-        initial_backoff,
-        throttling_budget: budget,
-        attempts: 1,
     }
 }
 

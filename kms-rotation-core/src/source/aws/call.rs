@@ -38,27 +38,43 @@ const UNRESPONSIVE_AFTER: u32 = 3;
 /// The longest single wait between throttled attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
+/// Exponential backoff with full jitter within a time budget: how a call that may pass later
+/// (throttled, for reads; any retryable failure, for remediation) is tried again past the SDK's
+/// own attempts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Backoff {
+    /// The first wait's ceiling; each later one doubles, up to [`MAX_BACKOFF`].
+    pub(crate) initial: Duration,
+    /// The time a call may spend being retried, counted from its first attempt.
+    pub(crate) budget: Duration,
+}
+
+impl Backoff {
+    /// The wait before retry `retry` (0-based): uniform in [0, ceiling], where the ceiling
+    /// doubles each time. Full jitter spreads callers that were throttled together.
+    pub(crate) fn wait(&self, retry: u32, jitter: f64) -> Duration {
+        let ceiling = self
+            .initial
+            .saturating_mul(2u32.saturating_pow(retry.min(30)))
+            .min(MAX_BACKOFF.max(self.initial));
+        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    }
+
+    /// The wait before retry `retry` of a call first sent at `started`, or `None` when waiting
+    /// would overrun the budget: then the call has failed.
+    pub(crate) fn next(&self, started: Instant, retry: u32) -> Option<Duration> {
+        let wait = self.wait(retry, jitter());
+        (started.elapsed() + wait <= self.budget).then_some(wait)
+    }
+}
+
 /// How read calls are retried past the SDK's own retries.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReadRetry {
-    /// The first backoff ceiling; each later one doubles, up to [`MAX_BACKOFF`].
-    pub(crate) initial_backoff: Duration,
-    /// The time a call may spend being throttled, counted from its first attempt.
-    pub(crate) throttling_budget: Duration,
+    /// For throttled calls, within its budget.
+    pub(crate) throttled: Backoff,
     /// Attempts in all for a call whose replies cannot be read.
     pub(crate) attempts: u32,
-}
-
-impl ReadRetry {
-    /// The wait before throttled retry `retry` (0-based): uniform in [0, ceiling], where the
-    /// ceiling doubles each time. Full jitter spreads callers that were throttled together.
-    pub(crate) fn backoff(&self, retry: u32, jitter: f64) -> Duration {
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(retry.min(30)))
-            .min(MAX_BACKOFF.max(self.initial_backoff));
-        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
-    }
 }
 
 /// Tracks whether a region still answers: [`UNRESPONSIVE_AFTER`] operation-level timeouts in a
@@ -156,8 +172,7 @@ where
             ctx.breaker.answered();
         }
         if ErrorKind::from_aws_code(&code) == ErrorKind::Throttled {
-            let wait = ctx.retry.backoff(throttled, jitter());
-            if started.elapsed() + wait <= ctx.retry.throttling_budget {
+            if let Some(wait) = ctx.retry.throttled.next(started, throttled) {
                 tracing::debug!(
                     operation,
                     throttled,
@@ -171,7 +186,7 @@ where
             tracing::warn!(
                 operation,
                 retries = throttled,
-                budget = ?ctx.retry.throttling_budget,
+                budget = ?ctx.retry.throttled.budget,
                 "still throttled when the throttling budget ran out"
             );
         } else if code == RESPONSE_ERROR
@@ -179,7 +194,7 @@ where
             && matches!(err, SdkError::ServiceError(_))
             && unreadable + 1 < ctx.retry.attempts
         {
-            let wait = ctx.retry.backoff(unreadable, jitter());
+            let wait = ctx.retry.throttled.wait(unreadable, jitter());
             tracing::debug!(
                 operation,
                 unreadable,
@@ -196,7 +211,7 @@ where
 
 /// A number in [0, 1) for jitter. `RandomState` is randomly keyed per instance, which is random
 /// enough to spread retries and needs no dependency.
-pub(crate) fn jitter() -> f64 {
+fn jitter() -> f64 {
     let bits = RandomState::new().hash_one(Instant::now());
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
@@ -207,16 +222,31 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_jitter_scales_it() {
-        let retry = ReadRetry {
-            initial_backoff: Duration::from_millis(100),
-            throttling_budget: Duration::from_secs(60),
-            attempts: 5,
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            budget: Duration::from_secs(60),
         };
-        assert_eq!(retry.backoff(0, 1.0), Duration::from_millis(100));
-        assert_eq!(retry.backoff(3, 1.0), Duration::from_millis(800));
-        assert_eq!(retry.backoff(3, 0.5), Duration::from_millis(400));
-        assert_eq!(retry.backoff(60, 1.0), MAX_BACKOFF);
-        assert_eq!(retry.backoff(5, 0.0), Duration::ZERO);
+        assert_eq!(backoff.wait(0, 1.0), Duration::from_millis(100));
+        assert_eq!(backoff.wait(3, 1.0), Duration::from_millis(800));
+        assert_eq!(backoff.wait(3, 0.5), Duration::from_millis(400));
+        assert_eq!(backoff.wait(60, 1.0), MAX_BACKOFF);
+        assert_eq!(backoff.wait(5, 0.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_wait_past_the_budget_ends_the_retries() {
+        let started = Instant::now();
+        let none = Backoff {
+            initial: Duration::from_millis(100),
+            budget: Duration::ZERO,
+        };
+        // Jitter may draw a zero wait, which still fits a zero budget: try until it does not.
+        assert!((0..64).any(|retry| none.next(started, retry).is_none()));
+        let ample = Backoff {
+            initial: Duration::from_millis(1),
+            budget: Duration::from_secs(60),
+        };
+        assert!(ample.next(started, 0).is_some());
     }
 
     #[test]

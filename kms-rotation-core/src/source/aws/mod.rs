@@ -51,7 +51,7 @@ pub use external_id::ExternalId;
 pub use limits::RateLimits;
 pub use regions::REGION_NOT_ENABLED;
 
-use self::call::{Breaker, ReadRetry};
+use self::call::{Backoff, Breaker, ReadRetry};
 use self::client::Target;
 use self::limits::Limits;
 use self::progress::Progress;
@@ -135,7 +135,7 @@ impl Default for AwsOptions {
 }
 
 /// The SDK's first backoff ceiling, used for throttled calls when `initial_backoff` is unset.
-pub(crate) const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
 /// [`AwsOptions::throttling_budget`]'s default: long enough to outlast a burst of other callers'
 /// traffic, short enough that a quota exhausted for good ends the scan within minutes.
@@ -203,6 +203,17 @@ impl AwsOptions {
             }
         }
         self.rate_limits.validate()
+    }
+}
+
+impl AwsOptions {
+    /// How a call that may pass later is retried past the SDK's attempts: reads retry throttling
+    /// this way, remediation every retryable failure.
+    pub(crate) fn backoff(&self) -> Backoff {
+        Backoff {
+            initial: self.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
+            budget: self.throttling_budget,
+        }
     }
 }
 
@@ -385,11 +396,7 @@ impl AwsSource {
             progress: progress.clone(),
             concurrency: self.options.concurrency_per_region,
             retry: ReadRetry {
-                initial_backoff: self
-                    .options
-                    .initial_backoff
-                    .unwrap_or(DEFAULT_INITIAL_BACKOFF),
-                throttling_budget: self.options.throttling_budget,
+                throttled: self.options.backoff(),
                 attempts: self.options.max_attempts,
             },
             breaker: Breaker::default(),
