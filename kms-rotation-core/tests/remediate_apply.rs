@@ -4,14 +4,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kms_rotation::remediate::{
     ActionStatus, ApplyOptions, Event, Journal, MemoryTarget, Plan, PlanOptions,
-    RemediationProgress, RollbackOptions, RollbackStatus, RotationState, Verify, WriteMode, apply,
-    plan, read_journal, rollback,
+    RemediationProgress, RollbackOptions, RollbackStatus, RotationState, WriteMode, apply, plan,
+    read_journal, rollback,
 };
 use kms_rotation::{ErrorKind, Policy, RemediationTarget, Report, ReportScope, RotationPeriod};
 
@@ -47,46 +45,20 @@ fn fleet_target() -> Arc<MemoryTarget> {
     )))
 }
 
-/// Quick verification: tests must not wait seconds.
-fn options() -> ApplyOptions {
-    ApplyOptions {
-        verify: Verify {
-            attempts: 3,
-            delay: Duration::from_millis(5),
-        },
-        writes_per_second: 0,
-        ..ApplyOptions::default()
-    }
-}
-
-fn rollback_options() -> RollbackOptions {
-    RollbackOptions {
-        verify: Verify {
-            attempts: 3,
-            delay: Duration::from_millis(5),
-        },
-        writes_per_second: 0,
-        ..RollbackOptions::default()
-    }
-}
-
-fn journal_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kms-rotation-apply-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 #[tokio::test]
 async fn apply_remediates_verifies_and_journals_each_key() {
     let plan = fleet_plan();
     let target = fleet_target();
-    let path = journal_path("remediate.ndjson");
+    let path = common::scratch("remediate.ndjson");
     let journal = Journal::open(&path).unwrap();
-    let outcome = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
 
     assert!(outcome.is_success(), "{outcome:#?}");
     assert_eq!(outcome.count(ActionStatus::Remediated), plan.actions.len());
@@ -145,14 +117,24 @@ async fn a_second_apply_of_the_same_plan_writes_nothing() {
     let plan = fleet_plan();
     let target = fleet_target();
     let journal = Journal::in_memory();
-    apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let writes = target.write_calls().len();
 
-    let again = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let again = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         target.write_calls().len(),
         writes,
@@ -179,9 +161,14 @@ async fn a_key_fixed_meanwhile_to_a_shorter_period_is_not_loosened() {
             period_days: Some(180),
         },
     );
-    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     let result = outcome
         .results
         .iter()
@@ -203,7 +190,7 @@ async fn writes_that_do_not_stick_are_verification_failed() {
         target.clone(),
         &ApplyOptions {
             max_consecutive_failures: 0,
-            ..options()
+            ..common::quick_apply_options()
         },
         &journal,
     )
@@ -234,9 +221,14 @@ async fn a_change_that_shows_late_is_verified_within_the_bounded_wait() {
     let plan = fleet_plan();
     let target = fleet_target();
     target.set_read_lag(2);
-    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.count(ActionStatus::Remediated), plan.actions.len());
 }
 
@@ -284,7 +276,7 @@ async fn failing_writes_trip_the_circuit_breaker_after_the_configured_count() {
         &ApplyOptions {
             max_consecutive_failures: 3,
             concurrency: 1,
-            ..options()
+            ..common::quick_apply_options()
         },
         &journal,
     )
@@ -323,9 +315,14 @@ async fn failing_writes_trip_the_circuit_breaker_after_the_configured_count() {
             .map(|r| (r.arn.clone(), RotationState::DISABLED)),
     ));
     target.fail_key(&records[0].arn, "KMSInvalidStateException");
-    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.count(ActionStatus::Failed), 1);
     assert_eq!(outcome.count(ActionStatus::Remediated), 11);
     assert!(outcome.stopped.is_none());
@@ -341,7 +338,7 @@ async fn a_dry_run_reads_but_writes_nothing_and_journals_nothing() {
         target.clone(),
         &ApplyOptions {
             dry_run: true,
-            ..options()
+            ..common::quick_apply_options()
         },
         &journal,
     )
@@ -363,17 +360,27 @@ async fn rollback_restores_the_exact_before_state_and_touches_nothing_else() {
         .iter()
         .map(|r| (r.arn.clone(), target.state(&r.arn)))
         .collect();
-    let path = journal_path("rollback.ndjson");
+    let path = common::scratch("rollback.ndjson");
     let journal = Journal::open(&path).unwrap();
-    apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let writes_by_apply = target.write_calls().len();
 
     let entries = read_journal(&path).unwrap();
-    let outcome = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let outcome = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         outcome.count(RollbackStatus::RolledBack),
         plan.actions.len(),
@@ -395,9 +402,14 @@ async fn rollback_restores_the_exact_before_state_and_touches_nothing_else() {
     let entries = read_journal(&path).unwrap();
     assert!(entries.iter().any(|e| e.event == Event::RolledBack));
     let writes = target.write_calls().len();
-    let again = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let again = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert!(again.results.is_empty(), "{again:#?}");
     assert_eq!(target.write_calls().len(), writes);
 }
@@ -406,11 +418,16 @@ async fn rollback_restores_the_exact_before_state_and_touches_nothing_else() {
 async fn rollback_leaves_a_key_changed_since_alone_and_says_so() {
     let plan = fleet_plan();
     let target = fleet_target();
-    let path = journal_path("changed-since.ndjson");
+    let path = common::scratch("changed-since.ndjson");
     let journal = Journal::open(&path).unwrap();
-    apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
 
     // Someone shortens the period after the run.
     let theirs = RotationState::enabled(RotationPeriod::new(90).unwrap());
@@ -418,7 +435,7 @@ async fn rollback_leaves_a_key_changed_since_alone_and_says_so() {
     let outcome = rollback(
         &read_journal(&path).unwrap(),
         target.clone(),
-        &rollback_options(),
+        &common::quick_rollback_options(),
         &journal,
     )
     .await
@@ -449,9 +466,14 @@ async fn a_rollback_dry_run_writes_nothing() {
     let plan = fleet_plan();
     let target = fleet_target();
     let journal = Journal::in_memory();
-    apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let writes = target.write_calls().len();
     let entries = journal.entries();
     let outcome = rollback(
@@ -459,7 +481,7 @@ async fn a_rollback_dry_run_writes_nothing() {
         target.clone(),
         &RollbackOptions {
             dry_run: true,
-            ..rollback_options()
+            ..common::quick_rollback_options()
         },
         &journal,
     )
@@ -475,7 +497,7 @@ async fn a_rollback_dry_run_writes_nothing() {
 
 #[test]
 fn a_journal_line_that_does_not_parse_is_an_error_naming_the_line() {
-    let path = journal_path("broken.ndjson");
+    let path = common::scratch("broken.ndjson");
     std::fs::write(
         &path,
         "{\"at\":\"2026-11-22T12:00:00Z\",\"run_id\":\"r\",\"target_arn\":\"a\",\"event\":\"before\",\"state\":{\"enabled\":false},\"error\":null}\n\
@@ -533,7 +555,7 @@ async fn apply_and_rollback_report_progress_once_per_item() {
         target.clone(),
         &ApplyOptions {
             progress: Some(progress),
-            ..options()
+            ..common::quick_apply_options()
         },
         &journal,
     )
@@ -548,7 +570,7 @@ async fn apply_and_rollback_report_progress_once_per_item() {
         target.clone(),
         &RollbackOptions {
             progress: Some(progress),
-            ..rollback_options()
+            ..common::quick_rollback_options()
         },
         &Journal::in_memory(),
     )
@@ -561,7 +583,7 @@ async fn apply_and_rollback_report_progress_once_per_item() {
         "{:?}",
         ApplyOptions {
             progress: Some(recorder().1),
-            ..options()
+            ..common::quick_apply_options()
         }
     );
     assert!(debug.contains("progress: true"), "{debug}");
@@ -571,18 +593,28 @@ async fn apply_and_rollback_report_progress_once_per_item() {
 async fn the_first_failed_action_is_available_as_a_typed_error() {
     let plan = fleet_plan();
     let target = fleet_target();
-    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     assert!(outcome.failure().is_none(), "{outcome:#?}");
 
     let target = fleet_target();
     let second = plan.actions[1].target_arn.clone();
     target.fail_key(&second, "ThrottlingException");
     let journal = Journal::in_memory();
-    let outcome = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let err = outcome.failure().unwrap();
     assert_eq!(err.kind(), ErrorKind::Throttled);
     assert!(err.is_retryable());
@@ -605,7 +637,7 @@ async fn the_first_failed_action_is_available_as_a_typed_error() {
     let outcome = rollback(
         &journal.entries(),
         rollback_target,
-        &rollback_options(),
+        &common::quick_rollback_options(),
         &Journal::in_memory(),
     )
     .await

@@ -66,25 +66,6 @@ fn fleet_plan(accounts: &[&str]) -> Plan {
     plan(&report, &options).unwrap()
 }
 
-fn apply_options() -> ApplyOptions {
-    ApplyOptions {
-        verify: Verify {
-            attempts: 3,
-            delay: Duration::from_millis(10),
-        },
-        writes_per_second: 0,
-        ..ApplyOptions::default()
-    }
-}
-
-fn journal_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kms-rotation-aws-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 fn state(server: &KmsTestServer, arn: &str) -> (bool, Option<u32>) {
     let s = server.rotation_of(arn).unwrap();
     (s.enabled, s.period_days)
@@ -100,12 +81,17 @@ async fn plan_apply_reapply_and_rollback_against_the_test_server() {
     ));
     let plan = fleet_plan(&["111122223333"]);
     assert!(plan.actions.iter().any(|a| a.target_arn == PRIMARY));
-    let path = journal_path("loop.ndjson");
+    let path = common::scratch("loop.ndjson");
     let journal = Journal::open(&path).unwrap();
 
-    let outcome = apply(&plan, target.clone(), &apply_options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert!(outcome.is_success(), "{outcome:#?}");
     assert_eq!(outcome.count(ActionStatus::Remediated), plan.actions.len());
     for action in &plan.actions {
@@ -127,9 +113,14 @@ async fn plan_apply_reapply_and_rollback_against_the_test_server() {
 
     // Re-running the plan reads, finds every key at target, and writes nothing.
     server.clear_calls();
-    let again = apply(&plan, target.clone(), &apply_options(), &journal)
-        .await
-        .unwrap();
+    let again = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.count(ActionStatus::Skipped), plan.actions.len());
     assert!(server.write_calls().is_empty());
 
@@ -189,7 +180,7 @@ async fn aws_answers_become_per_key_results() {
     let outcome = apply(
         &plan,
         target.clone(),
-        &apply_options(),
+        &common::quick_apply_options(),
         &Journal::in_memory(),
     )
     .await
@@ -225,7 +216,7 @@ async fn aws_answers_become_per_key_results() {
         target.clone(),
         &ApplyOptions {
             max_consecutive_failures: 0,
-            ..apply_options()
+            ..common::quick_apply_options()
         },
         &Journal::in_memory(),
     )
@@ -248,7 +239,7 @@ async fn aws_answers_become_per_key_results() {
         &ApplyOptions {
             max_consecutive_failures: 2,
             concurrency: 1,
-            ..apply_options()
+            ..common::quick_apply_options()
         },
         &Journal::in_memory(),
     )
@@ -273,9 +264,9 @@ async fn the_cli_applies_and_rolls_back_through_the_aws_target() {
         .await
         .unwrap();
     let plan = fleet_plan(&["111122223333"]);
-    let plan_path = journal_path("cli-plan.json");
+    let plan_path = common::scratch("cli-plan.json");
     std::fs::write(&plan_path, plan.render_to_string(PlanFormat::Json).unwrap()).unwrap();
-    let journal = journal_path("cli-journal.ndjson");
+    let journal = common::scratch("cli-journal.ndjson");
     let endpoint = server.endpoint_url();
     assert!(endpoint.starts_with("http://127.0.0.1:"));
     let cli = |args: &[&str]| {
@@ -360,9 +351,14 @@ async fn scan_plan_apply_rescan_leaves_only_skipped_keys_failing() {
     server.clear_calls();
 
     let target = Arc::new(AwsTarget::from_source(source.clone()));
-    let outcome = apply(&plan, target, &apply_options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target,
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     assert!(outcome.is_success(), "{outcome:#?}");
 
     // Writes went exactly to the plan's targets: failing keys, primaries, never a replica and

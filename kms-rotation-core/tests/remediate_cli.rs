@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use kms_rotation::remediate::Plan;
@@ -24,14 +24,6 @@ fn code(output: &Output) -> i32 {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kms-rotation-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
 }
 
 fn s(path: &Path) -> &str {
@@ -66,7 +58,7 @@ fn run(args: &[String]) -> Output {
 fn plan_from_an_inventory_prints_a_plan_that_apply_can_read() {
     let out = run(&plan_args(&["-q"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let path = scratch("plan.json");
+    let path = common::scratch("plan.json");
     std::fs::write(&path, &out.stdout).unwrap();
     let plan = Plan::from_file(&path).unwrap();
     assert_eq!(plan.actions.len(), 5);
@@ -75,7 +67,7 @@ fn plan_from_an_inventory_prints_a_plan_that_apply_can_read() {
 
 #[test]
 fn plan_from_a_saved_report_matches_plan_from_the_scan() {
-    let report = scratch("report.json");
+    let report = common::scratch("report.json");
     let mut scan = vec!["scan"];
     scan.extend(SCAN);
     scan.extend(["-q", "-o", s(&report)]);
@@ -91,7 +83,7 @@ fn plan_from_a_saved_report_matches_plan_from_the_scan() {
 
 #[test]
 fn plan_as_a_script_is_written_for_review() {
-    let path = scratch("plan.sh");
+    let path = common::scratch("plan.sh");
     let out = run(&plan_args(&[
         "--format",
         "script",
@@ -131,10 +123,10 @@ fn bad_plan_options_are_exit_2_naming_the_option() {
 
 #[test]
 fn apply_without_yes_is_a_dry_run_that_calls_and_writes_nothing() {
-    let plan = scratch("dry-plan.json");
+    let plan = common::scratch("dry-plan.json");
     let out = run(&plan_args(&["-q", "-o", s(&plan)]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let journal = scratch("dry-journal.ndjson");
+    let journal = common::scratch("dry-journal.ndjson");
     // An endpoint nobody listens on: any call would fail the run.
     let out = kms_rotation(&[
         "apply",
@@ -154,7 +146,7 @@ fn apply_without_yes_is_a_dry_run_that_calls_and_writes_nothing() {
 
 #[test]
 fn apply_with_a_broken_plan_is_exit_2_naming_file_and_line() {
-    let plan = scratch("broken-plan.json");
+    let plan = common::scratch("broken-plan.json");
     let out = run(&plan_args(&["-q", "-o", s(&plan)]));
     assert_eq!(code(&out), 0);
     let text = std::fs::read_to_string(&plan).unwrap().replacen(
@@ -164,7 +156,7 @@ fn apply_with_a_broken_plan_is_exit_2_naming_file_and_line() {
     );
     std::fs::write(&plan, &text).unwrap();
     let line = text.lines().position(|l| l.contains("9999")).unwrap() + 1;
-    let journal = scratch("broken-journal.ndjson");
+    let journal = common::scratch("broken-journal.ndjson");
     let out = kms_rotation(&[
         "apply",
         "--plan",
@@ -185,7 +177,7 @@ fn apply_with_a_broken_plan_is_exit_2_naming_file_and_line() {
 
 #[test]
 fn rollback_without_yes_lists_what_it_would_undo() {
-    let journal = scratch("rollback-journal.ndjson");
+    let journal = common::scratch("rollback-journal.ndjson");
     let arn = "arn:aws:kms:us-east-1:111122223333:key/00000003-0000-4000-8000-000000000003";
     std::fs::write(
         &journal,
@@ -221,10 +213,10 @@ fn rollback_without_yes_lists_what_it_would_undo() {
 
 #[test]
 fn a_second_apply_or_rollback_on_a_journal_in_use_is_refused_before_any_call() {
-    let plan = scratch("locked-plan.json");
+    let plan = common::scratch("locked-plan.json");
     let out = run(&plan_args(&["-q", "-o", s(&plan)]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let journal = scratch("locked-journal.ndjson");
+    let journal = common::scratch("locked-journal.ndjson");
     // This process holds the journal, as a running apply would.
     let held = kms_rotation::remediate::Journal::open(&journal).unwrap();
     // An endpoint nobody listens on: a call would fail differently.
@@ -258,7 +250,7 @@ fn a_second_apply_or_rollback_on_a_journal_in_use_is_refused_before_any_call() {
 
 #[test]
 fn rollback_warns_about_a_torn_last_line_and_lists_a_possibly_applied_change() {
-    let journal = scratch("torn-journal.ndjson");
+    let journal = common::scratch("torn-journal.ndjson");
     let arn = "arn:aws:kms:us-east-1:111122223333:key/00000002-0000-4000-8000-000000000002";
     // An intent with no outcome, then half a line: a run killed while journaling.
     std::fs::write(

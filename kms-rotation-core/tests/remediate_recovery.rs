@@ -8,13 +8,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kms_rotation::model::{KeyArn, KeyState, MultiRegion, MultiRegionRole};
 use kms_rotation::remediate::{
     Action, ActionStatus, ApplyOptions, Event, Journal, JournalEntry, KeyMetadata, MemoryTarget,
-    Plan, PlanOptions, RollbackOptions, RollbackStatus, RotationState, Verify, WriteMode, apply,
-    plan, read_journal, rollback, scope_reason, undo_list, write_may_have_applied,
+    Plan, PlanOptions, RollbackOptions, RollbackStatus, RotationState, WriteMode, apply, plan,
+    read_journal, rollback, scope_reason, undo_list, write_may_have_applied,
 };
 use kms_rotation::{ErrorKind, Policy, Report, ReportScope, RotationPeriod};
 
@@ -78,36 +77,6 @@ fn edited_action(template: &Action, arn: &str) -> Action {
     }
 }
 
-fn options() -> ApplyOptions {
-    ApplyOptions {
-        verify: Verify {
-            attempts: 3,
-            delay: Duration::from_millis(5),
-        },
-        writes_per_second: 0,
-        ..ApplyOptions::default()
-    }
-}
-
-fn rollback_options() -> RollbackOptions {
-    RollbackOptions {
-        verify: Verify {
-            attempts: 3,
-            delay: Duration::from_millis(5),
-        },
-        writes_per_second: 0,
-        ..RollbackOptions::default()
-    }
-}
-
-fn journal_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kms-rotation-recovery-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 /// Writes `entries` as a journal file, as a run that stopped after them leaves it.
 fn write_journal(path: &PathBuf, entries: &[JournalEntry]) {
     let text: String = entries
@@ -149,9 +118,14 @@ async fn an_edited_plan_cannot_make_apply_write_outside_the_scope() {
 
     let target = described_fleet();
     let journal = Journal::in_memory();
-    let outcome = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(
         written_arns(&target),
@@ -199,9 +173,14 @@ async fn the_scope_is_that_of_the_key_now_and_unknown_facts_refuse_the_write() {
         ..KeyMetadata::customer_symmetric()
     };
     target.set_metadata(REPORTS, unknown_spec);
-    let outcome = apply(&plan, target.clone(), &options(), &Journal::in_memory())
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &Journal::in_memory(),
+    )
+    .await
+    .unwrap();
     let reason = |arn: &str| {
         let r = outcome
             .results
@@ -243,7 +222,7 @@ async fn the_scope_is_that_of_the_key_now_and_unknown_facts_refuse_the_write() {
     let outcome = apply(
         &plan_for(&[ORDERS]),
         target.clone(),
-        &options(),
+        &common::quick_apply_options(),
         &Journal::in_memory(),
     )
     .await
@@ -257,9 +236,14 @@ async fn the_scope_is_that_of_the_key_now_and_unknown_facts_refuse_the_write() {
     let target = described_fleet();
     target.fail_key(ORDERS, "AccessDeniedException");
     let journal = Journal::in_memory();
-    let outcome = apply(&plan_for(&[ORDERS]), target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan_for(&[ORDERS]),
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let result = &outcome.results[0];
     assert_eq!(result.status, ActionStatus::Failed);
     let error = result.error.as_ref().unwrap();
@@ -275,7 +259,7 @@ async fn the_scope_is_that_of_the_key_now_and_unknown_facts_refuse_the_write() {
         target.clone(),
         &ApplyOptions {
             dry_run: true,
-            ..options()
+            ..common::quick_apply_options()
         },
         &Journal::in_memory(),
     )
@@ -330,9 +314,14 @@ async fn a_write_whose_reply_was_lost_is_journaled_as_such_and_rolled_back() {
     // The write lands, the reply does not: a timeout after the service acted.
     target.set_write_mode(WriteMode::ApplyThenFail("TimeoutError".into()));
     let journal = Journal::in_memory();
-    let outcome = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let result = &outcome.results[0];
     assert_eq!(result.status, ActionStatus::Failed);
     assert_eq!(result.reason.as_deref(), Some("write_outcome_unknown"));
@@ -348,9 +337,14 @@ async fn a_write_whose_reply_was_lost_is_journaled_as_such_and_rolled_back() {
     assert_eq!(target.state(ORDERS).unwrap().period_days, Some(365));
 
     target.set_write_mode(WriteMode::Apply);
-    let undone = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let undone = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(undone.results.len(), 1, "{undone:#?}");
     assert_eq!(undone.results[0].status, RollbackStatus::RolledBack);
     assert!(undone.results[0].possibly_applied);
@@ -360,9 +354,14 @@ async fn a_write_whose_reply_was_lost_is_journaled_as_such_and_rolled_back() {
     let target = described_fleet();
     target.set_write_mode(WriteMode::Fail("AccessDeniedException".into()));
     let journal = Journal::in_memory();
-    let outcome = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.results[0].status, ActionStatus::Failed);
     assert_eq!(outcome.results[0].reason, None);
     assert!(undo_list(&journal.entries(), None).is_empty());
@@ -376,21 +375,31 @@ async fn an_intent_without_after_is_rolled_back_even_after_a_later_apply_skipped
     let target = described_fleet();
     // The journal takes the intent and nothing after: the write is sent, `after` is lost.
     let dying = Journal::in_memory_failing_after(1);
-    let outcome = apply(&plan, target.clone(), &options(), &dying)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &dying,
+    )
+    .await
+    .unwrap();
     assert_eq!(target.state(ORDERS).unwrap().period_days, Some(365));
     assert!(outcome.journal_error.is_some());
     assert!(!outcome.is_success());
-    let path = journal_path("killed.ndjson");
+    let path = common::scratch("killed.ndjson");
     write_journal(&path, &dying.entries());
     assert_eq!(dying.entries().len(), 1);
     assert!(dying.entries()[0].target.is_some());
 
     let journal = Journal::open(&path).unwrap();
-    let later = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let later = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         later.results[0].reason.as_deref(),
         Some("already_at_target")
@@ -400,9 +409,14 @@ async fn an_intent_without_after_is_rolled_back_even_after_a_later_apply_skipped
     let undos = undo_list(&entries, None);
     assert_eq!(undos.len(), 1);
     assert!(undos[0].possibly_applied);
-    let undone = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let undone = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(undone.results[0].status, RollbackStatus::RolledBack);
     assert_eq!(
         undone.results[0].reason, None,
@@ -421,7 +435,7 @@ async fn an_intent_without_after_is_rolled_back_even_after_a_later_apply_skipped
     let undone = rollback(
         &dying.entries(),
         target.clone(),
-        &rollback_options(),
+        &common::quick_rollback_options(),
         &Journal::in_memory(),
     )
     .await
@@ -447,7 +461,7 @@ async fn a_journal_that_fails_mid_run_stops_the_writes_and_still_returns_every_r
         target.clone(),
         &ApplyOptions {
             concurrency: 1,
-            ..options()
+            ..common::quick_apply_options()
         },
         &journal,
     )
@@ -487,7 +501,7 @@ const LINE: &str = r#"{"at":"2026-11-22T12:00:00Z","run_id":"r1","target_arn":"a
 
 #[tokio::test]
 async fn a_torn_last_line_is_reported_and_ignored_and_any_other_bad_line_is_an_error() {
-    let path = journal_path("torn.ndjson");
+    let path = common::scratch("torn.ndjson");
     let torn = &LINE[..40];
     std::fs::write(&path, format!("{LINE}\n{torn}")).unwrap();
 
@@ -507,9 +521,14 @@ async fn a_torn_last_line_is_reported_and_ignored_and_any_other_bad_line_is_an_e
     let target = described_fleet();
     target.set_state(ORDERS, RotationState::enabled(RotationPeriod::AWS_DEFAULT));
     let entries = journal.read_entries().unwrap();
-    let outcome = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let outcome = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.journal_warnings.len(), 1);
     assert_eq!(outcome.results[0].status, RollbackStatus::RolledBack);
     assert_eq!(read_journal(&path).unwrap().len(), 2);
@@ -541,7 +560,7 @@ async fn a_torn_last_line_is_reported_and_ignored_and_any_other_bad_line_is_an_e
 
 #[test]
 fn a_second_run_on_a_journal_in_use_is_refused() {
-    let path = journal_path("locked.ndjson");
+    let path = common::scratch("locked.ndjson");
     let first = Journal::open(&path).unwrap();
     let clone = first.clone();
     drop(first);
@@ -556,7 +575,7 @@ fn a_second_run_on_a_journal_in_use_is_refused() {
     drop(clone);
     assert!(Journal::open(&path).is_ok(), "released with the last clone");
     // Rollback needs an existing journal; apply creates one.
-    let missing = journal_path("missing.ndjson");
+    let missing = common::scratch("missing.ndjson");
     assert_eq!(
         Journal::open_existing(&missing).unwrap_err().kind(),
         ErrorKind::NotFound
@@ -595,16 +614,26 @@ async fn run_ids_are_uuid_v7_unique_and_ordered_within_a_process() {
 async fn rollback_across_runs_leaves_a_key_alone_where_the_runs_do_not_chain() {
     let plan = plan_for(&[ORDERS, REPORTS]);
     let target = described_fleet();
-    let path = journal_path("chain.ndjson");
+    let path = common::scratch("chain.ndjson");
     let journal = Journal::open(&path).unwrap();
-    let first = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let first = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     // Someone turns rotation off on one key; the next run turns it on again.
     target.set_state(ORDERS, RotationState::DISABLED);
-    let second = apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    let second = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_ne!(first.run_id, second.run_id);
 
     let entries = journal.read_entries().unwrap();
@@ -612,9 +641,14 @@ async fn rollback_across_runs_leaves_a_key_alone_where_the_runs_do_not_chain() {
     let orders = undos.iter().find(|u| u.target_arn == ORDERS).unwrap();
     assert!(orders.chain_broken.is_some(), "{orders:?}");
     let writes = target.write_calls().len();
-    let outcome = rollback(&entries, target.clone(), &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let outcome = rollback(
+        &entries,
+        target.clone(),
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let result = |arn: &str| {
         outcome
             .results
@@ -641,7 +675,7 @@ async fn rollback_across_runs_leaves_a_key_alone_where_the_runs_do_not_chain() {
         target.clone(),
         &RollbackOptions {
             only_run: Some(second.run_id.clone()),
-            ..rollback_options()
+            ..common::quick_rollback_options()
         },
         &journal,
     )
@@ -663,12 +697,22 @@ async fn rollback_across_chained_runs_restores_the_state_before_the_first() {
     second_plan.actions[0].rotation_period_days = strict;
     let target = described_fleet();
     let journal = Journal::in_memory();
-    apply(&first_plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
-    apply(&second_plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &first_plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
+    apply(
+        &second_plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(target.state(ORDERS), Some(RotationState::enabled(strict)));
 
     let undos = undo_list(&journal.entries(), None);
@@ -677,7 +721,7 @@ async fn rollback_across_chained_runs_restores_the_state_before_the_first() {
     let outcome = rollback(
         &journal.entries(),
         target.clone(),
-        &rollback_options(),
+        &common::quick_rollback_options(),
         &journal,
     )
     .await
@@ -691,16 +735,21 @@ async fn rollback_re_checks_the_scope_before_writing() {
     let plan = plan_for(&[ORDERS]);
     let target = described_fleet();
     let journal = Journal::in_memory();
-    apply(&plan, target.clone(), &options(), &journal)
-        .await
-        .unwrap();
+    apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     // Disabled since: DisableKeyRotation would be refused, and the key is not ours to touch.
     target.set_metadata(ORDERS, KeyMetadata::from_record(&disabled_record()));
     let writes = target.write_calls().len();
     let outcome = rollback(
         &journal.entries(),
         target.clone(),
-        &rollback_options(),
+        &common::quick_rollback_options(),
         &journal,
     )
     .await

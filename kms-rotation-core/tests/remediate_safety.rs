@@ -20,9 +20,8 @@ use aws_sdk_kms::config::timeout::TimeoutConfig;
 use kms_rotation::model::KeyArn;
 use kms_rotation::remediate::aws::AwsTarget;
 use kms_rotation::remediate::{
-    ActionStatus, ApplyOptions, Event, Journal, KeyMetadata, Plan, PlanFormat, PlanOptions,
-    RemediationTarget, RollbackOptions, RollbackStatus, RotationState, Verify, apply, plan,
-    rollback, scope_reason,
+    ActionStatus, Event, Journal, KeyMetadata, Plan, PlanFormat, PlanOptions, RemediationTarget,
+    RollbackStatus, RotationState, apply, plan, rollback, scope_reason,
 };
 use kms_rotation::{Policy, Report, ReportScope, RotationPeriod};
 use kms_test_server::{Faults, KmsTestServer, Selection};
@@ -111,36 +110,6 @@ fn edited_plan_json(plan: &Plan, arns: &[String]) -> String {
     serde_json::to_string_pretty(&doc).unwrap()
 }
 
-fn apply_options() -> ApplyOptions {
-    ApplyOptions {
-        verify: Verify {
-            attempts: 5,
-            delay: Duration::from_millis(10),
-        },
-        writes_per_second: 0,
-        ..ApplyOptions::default()
-    }
-}
-
-fn rollback_options() -> RollbackOptions {
-    RollbackOptions {
-        verify: Verify {
-            attempts: 5,
-            delay: Duration::from_millis(10),
-        },
-        writes_per_second: 0,
-        ..RollbackOptions::default()
-    }
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kms-rotation-safety-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 fn rotation(server: &KmsTestServer, arn: &str) -> (bool, Option<u32>) {
     let state = server.rotation_of(arn).unwrap();
     (state.enabled, state.period_days)
@@ -186,9 +155,9 @@ async fn apply_yes_on_an_edited_plan_writes_no_out_of_scope_key_on_the_test_serv
     let planned: BTreeSet<String> = plan.actions.iter().map(|a| a.target_arn.clone()).collect();
     let refused = out_of_scope_fleet_keys();
     let arns: Vec<String> = refused.iter().map(|(arn, _)| arn.clone()).collect();
-    let plan_path = scratch("edited-plan.json");
+    let plan_path = common::scratch("edited-plan.json");
     std::fs::write(&plan_path, edited_plan_json(&plan, &arns)).unwrap();
-    let journal = scratch("edited-journal.ndjson");
+    let journal = common::scratch("edited-journal.ndjson");
     let (plan_arg, journal_arg) = (plan_path.to_str().unwrap(), journal.to_str().unwrap());
 
     let out = output(cli(
@@ -387,7 +356,7 @@ async fn an_edited_plan_writes_no_out_of_scope_key_on_moto() {
     let outcome = apply(
         &edited,
         target.clone(),
-        &apply_options(),
+        &common::quick_apply_options(),
         &Journal::in_memory(),
     )
     .await
@@ -424,9 +393,14 @@ async fn a_write_that_timed_out_after_landing_is_rolled_back_on_the_test_server(
     let mut plan = fleet_plan(&["111122223333"]);
     plan.actions.retain(|a| a.target_arn == ORDERS);
     let journal = Journal::in_memory();
-    let outcome = apply(&plan, target.clone(), &apply_options(), &journal)
-        .await
-        .unwrap();
+    let outcome = apply(
+        &plan,
+        target.clone(),
+        &common::quick_apply_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     let result = &outcome.results[0];
     assert_eq!(result.status, ActionStatus::Failed, "{result:?}");
     assert_eq!(result.error.as_ref().unwrap().code, "TimeoutError");
@@ -434,9 +408,14 @@ async fn a_write_that_timed_out_after_landing_is_rolled_back_on_the_test_server(
     assert_eq!(rotation(&server, ORDERS), (true, Some(365)), "it landed");
 
     server.set_faults(Faults::default());
-    let undone = rollback(&journal.entries(), target, &rollback_options(), &journal)
-        .await
-        .unwrap();
+    let undone = rollback(
+        &journal.entries(),
+        target,
+        &common::quick_rollback_options(),
+        &journal,
+    )
+    .await
+    .unwrap();
     assert_eq!(undone.results[0].status, RollbackStatus::RolledBack);
     assert!(undone.results[0].possibly_applied);
     assert_eq!(rotation(&server, ORDERS), (false, None));
@@ -460,9 +439,9 @@ async fn apply_killed_mid_write_is_rolled_back_by_the_cli() {
     let endpoint = server.endpoint_url();
     let mut plan = fleet_plan(&["111122223333"]);
     plan.actions.retain(|a| a.target_arn == ORDERS);
-    let plan_path = scratch("kill-plan.json");
+    let plan_path = common::scratch("kill-plan.json");
     std::fs::write(&plan_path, plan.render_to_string(PlanFormat::Json).unwrap()).unwrap();
-    let journal = scratch("kill-journal.ndjson");
+    let journal = common::scratch("kill-journal.ndjson");
     let (plan_arg, journal_arg) = (plan_path.to_str().unwrap(), journal.to_str().unwrap());
     let apply_args = [
         "apply",
@@ -556,7 +535,7 @@ async fn apply_on_a_journal_that_cannot_be_written_sends_no_write_and_exits_3() 
         .await
         .unwrap();
     let plan = fleet_plan(&["111122223333"]);
-    let plan_path = scratch("full-plan.json");
+    let plan_path = common::scratch("full-plan.json");
     std::fs::write(&plan_path, plan.render_to_string(PlanFormat::Json).unwrap()).unwrap();
     let out = output(cli(
         &server.endpoint_url(),

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use kms_rotation::model::KeyError;
@@ -42,17 +42,6 @@ fn kms_rotation(server: &KmsTestServer, command: &str, args: &[&str]) -> Output 
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn scratch(test: &str, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kms-rotation-selection-{}-{test}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
 }
 
 fn s(path: &Path) -> &str {
@@ -92,12 +81,12 @@ async fn a_report_without_tags_is_not_planned_by_tag_and_with_tags_prod_is_never
         .await
         .unwrap();
     // No tag exception in the policy: the scan reads no tags.
-    let report = scratch("tags", "report.json");
+    let report = common::scratch("tags-report.json");
     let scanned = scan_to(&server, &report, &[]);
     assert!(server.calls_for("ListResourceTags").is_empty());
     assert!(scanned.findings.iter().all(|f| f.tags.is_none()));
 
-    let plan_file = scratch("tags", "plan.json");
+    let plan_file = common::scratch("tags-plan.json");
     for flag in ["--exclude-tag", "--include-tag", "--priority-tag"] {
         let out = kms_rotation(
             &server,
@@ -137,7 +126,7 @@ async fn a_report_without_tags_is_not_planned_by_tag_and_with_tags_prod_is_never
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan = Plan::from_file(&plan_file).unwrap();
     assert!(!plan.actions.is_empty());
-    let journal = scratch("tags", "journal.ndjson");
+    let journal = common::scratch("tags-journal.ndjson");
     let out = kms_rotation(
         &server,
         "apply",
@@ -177,14 +166,14 @@ async fn a_key_whose_tag_exception_cannot_be_read_is_an_error_and_never_written(
     let server = KmsTestServer::start(seeded, Faults::default())
         .await
         .unwrap();
-    let exceptions = scratch("undecidable", "exceptions.yaml");
+    let exceptions = common::scratch("undecidable-exceptions.yaml");
     std::fs::write(
         &exceptions,
         "exceptions:\n  - match: {tag: {key: rotation-exception, value: TKT-42}}\n    \
          owner: analytics-team\n    reason: migration window\n    expires: 2099-12-31\n",
     )
     .unwrap();
-    let report = scratch("undecidable", "report.json");
+    let report = common::scratch("undecidable-report.json");
     let scanned = scan_to(&server, &report, &["--exceptions", s(&exceptions)]);
     let finding = scanned
         .findings
@@ -199,7 +188,7 @@ async fn a_key_whose_tag_exception_cannot_be_read_is_an_error_and_never_written(
     );
     assert!(!finding.remediable);
 
-    let plan_file = scratch("undecidable", "plan.json");
+    let plan_file = common::scratch("undecidable-plan.json");
     let out = kms_rotation(
         &server,
         "plan",
@@ -211,7 +200,7 @@ async fn a_key_whose_tag_exception_cannot_be_read_is_an_error_and_never_written(
     let skip = plan.skips.iter().find(|s| s.arn == ANALYTICS).unwrap();
     assert_eq!(skip.reason, SkipReason::ErrorRescanFirst);
 
-    let journal = scratch("undecidable", "journal.ndjson");
+    let journal = common::scratch("undecidable-journal.ndjson");
     let out = kms_rotation(
         &server,
         "apply",
@@ -237,7 +226,7 @@ async fn a_report_edited_to_make_a_key_fixable_is_refused() {
     let server = KmsTestServer::start(first_account(), Faults::default())
         .await
         .unwrap();
-    let report = scratch("edited", "report.json");
+    let report = common::scratch("edited-report.json");
     let scanned = scan_to(&server, &report, &[]);
     let i = scanned
         .findings
