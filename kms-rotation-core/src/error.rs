@@ -69,14 +69,19 @@ impl ErrorKind {
             | "UnrecognizedClientException"
             | "InvalidClientTokenId"
             | "ExpiredTokenException"
-            | "InvalidSignatureException" => ErrorKind::AccessDenied,
+            | "InvalidSignatureException"
+            | "IncompleteSignature"
+            | "MissingAuthenticationTokenException" => ErrorKind::AccessDenied,
             "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
                 ErrorKind::Throttled
             }
             "NotFoundException" => ErrorKind::NotFound,
             "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidKeyState,
             "UnsupportedOperationException" => ErrorKind::Unsupported,
-            "InvalidArnException" | "ValidationException" => ErrorKind::InvalidInput,
+            // ConstructionFailure: the SDK could not build the request; it never left.
+            "InvalidArnException" | "ValidationException" | "ConstructionFailure" => {
+                ErrorKind::InvalidInput
+            }
             "TimeoutError"
             | "DispatchFailure"
             | "DependencyTimeoutException"

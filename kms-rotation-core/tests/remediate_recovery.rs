@@ -301,7 +301,11 @@ fn failed_writes_are_possibly_applied_unless_the_service_refused_them() {
         "NotFoundException",
         "UnsupportedOperationException",
         "ValidationException",
+        "ExpiredTokenException",
+        "MissingAuthenticationTokenException",
+        "ConstructionFailure",
         "InvalidInput",
+        "AccessDenied",
     ] {
         assert!(!write_may_have_applied(code), "{code}");
     }

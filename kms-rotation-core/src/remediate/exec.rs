@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::journal::{Event, Journal, JournalEntry, JournalError};
+use super::journal::{Event, Journal, JournalEntry, JournalError, kind_of};
 use super::target::{RemediationTarget, RotationState};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// A run id: a UUID v7, which sorts by time and is unique within a process (and, with its 74
 /// random bits, across processes started in the same millisecond).
@@ -15,35 +15,25 @@ pub(crate) fn new_run_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Codes with which the service refused a write for what it is: the key, the caller or the
-/// request was wrong, and nothing changed. Transient refusals (throttling) are not here: the SDK
-/// retries them, and an earlier attempt of the same call may have timed out after landing.
-const REFUSED: &[&str] = &[
-    "AccessDeniedException",
-    "DisabledException",
-    "KMSInvalidStateException",
-    "NotFoundException",
-    "InvalidArnException",
-    "ValidationException",
-    "UnsupportedOperationException",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "IncompleteSignature",
-    "ExpiredTokenException",
-    "MissingAuthenticationTokenException",
-    "InvalidClientTokenId",
-    // The request was never built or never left (the crate's own codes).
-    "ConstructionFailure",
-    "InvalidInput",
-];
-
 /// Whether a write that failed with `code` (an AWS code, or one of the crate's codes for calls
 /// that got no reply: `TimeoutError`, `DispatchFailure`, `ResponseError`) may still have been
 /// applied. The one place this is decided: apply journals the failure with its code, and rollback
-/// treats such a failure like an intent without `after`. Anything not known to be a refusal is
-/// possibly applied: a timeout or a lost reply says nothing about what the service did.
+/// treats such a failure like an intent without `after`.
+///
+/// Only a refusal for what the request was (the key, the caller, the input, or a request that
+/// was never built: the kinds `AccessDenied`, `NotFound`, `InvalidKeyState`, `Unsupported`,
+/// `InvalidInput`) rules the write out. Anything else, throttling included (the SDK
+/// retries it, and an earlier attempt may have timed out after landing), says nothing about
+/// what the service did.
 pub fn write_may_have_applied(code: &str) -> bool {
-    !REFUSED.contains(&code)
+    !matches!(
+        kind_of(code),
+        ErrorKind::AccessDenied
+            | ErrorKind::NotFound
+            | ErrorKind::InvalidKeyState
+            | ErrorKind::Unsupported
+            | ErrorKind::InvalidInput
+    )
 }
 
 /// One journal line, if there is a journal (dry runs have none).

@@ -94,10 +94,7 @@ impl JournalError {
     /// ([`ErrorKind::from_aws_code`], or the code is a kind's name when there was no AWS code),
     /// with the key, its region (from the ARN), the operation and the code as context.
     pub fn to_error(&self, key_arn: &str) -> Error {
-        let kind = match ErrorKind::from_aws_code(&self.code) {
-            ErrorKind::Unexpected => kind_named(&self.code).unwrap_or(ErrorKind::Unexpected),
-            kind => kind,
-        };
+        let kind = kind_of(&self.code);
         let message = if self.message.is_empty() {
             self.code.clone()
         } else {
@@ -116,7 +113,16 @@ impl JournalError {
     }
 }
 
-/// The kind whose name is `name` (`JournalError::code` holds one when there was no AWS code).
+/// The kind of a journaled error code: an AWS code's ([`ErrorKind::from_aws_code`]), or the kind
+/// the code names (`JournalError::code` holds a kind's name when there was no AWS code).
+pub(crate) fn kind_of(code: &str) -> ErrorKind {
+    match ErrorKind::from_aws_code(code) {
+        ErrorKind::Unexpected => kind_named(code).unwrap_or(ErrorKind::Unexpected),
+        kind => kind,
+    }
+}
+
+/// The kind whose name is `name`.
 fn kind_named(name: &str) -> Option<ErrorKind> {
     [
         ErrorKind::InvalidInput,
