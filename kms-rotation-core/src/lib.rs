@@ -18,6 +18,7 @@ mod error;
 mod finding;
 pub mod input;
 pub mod model;
+pub mod ops;
 pub mod policy;
 pub mod regions;
 pub mod remediate;

@@ -71,15 +71,15 @@ pub fn check_name(region: &str) -> Result<()> {
     }
 }
 
-/// Checks every name; the error names the first unknown one.
+/// Checks every name; the error names the first unknown one (`regions[i]`).
 pub fn check_known(regions: &[String]) -> Result<()> {
-    match regions.iter().find(|r| !is_known(r)) {
+    match regions.iter().enumerate().find(|(_, r)| !is_known(r)) {
         None => Ok(()),
-        Some(unknown) => Err(Error::invalid_input(format!(
-            "unknown region `{unknown}` (a typo would scan nothing and pass); \
-             use --allow-unknown-region for new regions or emulators"
+        Some((i, unknown)) => Err(Error::invalid_input(format!(
+            "unknown region `{unknown}` (a typo would scan nothing and pass); allow unknown \
+             regions (allow_unknown_region, --allow-unknown-region) for new regions or emulators"
         ))
-        .with_field("region")),
+        .with_field(format!("regions[{i}]"))),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// A run id: a UUID v7, which sorts by time and is unique within a process (and, with its 74
 /// random bits, across processes started in the same millisecond).
-pub(crate) fn new_run_id() -> String {
+pub fn new_run_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 

@@ -47,7 +47,7 @@ pub use apply::{
     ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, RemediationProgress,
     RemediationProgressFn, apply, skip,
 };
-pub use exec::{Verify, write_may_have_applied};
+pub use exec::{Verify, new_run_id, write_may_have_applied};
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
 pub use plan::{Action, ActionKind, Plan, Skip, SkipReason};
 pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};

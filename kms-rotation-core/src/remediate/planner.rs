@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::plan::{Action, ActionKind, Plan, Skip, SkipReason};
 use crate::finding::{Finding, Reason, Status};
@@ -16,8 +17,9 @@ use crate::{Error, Result};
 /// The tag CloudFormation puts on the resources of a stack.
 pub const CLOUDFORMATION_STACK_TAG: &str = "aws:cloudformation:stack-name";
 
-/// A tag `key=value`, as given on the command line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A tag `key=value`, as given on the command line and in every surface's options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TagMatch {
     pub key: String,
     pub value: String,
@@ -49,9 +51,17 @@ impl FromStr for TagMatch {
     }
 }
 
+impl TryFrom<String> for TagMatch {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
 /// Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
 /// see [`Selection`] for how dimensions combine.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KeyFilter {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
@@ -184,7 +194,8 @@ impl KeyFilter {
 ///
 /// Tag and alias entries need the finding's tags or aliases. Where they were not read, the
 /// selection cannot be decided, and [`plan`] refuses rather than guess.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Selection {
     pub include: KeyFilter,
     pub exclude: KeyFilter,
@@ -236,6 +247,20 @@ impl Default for PlanOptions {
             selection: Selection::default(),
             now: None,
         }
+    }
+}
+
+impl PlanOptions {
+    /// Checks what can be checked without the report (the period against the policy's maximum
+    /// is checked by [`plan`]).
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            return Err(Error::invalid_input("must be at least 1").with_field("batch_size"));
+        }
+        if let Some(days) = self.target_period_days {
+            RotationPeriod::new(days).map_err(|e| e.with_field("target_period_days"))?;
+        }
+        Ok(())
     }
 }
 

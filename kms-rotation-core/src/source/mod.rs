@@ -152,6 +152,30 @@ pub struct Collected {
     pub regions: Vec<String>,
 }
 
+impl Collected {
+    /// Evaluates the records read for `request` and reports, returning the records too.
+    pub(crate) fn into_report(
+        self,
+        source: &str,
+        request: &ScanRequest,
+        now: DateTime<Utc>,
+    ) -> (Report, Vec<KeyRecord>) {
+        let scope = ReportScope {
+            source: source.to_owned(),
+            accounts: self.accounts,
+            regions: self.regions,
+        };
+        let report = Report::evaluate(
+            &self.records,
+            request.policy.clone(),
+            scope,
+            self.scope_errors,
+            now,
+        );
+        (report, self.records)
+    }
+}
+
 /// A source of key records: AWS, an inventory file, memory.
 ///
 /// Implementations keep per-key failures as data (`KeyRecord::errors`) and per-region or
@@ -251,19 +275,7 @@ pub trait KeySourceExt: KeySource {
             ..request.read_request()
         };
         let collected = self.read(&read).await?.finish(&request.scope);
-        let scope = ReportScope {
-            source: self.name().to_owned(),
-            accounts: collected.accounts,
-            regions: collected.regions,
-        };
-        let report = Report::evaluate(
-            &collected.records,
-            request.policy.clone(),
-            scope,
-            collected.scope_errors,
-            now,
-        );
-        Ok((report, collected.records))
+        Ok(collected.into_report(self.name(), request, now))
     }
 
     /// Reads every record the source has, with no optional facts.

@@ -131,6 +131,15 @@ impl From<&str> for ExternalId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ExternalId {
+    /// From a string, as given; checked with the other options.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        String::deserialize(deserializer).map(ExternalId)
+    }
+}
+
 impl fmt::Debug for ExternalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ExternalId(<redacted>)")

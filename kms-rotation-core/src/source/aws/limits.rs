@@ -72,6 +72,62 @@ impl RateLimits {
     }
 }
 
+/// The one syntax for rate limits on every surface: `OPERATION=REQUESTS_PER_SECOND`, operations
+/// in kebab-case as in the AWS CLI (`describe-key=1000`). Operations not named keep their
+/// defaults.
+pub(crate) mod syntax {
+    use serde::{Deserialize, Deserializer};
+
+    use super::RateLimits;
+    use crate::{Error, Result};
+
+    /// Sets the rate `rate` (`describe-key=1000`) names.
+    pub fn set(limits: &mut RateLimits, rate: &str) -> Result<()> {
+        let bad = |why: &str| {
+            Error::invalid_input(format!(
+                "`{rate}`: {why}; expected OPERATION=REQUESTS_PER_SECOND, e.g. describe-key=1000"
+            ))
+        };
+        let (operation, value) = rate.split_once('=').ok_or_else(|| bad("no `=`"))?;
+        let value: u32 = value
+            .trim()
+            .parse()
+            .map_err(|_| bad("the rate is not a whole number"))?;
+        let slot = match operation.trim() {
+            "describe-key" => &mut limits.describe_key,
+            "get-key-rotation-status" => &mut limits.get_key_rotation_status,
+            "list-keys" => &mut limits.list_keys,
+            "list-aliases" => &mut limits.list_aliases,
+            "list-resource-tags" => &mut limits.list_resource_tags,
+            "list-key-rotations" => &mut limits.list_key_rotations,
+            _ => {
+                return Err(bad(
+                    "unknown operation (describe-key, get-key-rotation-status, list-keys, \
+                     list-aliases, list-resource-tags, list-key-rotations)",
+                ));
+            }
+        };
+        *slot = value;
+        Ok(())
+    }
+
+    /// The defaults with `rates` applied.
+    pub fn parse(rates: &[String]) -> Result<RateLimits> {
+        let mut limits = RateLimits::default();
+        for (i, rate) in rates.iter().enumerate() {
+            set(&mut limits, rate).map_err(|e| e.with_field(format!("rates[{i}]")))?;
+        }
+        Ok(limits)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<RateLimits, D::Error> {
+        let rates = Vec::<String>::deserialize(deserializer)?;
+        parse(&rates).map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
 /// The read operations that have a limiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {

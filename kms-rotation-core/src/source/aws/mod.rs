@@ -36,6 +36,7 @@ mod read;
 mod regions;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +45,7 @@ use aws_config::SdkConfig;
 use aws_sdk_kms::config::retry::RetryPartition;
 use chrono::Utc;
 use futures::StreamExt;
+use serde::Deserialize;
 
 pub use call::REGION_UNRESPONSIVE;
 pub use client::kms_client;
@@ -63,51 +65,96 @@ use crate::{Error, Result};
 /// How the AWS source reaches AWS. Every field has a usable default; all are checked by
 /// [`AwsSource::new`] before any call.
 ///
+/// It is also the AWS part of every operation's options ([`crate::ops`]): deserialized from the
+/// same snake_case names on every surface (camelCase accepted for JavaScript), durations in
+/// milliseconds (`*_ms`), rate limits as `OPERATION=RATE` strings.
+///
 /// Its `Debug` output is safe to log: the external id prints as `ExternalId(<redacted>)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct AwsOptions {
     /// Regions to read. Empty: every enabled region with `all_regions`, else the region of the
-    /// default configuration (`AWS_REGION`, the profile).
+    /// default configuration (`AWS_REGION`, the profile). Set from an operation's `regions`.
+    #[serde(skip)]
     pub regions: Vec<String>,
     /// Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
     /// `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
     /// are read, and any that is not enabled is reported as a scope error
     /// ([`REGION_NOT_ENABLED`]). Without it, named regions are read as given; one that is not
     /// enabled fails ListKeys and is reported as a scope error too.
+    #[serde(alias = "allRegions")]
     pub all_regions: bool,
     /// A named profile from the shared config files instead of the default chain.
     pub profile: Option<String>,
     /// Roles to assume, one account each (the account is taken from the ARN). Empty: the
     /// default credentials' own account.
+    #[serde(alias = "roleArns")]
     pub role_arns: Vec<String>,
     /// The external id the roles require, if any. A secret: never printed (see [`ExternalId`]).
+    #[serde(alias = "externalId")]
     pub external_id: Option<ExternalId>,
+    /// Read the external id from this file instead (its trailing line break dropped), e.g. a
+    /// mounted secret. Not together with `external_id`.
+    #[serde(alias = "externalIdFile")]
+    pub external_id_file: Option<PathBuf>,
     /// The role session name, visible in the target accounts' CloudTrail.
+    #[serde(alias = "sessionName")]
     pub session_name: String,
     /// Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
     /// and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+    #[serde(alias = "endpointUrl")]
     pub endpoint_url: Option<String>,
     /// Attempts per call, retries included. At least 1. Throttling is retried past this, within
     /// `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    #[serde(alias = "maxAttempts")]
     pub max_attempts: u32,
     /// The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
     /// it too, doubling up to 20 s, with full jitter.
+    #[serde(
+        rename = "initial_backoff_ms",
+        alias = "initialBackoffMs",
+        with = "crate::ops::millis::option"
+    )]
     pub initial_backoff: Option<Duration>,
     /// How long one call may go on being retried while it is throttled, from its first attempt.
     /// A throttle storm (other callers using the account's quota) then slows the scan down
     /// instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+    #[serde(
+        rename = "throttling_budget_ms",
+        alias = "throttlingBudgetMs",
+        with = "crate::ops::millis"
+    )]
     pub throttling_budget: Duration,
     /// Keys read at once per account and region.
+    #[serde(alias = "concurrencyPerRegion")]
     pub concurrency_per_region: usize,
     /// Account-region pairs read at once.
+    #[serde(alias = "maxConcurrentRegions")]
     pub max_concurrent_regions: usize,
-    /// Client-side request rates per account, region and operation.
+    /// Client-side request rates per account, region and operation, as `OPERATION=RATE`
+    /// strings (`describe-key=1000`); the others keep their defaults.
+    #[serde(rename = "rates", with = "limits::syntax")]
     pub rate_limits: RateLimits,
     /// Connection timeout; `None`: the SDK's (3.1 s).
+    #[serde(
+        rename = "connect_timeout_ms",
+        alias = "connectTimeoutMs",
+        with = "crate::ops::millis::option"
+    )]
     pub connect_timeout: Option<Duration>,
     /// Limit on one call including its retries; `None`: no limit.
+    #[serde(
+        rename = "operation_timeout_ms",
+        alias = "operationTimeoutMs",
+        with = "crate::ops::millis::option"
+    )]
     pub operation_timeout: Option<Duration>,
     /// Limit on one attempt of a call; `None`: no limit.
+    #[serde(
+        rename = "operation_attempt_timeout_ms",
+        alias = "operationAttemptTimeoutMs",
+        with = "crate::ops::millis::option"
+    )]
     pub operation_attempt_timeout: Option<Duration>,
 }
 
@@ -119,6 +166,7 @@ impl Default for AwsOptions {
             profile: None,
             role_arns: Vec::new(),
             external_id: None,
+            external_id_file: None,
             session_name: "kms-rotation".to_owned(),
             endpoint_url: None,
             max_attempts: 5,
@@ -165,6 +213,12 @@ impl AwsOptions {
         }
         if let Some(external_id) = &self.external_id {
             external_id.check()?;
+            if self.external_id_file.is_some() {
+                return Err(Error::invalid_input(
+                    "the external id is given twice, as a value and as a file: give one",
+                )
+                .with_field("external_id_file"));
+            }
         }
         check_chars(&self.session_name, 2, 64, "+=,.@-").map_err(|why| {
             Error::invalid_input(format!("`{}` {why}", self.session_name))
@@ -207,6 +261,16 @@ impl AwsOptions {
 }
 
 impl AwsOptions {
+    /// The options with `external_id_file` read into `external_id` (checked first, so that a
+    /// file given next to a value is refused before it is read).
+    pub fn with_external_id_file(mut self) -> Result<Self> {
+        self.validate()?;
+        if let Some(path) = self.external_id_file.take() {
+            self.external_id = Some(ExternalId::from_file(path)?);
+        }
+        Ok(self)
+    }
+
     /// How a call that may pass later is retried past the SDK's attempts: reads retry throttling
     /// this way, remediation every retryable failure.
     pub(crate) fn backoff(&self) -> Backoff {
@@ -276,6 +340,7 @@ impl AwsSource {
     /// Options are checked first; no AWS call is made here (assumed roles are assumed on first
     /// use).
     pub async fn new(options: AwsOptions) -> Result<Self> {
+        let options = options.with_external_id_file()?;
         options.validate()?;
         let sdk = client::load_base(&options).await;
         Self::build(sdk, options).await
@@ -285,7 +350,7 @@ impl AwsSource {
     /// `options`' retries, timeouts and endpoint are applied on top of it; `profile` cannot be
     /// used here (the configuration is already loaded).
     pub async fn from_sdk_config(sdk: SdkConfig, options: AwsOptions) -> Result<Self> {
-        options.validate()?;
+        let options = options.with_external_id_file()?;
         if options.profile.is_some() {
             return Err(Error::invalid_input(
                 "a profile cannot be applied to an existing SdkConfig: load it into the SdkConfig",

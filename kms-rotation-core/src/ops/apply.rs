@@ -1,0 +1,198 @@
+//! `apply`: carry out a plan, journaled and verified; a dry run unless `dry_run: false`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::AwsOptions;
+use super::scan::under;
+use crate::remediate::{
+    self, ActionResult, ActionStatus, ApplyOutcome, Journal, Plan, RemediationProgressFn,
+    RemediationTarget, Verify,
+};
+use crate::{Error, Result};
+
+/// Options of [`apply`]. One of `plan` and `plan_file` is the plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApplyOptions {
+    /// The plan (a `plan`'s result), checked completely.
+    pub plan: Option<Plan>,
+    /// A plan file (JSON, or YAML by extension), checked completely.
+    #[serde(alias = "planFile")]
+    pub plan_file: Option<PathBuf>,
+    /// The journal file every step is appended to (NDJSON), locked for the run: what
+    /// `rollback` reads. Required to write; a dry run neither creates nor opens it.
+    pub journal: Option<PathBuf>,
+    /// `true` (the default): call nothing and write nothing, and say what would be done.
+    /// Only `false` changes keys.
+    #[serde(alias = "dryRun")]
+    pub dry_run: bool,
+    /// Write calls per second per account and region; 0: no limit.
+    #[serde(alias = "writesPerSecond")]
+    pub writes_per_second: u32,
+    /// Keys changed at once, at least 1.
+    pub concurrency: usize,
+    /// Stop after this many failures in a row; 0: never.
+    #[serde(alias = "maxConsecutiveFailures")]
+    pub max_consecutive_failures: usize,
+    /// Reads after each write until the change shows, at least 1.
+    #[serde(alias = "verifyAttempts")]
+    pub verify_attempts: u32,
+    /// Pause between those reads, in milliseconds.
+    #[serde(alias = "verifyDelayMs")]
+    pub verify_delay_ms: u64,
+    /// The run id written to the journal; a new one (a UUID v7) when absent.
+    #[serde(alias = "runId")]
+    pub run_id: Option<String>,
+    /// Fail with the first failed action's error instead of returning the outcome.
+    #[serde(alias = "errorOnFailure")]
+    pub error_on_failure: bool,
+    /// How to reach AWS; each key's account gets its role.
+    #[serde(flatten)]
+    pub aws: AwsOptions,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        let core = remediate::ApplyOptions::default();
+        ApplyOptions {
+            plan: None,
+            plan_file: None,
+            journal: None,
+            dry_run: true,
+            writes_per_second: core.writes_per_second,
+            concurrency: core.concurrency,
+            max_consecutive_failures: core.max_consecutive_failures,
+            verify_attempts: core.verify.attempts,
+            verify_delay_ms: millis(core.verify.delay),
+            run_id: None,
+            error_on_failure: false,
+            aws: AwsOptions::default(),
+        }
+    }
+}
+
+pub(super) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl ApplyOptions {
+    /// The plan, read or given, checked completely.
+    pub fn load_plan(&self) -> Result<Plan> {
+        match (&self.plan, &self.plan_file) {
+            (Some(plan), None) => {
+                plan.validate().map_err(|e| under("plan", e))?;
+                Ok(plan.clone())
+            }
+            (None, Some(path)) => Plan::from_file(path),
+            (None, None) => {
+                Err(Error::invalid_input("no plan: give a plan or a plan file").with_field("plan"))
+            }
+            (Some(_), Some(_)) => Err(Error::invalid_input("give a plan or a plan file, not both")
+                .with_field("plan_file")),
+        }
+    }
+
+    fn engine(&self, progress: Option<RemediationProgressFn>) -> Result<remediate::ApplyOptions> {
+        let options = remediate::ApplyOptions {
+            writes_per_second: self.writes_per_second,
+            concurrency: self.concurrency,
+            max_consecutive_failures: self.max_consecutive_failures,
+            verify: Verify {
+                attempts: self.verify_attempts,
+                delay: Duration::from_millis(self.verify_delay_ms),
+            },
+            dry_run: self.dry_run,
+            run_id: self.run_id.clone(),
+            progress,
+        };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
+/// Applies the plan `options` name.
+///
+/// A dry run (the default) checks everything, then calls nothing and writes nothing: every
+/// action comes back `would_remediate`. A real run needs a journal, which is locked before any
+/// call; it connects where the plan points (its regions, each key's account through its role),
+/// describes each key and refuses those out of the write scope, journals each write's intent
+/// before sending it, and verifies it.
+pub async fn apply(
+    options: ApplyOptions,
+    progress: Option<RemediationProgressFn>,
+) -> Result<ApplyOutcome> {
+    run(options, progress, None).await
+}
+
+/// [`apply`] against a target of the caller's (a `MemoryTarget`, another account setup)
+/// instead of connecting to AWS with the options.
+pub async fn apply_to(
+    options: ApplyOptions,
+    target: Arc<dyn RemediationTarget>,
+    progress: Option<RemediationProgressFn>,
+) -> Result<ApplyOutcome> {
+    run(options, progress, Some(target)).await
+}
+
+async fn run(
+    options: ApplyOptions,
+    progress: Option<RemediationProgressFn>,
+    target: Option<Arc<dyn RemediationTarget>>,
+) -> Result<ApplyOutcome> {
+    let plan = options.load_plan()?;
+    let engine = options.engine(progress)?;
+    let outcome = if options.dry_run {
+        preview(&plan, engine.run_id.clone())
+    } else {
+        let path = options.journal.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                "a journal file is required to change keys (it is what rollback reads); a dry \
+                 run needs none",
+            )
+            .with_field("journal")
+        })?;
+        // Locked before any call: a second run on this journal stops here.
+        let journal = Journal::open(path)?;
+        let target = match target {
+            Some(target) => target,
+            None => {
+                let regions = plan.actions.iter().map(|a| a.region.clone()).collect();
+                super::connect(&options.aws, regions).await?
+            }
+        };
+        remediate::apply(&plan, target, &engine, &journal).await?
+    };
+    match outcome.failure() {
+        Some(err) if options.error_on_failure => Err(err),
+        _ => Ok(outcome),
+    }
+}
+
+/// What a run would do, without a call: every action `would_remediate`.
+fn preview(plan: &Plan, run_id: Option<String>) -> ApplyOutcome {
+    ApplyOutcome {
+        run_id: run_id.unwrap_or_else(remediate::new_run_id),
+        dry_run: true,
+        results: plan
+            .actions
+            .iter()
+            .map(|action| ActionResult {
+                target_arn: action.target_arn.clone(),
+                region: action.region.clone(),
+                account_id: action.account_id.clone(),
+                status: ActionStatus::WouldRemediate,
+                reason: None,
+                before: None,
+                after: None,
+                error: None,
+            })
+            .collect(),
+        stopped: None,
+        journal_error: None,
+        journal_warnings: Vec::new(),
+    }
+}

@@ -1,0 +1,176 @@
+//! `scan`: read keys from one source, evaluate them, report.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::AwsOptions;
+use crate::model::{Inventory, KeyRecord};
+use crate::source::ProgressFn;
+use crate::{
+    Error, InventorySource, KeySource, KeySourceExt, MemorySource, Policy, Report, Result,
+    ScanRequest, Scope,
+};
+
+/// Options of [`scan`]. The source is `records` when given, else `inventory`, else AWS (with
+/// the AWS options, which the other two sources refuse).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanOptions {
+    /// Key records in memory (the inventory format's `keys`).
+    pub records: Option<Vec<KeyRecord>>,
+    /// An inventory file (JSON, or YAML by extension).
+    pub inventory: Option<PathBuf>,
+    /// A policy document; the default policy when neither it nor `policy_file` is given.
+    pub policy: Option<Policy>,
+    /// A policy file (JSON or YAML), instead of `policy`.
+    #[serde(alias = "policyFile")]
+    pub policy_file: Option<PathBuf>,
+    /// Exceptions files (`{"exceptions": [...]}`), added to the policy's exceptions.
+    pub exceptions: Vec<PathBuf>,
+    /// Only these regions. Checked against the known AWS regions unless
+    /// `allow_unknown_region` (a typo would scan nothing and pass). For AWS: the regions to
+    /// read (default: the configured region, or every enabled one with `all_regions`).
+    pub regions: Vec<String>,
+    /// Only these accounts (12 digits). One that is never read is a scope error.
+    pub accounts: Vec<String>,
+    /// Accept region names this release does not know (new regions, emulators).
+    #[serde(alias = "allowUnknownRegion")]
+    pub allow_unknown_region: bool,
+    /// Evaluate as of this time (RFC 3339); the clock when absent.
+    pub now: Option<DateTime<Utc>>,
+    /// Read every key's tags, not only where an exception or priority may match by tag.
+    #[serde(alias = "allTags")]
+    pub all_tags: bool,
+    /// Read each key's last rotation (ListKeyRotations; its quota is 100/s).
+    #[serde(alias = "rotationHistory")]
+    pub rotation_history: bool,
+    /// Also save the key records read as an inventory file (atomically): scanning it
+    /// reproduces the same findings offline.
+    #[serde(alias = "saveInventory")]
+    pub save_inventory: Option<PathBuf>,
+    /// How to reach AWS (the AWS source only).
+    #[serde(flatten)]
+    pub aws: AwsOptions,
+}
+
+impl ScanOptions {
+    /// The policy these options name: the document or file, plus the exceptions files.
+    pub fn load_policy(&self) -> Result<Policy> {
+        let mut policy = match (&self.policy, &self.policy_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_input(
+                    "give a policy document or a policy file, not both",
+                )
+                .with_field("policy_file"));
+            }
+            (Some(policy), None) => {
+                policy.validate().map_err(|e| under("policy", e))?;
+                policy.clone()
+            }
+            (None, Some(path)) => Policy::from_file(path)?,
+            (None, None) => Policy::default(),
+        };
+        for path in &self.exceptions {
+            policy.add_exceptions_file(path)?;
+        }
+        Ok(policy)
+    }
+
+    /// The scope, checked: account ids, region names (known ones unless allowed).
+    pub fn scope(&self) -> Result<Scope> {
+        if !self.allow_unknown_region {
+            crate::regions::check_known(&self.regions)?;
+        }
+        let scope = Scope {
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+        };
+        scope.validate().map_err(|e| {
+            // The scope's fields are the options' own.
+            match e.context().field.clone() {
+                Some(field) => e.with_field(field.trim_start_matches("scope.").to_owned()),
+                None => e,
+            }
+        })?;
+        Ok(scope)
+    }
+
+    /// The source these options name. Everything is checked first; no call is made.
+    pub async fn source(&self) -> Result<Box<dyn KeySource>> {
+        let local = match (&self.records, &self.inventory) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_input(
+                    "give key records or an inventory file, not both",
+                )
+                .with_field("inventory"));
+            }
+            (Some(records), None) => Some(Box::new(MemorySource::new(records.clone())) as _),
+            (None, Some(path)) => Some(Box::new(InventorySource::from_path(path)?) as _),
+            (None, None) => None,
+        };
+        match local {
+            Some(source) => {
+                if self.aws != AwsOptions::default() {
+                    return Err(Error::invalid_input(
+                        "AWS options apply to scans of AWS, not of records or an inventory file",
+                    )
+                    .with_field("records"));
+                }
+                Ok(source)
+            }
+            None => self.aws_source().await,
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    async fn aws_source(&self) -> Result<Box<dyn KeySource>> {
+        let options = AwsOptions {
+            regions: self.regions.clone(),
+            ..self.aws.clone()
+        };
+        // Safe to log: the external id's Debug is redacted.
+        tracing::debug!(?options, "AWS options");
+        Ok(Box::new(crate::source::aws::AwsSource::new(options).await?))
+    }
+
+    #[cfg(not(feature = "aws"))]
+    async fn aws_source(&self) -> Result<Box<dyn KeySource>> {
+        Err(Error::new(
+            crate::ErrorKind::Unsupported,
+            "this build has no AWS support: give key records or an inventory file",
+        ))
+    }
+}
+
+/// Reads the keys of the source `options` name, evaluates them and reports. Every option is
+/// checked before the source is touched; `progress` hears of the read as it goes.
+pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<Report> {
+    let policy = options.load_policy()?;
+    let scope = options.scope()?;
+    let source = options.source().await?;
+    let request = ScanRequest {
+        scope,
+        policy,
+        now: options.now,
+        all_tags: options.all_tags,
+        rotation_history: options.rotation_history,
+        progress,
+    };
+    let (report, records) = source.scan_with_records(&request).await?;
+    if let Some(path) = &options.save_inventory {
+        super::files::write_json(path, &Inventory::new(records))?;
+    }
+    Ok(report)
+}
+
+/// `error` about a value given under `name`: its field path starts there.
+pub(crate) fn under(name: &str, error: Error) -> Error {
+    let field = match error.context().field.as_deref() {
+        Some(inner) if inner.starts_with('[') => format!("{name}{inner}"),
+        Some(inner) => format!("{name}.{inner}"),
+        None => name.to_owned(),
+    };
+    error.with_field(field)
+}
