@@ -253,6 +253,7 @@ fn prepare_checked(
             profile: o.profile,
             role_arns: o.role_arns.unwrap_or_default(),
             external_id: o.external_id.map(Into::into),
+            external_id_file: None,
             session_name: o.session_name.unwrap_or(defaults.session_name),
             endpoint_url: o.endpoint_url,
             max_attempts: o.max_attempts.unwrap_or(defaults.max_attempts),

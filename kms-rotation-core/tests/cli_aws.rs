@@ -13,8 +13,13 @@ use kms_rotation::{Finding, Policy, Reason, Status};
 use kms_test_server::{Faults, KmsTestServer, ListKeysFailure};
 
 fn scan(server: &KmsTestServer, args: &[&str]) -> Output {
+    command(server, "scan", args)
+}
+
+/// `kms-rotation SUBCOMMAND` against `server`.
+fn command(server: &KmsTestServer, subcommand: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
-        .arg("scan")
+        .arg(subcommand)
         .args([
             "--endpoint-url",
             &server.endpoint_url(),
@@ -147,6 +152,56 @@ async fn a_bad_role_arn_is_exit_2_before_any_call() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("role_arns[0]"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role-arn"));
     assert!(server.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_scans_aws_with_the_same_connection_flags_as_scan() {
+    let seeded = first_account();
+    let server = KmsTestServer::start(seeded.clone(), Faults::default())
+        .await
+        .unwrap();
+    let regions = ["--region", "us-east-1", "--region", "eu-west-1"];
+    let out = command(&server, "plan", &[&regions[..], &["-q"]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_aws: kms_rotation::Plan = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!from_aws.actions.is_empty());
+    assert!(server.calls().iter().any(|c| c.operation == "ListKeys"));
+
+    // The same plan as from a report of the same scan.
+    let report = scan(
+        &server,
+        &[&regions[..], &["-q", "--fail-on", "none"]].concat(),
+    );
+    let path = common::scratch("plan-aws-report.json");
+    std::fs::write(&path, &report.stdout).unwrap();
+    let out = command(&server, "plan", &["--report", path.to_str().unwrap(), "-q"]);
+    // --report takes no connection flags: the helper's --endpoint-url is refused.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+        .args(["plan", "--report", path.to_str().unwrap(), "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_report: kms_rotation::Plan = serde_json::from_slice(&out.stdout).unwrap();
+    let targets = |plan: &kms_rotation::Plan| -> Vec<String> {
+        plan.actions.iter().map(|a| a.target_arn.clone()).collect()
+    };
+    assert_eq!(targets(&from_aws), targets(&from_report));
 }

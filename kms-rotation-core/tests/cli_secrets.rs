@@ -303,7 +303,7 @@ async fn the_external_id_is_not_in_help_or_in_errors() {
         let out = s.run_aws(label, &args, &env).await;
         assert_eq!(out.status.code(), Some(2), "{label}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("external_id: the external id has whitespace"),
+            stderr(&out).contains("external-id: the external id has whitespace"),
             "{label}: {}",
             stderr(&out)
         );

@@ -107,7 +107,7 @@ fn bad_plan_options_are_exit_2_naming_the_option() {
     let out = run(&plan_args(&["--target-period-days", "30"]));
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("target_rotation_period_days"),
+        stderr(&out).contains("--target-period-days"),
         "{}",
         stderr(&out)
     );
@@ -140,8 +140,19 @@ fn apply_without_yes_is_a_dry_run_that_calls_and_writes_nothing() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("dry run"), "{}", stderr(&out));
     assert!(!journal.exists(), "a dry run writes no journal");
-    let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains("5 action(s)"), "{table}");
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["dry_run"], true);
+    let results = outcome["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5, "{outcome}");
+    assert!(
+        results.iter().all(|r| r["status"] == "would_remediate"),
+        "{outcome}"
+    );
+    assert!(
+        stderr(&out).contains("dry run: 5 key(s)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -191,8 +202,14 @@ fn rollback_without_yes_lists_what_it_would_undo() {
     let out = kms_rotation(&["rollback", "--journal", s(&journal)]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        stdout.contains(arn) && stdout.contains("730 days"),
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["results"][0]["target_arn"], arn, "{stdout}");
+    assert_eq!(
+        outcome["results"][0]["status"], "would_roll_back",
+        "{stdout}"
+    );
+    assert_eq!(
+        outcome["results"][0]["restore"]["period_days"], 730,
         "{stdout}"
     );
     assert_eq!(
@@ -267,9 +284,11 @@ fn rollback_warns_about_a_torn_last_line_and_lists_a_possibly_applied_change() {
     assert!(message.contains("warning:"), "{message}");
     assert!(message.contains("line 2 is incomplete"), "{message}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        stdout.contains(arn) && stdout.contains("disable rotation"),
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["results"][0]["target_arn"], arn, "{stdout}");
+    assert_eq!(
+        outcome["results"][0]["restore"]["enabled"], false,
         "{stdout}"
     );
-    assert!(stdout.contains("possibly applied"), "{stdout}");
+    assert_eq!(outcome["results"][0]["possibly_applied"], true, "{stdout}");
 }

@@ -57,7 +57,6 @@ async fn connect(
         regions,
         ..aws.clone()
     };
-    tracing::debug!(?options, "AWS options");
     let source = AwsSource::new(options).await?;
     Ok(std::sync::Arc::new(AwsTarget::from_source(
         std::sync::Arc::new(source),

@@ -130,8 +130,6 @@ impl ScanOptions {
             regions: self.regions.clone(),
             ..self.aws.clone()
         };
-        // Safe to log: the external id's Debug is redacted.
-        tracing::debug!(?options, "AWS options");
         Ok(Box::new(crate::source::aws::AwsSource::new(options).await?))
     }
 

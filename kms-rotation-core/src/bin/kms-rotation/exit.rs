@@ -15,6 +15,16 @@ pub enum Code {
 }
 
 impl Code {
+    /// An apply or rollback: 3 when the journal failed (the run's record is incomplete), 1 when
+    /// a key was not fixed (or restored), else 0.
+    pub fn for_outcome(journal_failed: bool, success: bool) -> Code {
+        match (journal_failed, success) {
+            (true, _) => Code::Incomplete,
+            (false, true) => Code::Ok,
+            (false, false) => Code::Findings,
+        }
+    }
+
     /// Errors about what the user gave us are 2; anything else left the report unmade: 3.
     pub fn for_error(err: &Error) -> Code {
         match err.kind() {

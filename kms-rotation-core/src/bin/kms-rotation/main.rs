@@ -5,6 +5,7 @@ mod apply;
 mod connection;
 mod exit;
 mod logging;
+mod options;
 mod output;
 mod plan;
 mod rollback;
@@ -18,7 +19,7 @@ use clap::{ArgAction, Parser, Subcommand};
 /// (CIS AWS Foundations, Security Hub KMS.4).
 #[derive(Debug, Parser)]
 #[command(name = "kms-rotation", version, about, max_term_width = 100)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
             return exit::Code::Incomplete.into();
         }
     };
+    let subcommand = cli.command.name();
     let result = runtime.block_on(async {
         match cli.command {
             Command::Scan(args) => scan::run(args).await,
@@ -65,8 +67,21 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(err) => {
+            let err = options::name_the_flag(err, subcommand);
             eprintln!("kms-rotation: error: {err}");
             exit::Code::for_error(&err).into()
+        }
+    }
+}
+
+impl Command {
+    /// The subcommand's name, as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Scan(_) => "scan",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Rollback(_) => "rollback",
         }
     }
 }

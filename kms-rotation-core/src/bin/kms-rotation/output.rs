@@ -1,46 +1,63 @@
-//! Where a report goes: stdout, or a file replaced atomically so a reader never sees half a report.
+//! What the CLI prints: reports and plans on stdout (or a file written atomically), outcomes as
+//! JSON, and lines for people on stderr.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use kms_rotation::{Error, ErrorKind, Format, Inventory, KeyRecord, Report, Result};
+use kms_rotation::ops::{self, RenderOptions};
+use kms_rotation::{Error, ErrorKind, Report, Result};
 
-pub fn write_report(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
+/// Renders to stdout, or with the core's atomic file write to `output`.
+pub fn write(mut render: RenderOptions, output: Option<&Path>) -> Result<()> {
     match output {
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            report.render(format, &mut out)
+            ops::render_to(&render, &mut out)?;
+            out.flush().map_err(Error::from)
         }
-        Some(path) => write_atomically(path, |out| report.render(format, out)),
+        Some(path) => {
+            render.output = Some(path.to_owned());
+            ops::render(render).map(drop)
+        }
     }
 }
 
-/// Saves what a scan read as an inventory file, valid input for `scan --inventory`.
-pub fn save_inventory(records: Vec<KeyRecord>, path: &Path) -> Result<()> {
-    let inventory = Inventory::new(records);
-    write_atomically(path, |out| {
-        serde_json::to_writer_pretty(&mut *out, &inventory)
-            .map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))?;
-        out.write_all(b"\n").map_err(Error::from)
-    })
+/// An outcome (apply, rollback) as pretty JSON on stdout, and on stderr its journal's warnings
+/// and failure (even with --quiet: they are not a summary).
+pub fn print_outcome(
+    outcome: &impl serde::Serialize,
+    journal_warnings: &[String],
+    journal_error: Option<&str>,
+) -> Result<()> {
+    print_json(outcome)?;
+    for warning in journal_warnings {
+        note(format_args!("kms-rotation: warning: {warning}"));
+    }
+    if let Some(err) = journal_error {
+        note(format_args!(
+            "kms-rotation: error: the journal failed: {err}"
+        ));
+    }
+    Ok(())
 }
 
-/// Writes through a `.partial` file renamed into place, so a reader never sees half a file and
-/// a failed write leaves any previous file intact.
-fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let unwritable = |e: std::io::Error| {
-        Error::new(ErrorKind::Unavailable, format!("cannot write: {e}")).with_file(path)
-    };
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = std::path::PathBuf::from(partial);
-    let mut file = BufWriter::new(std::fs::File::create(&partial).map_err(unwritable)?);
-    write(&mut file)?;
-    file.into_inner()
-        .map_err(|e| unwritable(e.into_error()))?
-        .sync_all()
-        .map_err(unwritable)?;
-    std::fs::rename(&partial, path).map_err(unwritable)
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("cannot write the outcome: {e}"),
+            )
+        })
+}
+
+/// Prints to stderr, ignoring a closed stderr (the CLI must not panic on `2>&-`).
+pub fn note(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 /// One line for people, on stderr.
@@ -55,26 +72,19 @@ pub fn print_summary(report: &Report) {
         (true, true) => "compliant",
         (true, false) => "NOT compliant",
     };
-    let _ = writeln!(
-        std::io::stderr(),
+    note(format_args!(
         "{} keys: {} pass, {} fail, {} exempt, {} not applicable, {} error; {verdict}",
-        s.total,
-        s.pass,
-        s.fail,
-        s.exempt,
-        s.not_applicable,
-        s.error
-    );
+        s.total, s.pass, s.fail, s.exempt, s.not_applicable, s.error
+    ));
     for scope_error in &report.scope_errors {
-        let _ = writeln!(
-            std::io::stderr(),
+        note(format_args!(
             "not scanned: account {} region {}: {} {}: {}",
             scope_error.account_id.as_deref().unwrap_or("?"),
             scope_error.region.as_deref().unwrap_or("?"),
             scope_error.operation,
             scope_error.code,
             scope_error.message
-        );
+        ));
     }
 }
 

@@ -1,77 +1,63 @@
-//! `kms-rotation plan`: a remediation plan from a saved report, or from a scan made first.
+//! `kms-rotation plan`: a remediation plan from a saved report, or from a scan made first (an
+//! inventory file or AWS, with the same flags as `scan`).
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use clap::Args;
-use kms_rotation::remediate::{KeyFilter, Plan, PlanFormat, PlanOptions, Selection, TagMatch};
-use kms_rotation::{
-    Error, ErrorKind, InventorySource, KeySourceExt, Policy, Report, Result, ScanRequest, Scope,
-};
+use kms_rotation::Result;
+use kms_rotation::ops::{self, PlanOptions, RenderOptions};
+use kms_rotation::remediate::PlanFormat;
+use serde::Serialize;
+use serde_json::json;
 
 use crate::exit::Code;
+use crate::options::from_flags;
+use crate::output::{self, note};
+use crate::scan::SourceArgs;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Serialize)]
 pub struct PlanArgs {
-    /// A saved JSON report (`scan --format json`) to plan from.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["inventory", "policy", "exceptions", "regions", "accounts"])]
-    report: Option<PathBuf>,
+    /// A saved JSON report (`scan --format json`) to plan from, instead of scanning.
+    #[arg(long = "report", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_file: Option<PathBuf>,
 
-    /// Scan this inventory file first (formats.md), then plan.
-    #[arg(long, value_name = "FILE")]
-    inventory: Option<PathBuf>,
-
-    /// Policy file for the scan, JSON or YAML.
-    #[arg(long, value_name = "FILE")]
-    policy: Option<PathBuf>,
-
-    /// Exceptions file(s) for the scan, added to the policy's.
-    #[arg(long, value_name = "FILE")]
-    exceptions: Vec<PathBuf>,
-
-    /// Scan only these regions (repeatable).
-    #[arg(long = "region", value_name = "REGION")]
-    regions: Vec<String>,
-
-    /// Scan only these accounts (repeatable).
-    #[arg(long = "account", value_name = "ACCOUNT_ID")]
-    accounts: Vec<String>,
-
-    /// Accept region names this release does not know (new regions, emulators).
-    #[arg(long)]
-    allow_unknown_region: bool,
-
-    /// Evaluate as of this time (RFC 3339) when scanning.
-    #[arg(long, value_name = "TIME")]
-    now: Option<DateTime<Utc>>,
+    /// What to scan first (without --report): the flags of `scan`.
+    #[command(flatten)]
+    #[serde(skip)]
+    source: SourceArgs,
 
     /// The rotation period to set (90-2560, at most the policy's maximum); default: the
     /// policy's target_rotation_period_days.
     #[arg(long, value_name = "DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     target_period_days: Option<u32>,
 
     /// Keys with this tag go first; repeat for lower priorities (first match wins).
     #[arg(long = "priority-tag", value_name = "KEY=VALUE")]
-    priority_tags: Vec<String>,
+    priorities: Vec<String>,
 
     /// Actions per batch.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = PlanOptions::default().batch_size)]
     batch_size: usize,
 
     #[command(flatten)]
+    #[serde(skip)]
     selection: SelectionArgs,
 
     /// Plan format: json (what `apply` reads), table, or script (aws CLI commands to review).
     #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    #[serde(skip)]
     format: FormatArg,
 
     /// Write the plan here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
+    #[serde(skip)]
     output: Option<PathBuf>,
 
     /// Do not print the summary line on stderr.
     #[arg(long, short)]
+    #[serde(skip)]
     quiet: bool,
 }
 
@@ -102,29 +88,23 @@ struct SelectionArgs {
     exclude_tags: Vec<String>,
 }
 
-fn tags(values: &[String], option: &str) -> Result<Vec<TagMatch>> {
-    values
-        .iter()
-        .map(|v| v.parse().map_err(|e: Error| e.with_field(option)))
-        .collect()
-}
-
 impl SelectionArgs {
-    fn selection(&self) -> Result<Selection> {
-        Ok(Selection {
-            include: KeyFilter {
-                accounts: self.include_accounts.clone(),
-                regions: self.include_regions.clone(),
-                arns: self.include_arns.clone(),
-                aliases: self.include_aliases.clone(),
-                tags: tags(&self.include_tags, "--include-tag")?,
+    /// The core's `selection` (`{include: {...}, exclude: {...}}`).
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "include": {
+                "accounts": self.include_accounts,
+                "regions": self.include_regions,
+                "arns": self.include_arns,
+                "aliases": self.include_aliases,
+                "tags": self.include_tags,
             },
-            exclude: KeyFilter {
-                accounts: self.exclude_accounts.clone(),
-                regions: self.exclude_regions.clone(),
-                arns: self.exclude_arns.clone(),
-                aliases: self.exclude_aliases.clone(),
-                tags: tags(&self.exclude_tags, "--exclude-tag")?,
+            "exclude": {
+                "accounts": self.exclude_accounts,
+                "regions": self.exclude_regions,
+                "arns": self.exclude_arns,
+                "aliases": self.exclude_aliases,
+                "tags": self.exclude_tags,
             },
         })
     }
@@ -148,22 +128,32 @@ impl From<FormatArg> for PlanFormat {
 }
 
 pub async fn run(args: PlanArgs) -> Result<Code> {
-    // Every option is checked before the report is read or a scan starts.
-    let options = PlanOptions {
-        target_period_days: args.target_period_days,
-        priorities: tags(&args.priority_tags, "--priority-tag")?,
-        batch_size: args.batch_size,
-        selection: args.selection.selection()?,
-        now: None,
+    let scan = if args.report_file.is_some() {
+        if args.source.given()? {
+            return Err(kms_rotation::Error::invalid_input(
+                "--report plans from a saved report: scan flags (--inventory, --policy, \
+                 --region, AWS options...) do not apply to it",
+            )
+            .with_field("--report"));
+        }
+        None
+    } else {
+        Some(serde_json::to_value(&args.source).map_err(|e| {
+            kms_rotation::Error::new(kms_rotation::ErrorKind::Unexpected, e.to_string())
+        })?)
     };
-    let report = load_report(&args).await?;
-    if !report.is_complete() && !args.quiet {
-        note(format_args!(
-            "kms-rotation: warning: the report is incomplete (some regions or accounts could not be listed); the plan covers only what was scanned"
-        ));
-    }
-    let plan = kms_rotation::remediate::plan(&report, &options).map_err(name_the_flag)?;
-    write_plan(&plan, args.format.into(), args.output.as_deref())?;
+    let options: PlanOptions = from_flags(&args, |map| {
+        map.insert("selection".into(), args.selection.to_json());
+        if let Some(scan) = scan {
+            map.insert("scan".into(), scan);
+        }
+    })?;
+    let progress = if args.quiet {
+        None
+    } else {
+        output::progress_on_terminal()
+    };
+    let plan = ops::plan(options, progress).await?;
     if !args.quiet {
         note(format_args!(
             "plan: {} action(s) in {} batch(es), {} finding(s) skipped",
@@ -172,79 +162,17 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
             plan.skips.len()
         ));
     }
-    Ok(Code::Ok)
-}
-
-async fn load_report(args: &PlanArgs) -> Result<Report> {
-    if let Some(path) = &args.report {
-        return Report::from_file(path);
-    }
-    let Some(inventory) = &args.inventory else {
-        return Err(Error::invalid_input(
-            "nothing to plan from: give --report FILE or --inventory FILE",
-        ));
+    let format = PlanFormat::from(args.format);
+    let render = RenderOptions {
+        plan: Some(plan),
+        format: Some(format.as_str().to_owned()),
+        ..RenderOptions::default()
     };
-    let mut policy = match &args.policy {
-        Some(path) => Policy::from_file(path)?,
-        None => Policy::default(),
-    };
-    for path in &args.exceptions {
-        policy.add_exceptions_file(path)?;
-    }
-    if !args.allow_unknown_region {
-        kms_rotation::regions::check_known(&args.regions)?;
-    }
-    let source = InventorySource::from_path(inventory)?;
-    source
-        .scan(&ScanRequest {
-            scope: Scope {
-                accounts: args.accounts.clone(),
-                regions: args.regions.clone(),
-            },
-            policy,
-            now: args.now,
-            ..ScanRequest::default()
-        })
-        .await
-}
-
-/// The core names the option a plan error is about by its field; a person typed a flag.
-fn name_the_flag(err: Error) -> Error {
-    let flag = match err.context().field.as_deref() {
-        Some("selection.include.tags") => "--include-tag",
-        Some("selection.exclude.tags") => "--exclude-tag",
-        Some("selection.include.aliases") => "--include-alias",
-        Some("selection.exclude.aliases") => "--exclude-alias",
-        Some("priorities") => "--priority-tag",
-        _ => return err,
-    };
-    err.with_field(flag)
-}
-
-/// Stdout, or a file replaced atomically so that `apply` never reads half a plan.
-fn write_plan(plan: &Plan, format: PlanFormat, output: Option<&Path>) -> Result<()> {
-    let Some(path) = output else {
-        let mut out = BufWriter::new(std::io::stdout().lock());
-        return plan.render(format, &mut out);
-    };
-    let unwritable = |e: std::io::Error| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("cannot write the plan: {e}"),
-        )
-        .with_file(path)
-    };
-    let partial = path.with_extension("partial");
-    let mut file = BufWriter::new(std::fs::File::create(&partial).map_err(unwritable)?);
-    plan.render(format, &mut file)?;
-    let file = file.into_inner().map_err(|e| unwritable(e.into_error()))?;
-    file.sync_all().map_err(unwritable)?;
-    drop(file);
-    std::fs::rename(&partial, path).map_err(unwritable)?;
-    if format == PlanFormat::Script {
+    output::write(render, args.output.as_deref())?;
+    if let (PlanFormat::Script, Some(path)) = (format, &args.output) {
         make_executable(path);
     }
-    Ok(())
+    Ok(Code::Ok)
 }
 
 /// A script plan is meant to be run after review; failing to mark it is not worth an error.
@@ -256,9 +184,4 @@ fn make_executable(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
-}
-
-/// Prints to stderr, ignoring a closed stderr (the CLI must not panic on `2>&-`).
-pub fn note(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr(), "{message}");
 }

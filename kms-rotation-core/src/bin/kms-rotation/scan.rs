@@ -4,34 +4,40 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use kms_rotation::{
-    Format, InventorySource, KeySource, KeySourceExt, Policy, Result, ScanRequest, Scope,
-};
+use kms_rotation::ops::{self, RenderOptions, ScanOptions};
+use kms_rotation::{Format, Result};
+use serde::Serialize;
 
 use crate::connection::ConnectionArgs;
 use crate::exit::{Code, FailOn};
+use crate::options::from_flags;
 use crate::output;
 
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Read keys from an inventory file (formats.md) instead of AWS.
+/// What to scan and how: the flags `scan` and `plan` share, named after the core's
+/// `ScanOptions`.
+#[derive(Debug, Args, Serialize)]
+pub struct SourceArgs {
+    /// Read keys from an inventory file instead of AWS.
     #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     inventory: Option<PathBuf>,
 
     #[command(flatten)]
+    #[serde(flatten)]
     connection: ConnectionArgs,
 
     /// Also read each key's last rotation (date and type). ListKeyRotations' quota is 100/s.
-    #[arg(long)]
-    with_rotation_history: bool,
+    #[arg(long = "with-rotation-history")]
+    rotation_history: bool,
 
     /// Read every key's tags, not only where an exception or priority may match by tag.
     #[arg(long)]
     all_tags: bool,
 
-    /// Policy file, JSON or YAML (defaults: rule.md).
-    #[arg(long, value_name = "FILE")]
-    policy: Option<PathBuf>,
+    /// Policy file, JSON or YAML (default: the rule's defaults).
+    #[arg(long = "policy", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_file: Option<PathBuf>,
 
     /// Exceptions file(s), JSON or YAML: `{"exceptions": [...]}`, added to the policy's.
     #[arg(long, value_name = "FILE")]
@@ -51,6 +57,39 @@ pub struct ScanArgs {
     #[arg(long)]
     allow_unknown_region: bool,
 
+    /// Evaluate as of this time (RFC 3339), e.g. to check exception expiry ahead of time.
+    #[arg(long, value_name = "TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<DateTime<Utc>>,
+}
+
+impl SourceArgs {
+    /// The core's scan options for these flags.
+    pub fn scan_options(&self) -> Result<ScanOptions> {
+        from_flags(self, |_| {})
+    }
+
+    /// Whether any of these flags was given (the `plan --report` check).
+    pub fn given(&self) -> Result<bool> {
+        let defaults = ScanOptions::default();
+        let options = self.scan_options()?;
+        Ok(options.inventory.is_some()
+            || options.policy_file.is_some()
+            || !options.exceptions.is_empty()
+            || !options.regions.is_empty()
+            || !options.accounts.is_empty()
+            || options.now.is_some()
+            || options.all_tags
+            || options.rotation_history
+            || options.aws != defaults.aws)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = FormatArg::Json)]
     format: FormatArg,
@@ -67,10 +106,6 @@ pub struct ScanArgs {
     /// Which findings make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
-
-    /// Evaluate as of this time (RFC 3339), e.g. to check exception expiry ahead of time.
-    #[arg(long, value_name = "TIME")]
-    now: Option<DateTime<Utc>>,
 
     /// Do not print the summary line on stderr.
     #[arg(long, short)]
@@ -93,49 +128,25 @@ impl From<FormatArg> for Format {
 }
 
 pub async fn run(args: ScanArgs) -> Result<Code> {
-    // Every input is read and checked before the source is touched.
-    let mut policy = match &args.policy {
-        Some(path) => Policy::from_file(path)?,
-        None => Policy::default(),
+    let options = ScanOptions {
+        save_inventory: args.save_inventory.clone(),
+        ..args.source.scan_options()?
     };
-    for path in &args.exceptions {
-        policy.add_exceptions_file(path)?;
-    }
-    if !args.allow_unknown_region {
-        kms_rotation::regions::check_known(&args.regions)?;
-    }
-    let scope = Scope {
-        accounts: args.accounts.clone(),
-        regions: args.regions.clone(),
+    let progress = if args.quiet {
+        None
+    } else {
+        output::progress_on_terminal()
     };
-    scope.validate()?;
-    let source = open_source(&args).await?;
-    let request = ScanRequest {
-        scope,
-        policy,
-        now: args.now,
-        all_tags: args.all_tags,
-        rotation_history: args.with_rotation_history,
-        progress: if args.quiet {
-            None
-        } else {
-            output::progress_on_terminal()
-        },
-    };
-    let (report, records) = source.scan_with_records(&request).await?;
-    if let Some(path) = &args.save_inventory {
-        output::save_inventory(records, path)?;
-    }
-    output::write_report(&report, args.format.into(), args.output.as_deref())?;
+    let report = ops::scan(options, progress).await?;
     if !args.quiet {
         output::print_summary(&report);
     }
-    Ok(Code::for_report(&report, args.fail_on))
-}
-
-async fn open_source(args: &ScanArgs) -> Result<Box<dyn KeySource>> {
-    match &args.inventory {
-        Some(path) => Ok(Box::new(InventorySource::from_path(path)?)),
-        None => Ok(Box::new(args.connection.source(&args.regions).await?)),
-    }
+    let code = Code::for_report(&report, args.fail_on);
+    let render = RenderOptions {
+        report: Some(report),
+        format: Some(Format::from(args.format).as_str().to_owned()),
+        ..RenderOptions::default()
+    };
+    output::write(render, args.output.as_deref())?;
+    Ok(code)
 }

@@ -341,6 +341,8 @@ impl AwsSource {
     /// use).
     pub async fn new(options: AwsOptions) -> Result<Self> {
         let options = options.with_external_id_file()?;
+        // Safe to log: the external id's Debug is redacted.
+        tracing::debug!(?options, "AWS options");
         options.validate()?;
         let sdk = client::load_base(&options).await;
         Self::build(sdk, options).await
