@@ -12,7 +12,19 @@ use crate::model::{
 use crate::policy::{Exception, ExceptionMatch};
 
 /// The five outcomes of `rule.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -50,7 +62,19 @@ impl fmt::Display for Status {
 }
 
 /// Why a finding has its status. The snake_case names are public API: stable across releases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     DescribeFailed,
@@ -105,7 +129,7 @@ impl fmt::Display for Reason {
 }
 
 /// Where the rotation period the rule used came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodSource {
     /// `RotationPeriodInDays` as the source reported it.
@@ -115,7 +139,7 @@ pub enum PeriodSource {
 }
 
 /// The exception that matched a would-be failing key; `expired` when it no longer excuses it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedException {
     #[serde(rename = "match")]
     pub matcher: ExceptionMatch,
@@ -141,7 +165,7 @@ impl AppliedException {
 }
 
 /// The rule's verdict on one key plus the record's evidence, field for field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub arn: String,
     pub account_id: String,

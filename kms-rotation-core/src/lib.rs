@@ -24,6 +24,7 @@ pub mod regions;
 pub mod remediate;
 mod report;
 pub mod rule;
+pub mod schema;
 pub mod source;
 
 pub use error::{Error, ErrorContext, ErrorKind, Result};

@@ -26,7 +26,7 @@ pub(crate) fn check_schema_version(version: u32) -> crate::Result<()> {
 macro_rules! aws_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant,)+
         }
@@ -140,7 +140,7 @@ aws_enum!(
 );
 
 /// Multi-Region facts. Replicas share their primary's rotation setting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MultiRegion {
     pub role: MultiRegionRole,
     /// The primary key's ARN (for a primary, its own).
@@ -149,7 +149,7 @@ pub struct MultiRegion {
 }
 
 /// The most recent completed rotation (from ListKeyRotations).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastRotation {
     pub date: DateTime<Utc>,
     #[serde(rename = "type")]
@@ -157,7 +157,7 @@ pub struct LastRotation {
 }
 
 /// What GetKeyRotationStatus (and optionally ListKeyRotations) said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rotation {
     pub enabled: bool,
     /// `RotationPeriodInDays`; absent from older emulators and inventories (taken as 365).
@@ -175,7 +175,7 @@ pub struct Rotation {
 }
 
 /// A fact a source could not read for one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyError {
     /// The AWS operation, e.g. `GetKeyRotationStatus`.
     pub operation: String,
@@ -198,7 +198,7 @@ pub mod operation {
 ///
 /// `key_manager`, `key_spec`, `origin` and `key_state` are optional only because a key whose
 /// DescribeKey failed has nothing but its ARN; the inventory loader requires them otherwise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawKeyRecord")]
 pub struct KeyRecord {
     pub account_id: String,
@@ -318,7 +318,7 @@ impl<'a> KeyArn<'a> {
 }
 
 /// The wire shape of a key record, before the checks that make it a [`KeyRecord`].
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RawKeyRecord {
     account_id: Option<String>,
     region: Option<String>,
@@ -391,7 +391,7 @@ impl TryFrom<RawKeyRecord> for KeyRecord {
 }
 
 /// A versioned list of key records: the `inventory` source's input, and what a scan can save.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Inventory {
     pub schema_version: u32,
     pub keys: Vec<KeyRecord>,

@@ -14,7 +14,19 @@ use crate::model::KeyRecord;
 use crate::{Error, Result};
 
 /// A rotation period in days, within the 90-2560 range that AWS accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(try_from = "i64", into = "u32")]
 pub struct RotationPeriod(u32);
 
@@ -61,7 +73,9 @@ impl fmt::Display for RotationPeriod {
 }
 
 /// What to do with keys in state `Disabled`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DisabledKeys {
     /// Judge them like any key: a disabled key keeps its rotation setting and comes back with one
@@ -76,7 +90,7 @@ pub enum DisabledKeys {
 ///
 /// On the wire it is an object with exactly one of `arn`, `key_id`, `alias` or `tag`
 /// (`{"tag": {"key": ..., "value": ...}}`), the same in JSON and YAML.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawMatch", into = "RawMatch")]
 pub enum ExceptionMatch {
     Arn(String),
@@ -89,7 +103,7 @@ pub enum ExceptionMatch {
     },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +116,7 @@ struct RawMatch {
     tag: Option<RawTag>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawTag {
     key: String,
@@ -213,7 +227,7 @@ impl ExceptionMatch {
 }
 
 /// An accepted risk: the key fails, its owner knows, and it is excused until `expires`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exception {
     #[serde(rename = "match")]
@@ -245,7 +259,7 @@ fn non_blank<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error
 }
 
 /// The policy. Every field has the default of `rule.md`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// The longest automatic rotation period that passes.
@@ -272,7 +286,7 @@ impl Default for Policy {
 }
 
 /// The shape of an `--exceptions` file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionsFile {
     pub exceptions: Vec<Exception>,

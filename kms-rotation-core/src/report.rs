@@ -15,7 +15,7 @@ use crate::source::ScopeError;
 use crate::{Error, ErrorKind, Result};
 
 /// What a report covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportScope {
     /// The source's name: `aws`, `inventory`, `memory`.
     pub source: String,
@@ -24,7 +24,9 @@ pub struct ReportScope {
 }
 
 /// Findings counted by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct StatusCounts {
     pub total: usize,
     pub pass: usize,
@@ -58,7 +60,7 @@ impl StatusCounts {
 }
 
 /// The summary of a report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// True exactly when no finding is `fail`.
     pub compliant: bool,
@@ -94,7 +96,7 @@ fn count_in(counts: &mut BTreeMap<String, StatusCounts>, key: &str, status: Stat
 }
 
 /// A scan's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     pub generated_at: DateTime<Utc>,

@@ -15,7 +15,7 @@ use crate::remediate::{
 use crate::{Error, Result};
 
 /// Options of [`apply`]. One of `plan` and `plan_file` is the plan.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApplyOptions {
     /// The plan (a `plan`'s result), checked completely.

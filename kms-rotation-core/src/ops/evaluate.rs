@@ -9,7 +9,7 @@ use crate::source::KeySource;
 use crate::{MemorySource, Policy, Report, Result, ScanRequest};
 
 /// Options of [`evaluate`].
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvaluateOptions {
     /// The key records (the inventory format's `keys`).

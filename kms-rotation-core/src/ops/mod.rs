@@ -76,6 +76,6 @@ async fn connect(
 
 /// Where to connect when there are no AWS options: nothing to configure.
 #[cfg(not(feature = "aws"))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct AwsOptions {}

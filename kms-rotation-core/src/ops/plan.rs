@@ -12,7 +12,7 @@ use crate::{Error, Report, Result};
 
 /// Options of [`plan`]. Exactly one of `report`, `report_file` and `scan` says what to plan
 /// from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanOptions {
     /// A report (a scan's result). Rechecked like a file: every verdict is recomputed from

@@ -10,7 +10,7 @@ use crate::remediate::{Plan, PlanFormat};
 use crate::{Error, Format, Report, Result};
 
 /// Options of [`render`]: one of `report` and `plan`, and a format.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RenderOptions {
     /// A report: formats `json` (the default) and `ndjson`.

@@ -16,7 +16,7 @@ use crate::remediate::{
 use crate::{Error, Result};
 
 /// Options of [`rollback`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RollbackOptions {
     /// The journal an apply wrote. Rollback appends its own events to it (so a second

@@ -15,7 +15,7 @@ use crate::{
 
 /// Options of [`scan`]. The source is `records` when given, else `inventory`, else AWS (with
 /// the AWS options, which the other two sources refuse).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScanOptions {
     /// Key records in memory (the inventory format's `keys`).

@@ -93,7 +93,7 @@ impl ApplyOptions {
 }
 
 /// The result of one action. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionStatus {
     /// Written and seen.
@@ -142,7 +142,7 @@ pub mod skip {
 }
 
 /// What happened to one action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionResult {
     pub target_arn: String,
     pub region: String,
@@ -178,7 +178,7 @@ impl ActionResult {
 }
 
 /// What a run did: one result per action, in plan order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplyOutcome {
     pub run_id: String,
     pub dry_run: bool,

@@ -20,7 +20,7 @@ use super::target::RotationState;
 use crate::{Error, ErrorKind, Result};
 
 /// What happened to a key. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// The state read before acting (`state`). With `target`, it is the intent: the write of
@@ -64,7 +64,7 @@ impl Event {
 }
 
 /// An AWS error, as far as the journal keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalError {
     /// The AWS error code (`AccessDeniedException`), or the crate's error kind when there is none.
     pub code: String,
@@ -139,7 +139,7 @@ fn kind_named(name: &str) -> Option<ErrorKind> {
 }
 
 /// One journal line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
     pub at: DateTime<Utc>,
     pub run_id: String,

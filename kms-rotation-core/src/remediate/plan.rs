@@ -15,7 +15,7 @@ use crate::policy::{Policy, RotationPeriod};
 use crate::{Error, Result};
 
 /// What an action does. One kind today; the name is checked when a plan is loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// EnableKeyRotation with `rotation_period_days`.
@@ -31,7 +31,7 @@ impl ActionKind {
 }
 
 /// One change to make, on one key (a multi-Region primary stands for its replicas).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawAction")]
 pub struct Action {
     pub action: ActionKind,
@@ -56,7 +56,7 @@ pub struct Action {
 
 /// The wire shape of an action, checked into an [`Action`] while the file is parsed, so that
 /// errors carry the line of the action they are about.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawAction {
     action: ActionKind,
@@ -112,7 +112,19 @@ impl TryFrom<RawAction> for Action {
 }
 
 /// Why a finding gets no action. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// The key passes.
@@ -162,7 +174,7 @@ impl fmt::Display for SkipReason {
 }
 
 /// A finding the plan does not act on, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skip {
     pub arn: String,
     pub reason: SkipReason,
@@ -170,7 +182,7 @@ pub struct Skip {
 
 /// A remediation plan. Build one with [`plan`](super::plan()); load one with
 /// [`Plan::from_file`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub schema_version: u32,
     pub generated_at: DateTime<Utc>,

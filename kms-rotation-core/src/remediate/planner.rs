@@ -18,7 +18,7 @@ use crate::{Error, Result};
 pub const CLOUDFORMATION_STACK_TAG: &str = "aws:cloudformation:stack-name";
 
 /// A tag `key=value`, as given on the command line and in every surface's options.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct TagMatch {
     pub key: String,
@@ -60,7 +60,7 @@ impl TryFrom<String> for TagMatch {
 
 /// Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
 /// see [`Selection`] for how dimensions combine.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyFilter {
     pub accounts: Vec<String>,
@@ -194,7 +194,7 @@ impl KeyFilter {
 ///
 /// Tag and alias entries need the finding's tags or aliases. Where they were not read, the
 /// selection cannot be decided, and [`plan`] refuses rather than guess.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Selection {
     pub include: KeyFilter,

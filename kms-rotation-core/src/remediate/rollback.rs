@@ -69,7 +69,7 @@ impl Default for RollbackOptions {
 }
 
 /// One key to put back, as the journal says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Undo {
     pub target_arn: String,
     /// The state before the first change of the run(s) rolled back.
@@ -225,7 +225,7 @@ fn describe(state: &RotationState) -> String {
 }
 
 /// The result of one key's rollback. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RollbackStatus {
     /// The old state is back (written and seen, or already there).
@@ -257,7 +257,7 @@ pub mod reason {
 }
 
 /// What happened to one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RollbackResult {
     pub target_arn: String,
     pub status: RollbackStatus,
@@ -274,7 +274,7 @@ pub struct RollbackResult {
 }
 
 /// What a rollback did, one result per key to undo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RollbackOutcome {
     pub run_id: String,
     pub dry_run: bool,

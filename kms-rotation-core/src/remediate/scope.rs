@@ -15,7 +15,7 @@ use crate::model::{
 
 /// What DescribeKey says about a key, as far as the write scope needs it. A field is `None` when
 /// the reply lacked it or held a value this version does not know: such a key is out of scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyMetadata {
     pub key_manager: Option<KeyManager>,
     pub key_spec: Option<KeySpec>,

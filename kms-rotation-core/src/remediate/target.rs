@@ -13,7 +13,7 @@ use crate::policy::RotationPeriod;
 use crate::{Error, ErrorKind, Result};
 
 /// A key's automatic rotation setting, as GetKeyRotationStatus shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RotationState {
     pub enabled: bool,
     /// Absent when rotation is off (AWS sends no period then) or the service does not report it.

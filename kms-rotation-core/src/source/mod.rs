@@ -133,7 +133,7 @@ impl Debug for ReadRequest {
 }
 
 /// A region or account that could not be listed at all. The report is then incomplete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScopeError {
     pub account_id: Option<String>,
     pub region: Option<String>,

@@ -70,7 +70,7 @@ use crate::{Error, Result};
 /// milliseconds (`*_ms`), rate limits as `OPERATION=RATE` strings.
 ///
 /// Its `Debug` output is safe to log: the external id prints as `ExternalId(<redacted>)`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct AwsOptions {
     /// Regions to read. Empty: every enabled region with `all_regions`, else the region of the
@@ -92,6 +92,7 @@ pub struct AwsOptions {
     pub role_arns: Vec<String>,
     /// The external id the roles require, if any. A secret: never printed (see [`ExternalId`]).
     #[serde(alias = "externalId")]
+    #[schemars(with = "Option<String>")]
     pub external_id: Option<ExternalId>,
     /// Read the external id from this file instead (its trailing line break dropped), e.g. a
     /// mounted secret. Not together with `external_id`.
@@ -113,8 +114,9 @@ pub struct AwsOptions {
     #[serde(
         rename = "initial_backoff_ms",
         alias = "initialBackoffMs",
-        with = "crate::ops::millis::option"
+        deserialize_with = "crate::ops::millis::option::deserialize"
     )]
+    #[schemars(with = "Option<u64>")]
     pub initial_backoff: Option<Duration>,
     /// How long one call may go on being retried while it is throttled, from its first attempt.
     /// A throttle storm (other callers using the account's quota) then slows the scan down
@@ -122,8 +124,9 @@ pub struct AwsOptions {
     #[serde(
         rename = "throttling_budget_ms",
         alias = "throttlingBudgetMs",
-        with = "crate::ops::millis"
+        deserialize_with = "crate::ops::millis::deserialize"
     )]
+    #[schemars(with = "u64")]
     pub throttling_budget: Duration,
     /// Keys read at once per account and region.
     #[serde(alias = "concurrencyPerRegion")]
@@ -133,28 +136,32 @@ pub struct AwsOptions {
     pub max_concurrent_regions: usize,
     /// Client-side request rates per account, region and operation, as `OPERATION=RATE`
     /// strings (`describe-key=1000`); the others keep their defaults.
-    #[serde(rename = "rates", with = "limits::syntax")]
+    #[serde(rename = "rates", deserialize_with = "limits::syntax::deserialize")]
+    #[schemars(with = "Vec<String>")]
     pub rate_limits: RateLimits,
     /// Connection timeout; `None`: the SDK's (3.1 s).
     #[serde(
         rename = "connect_timeout_ms",
         alias = "connectTimeoutMs",
-        with = "crate::ops::millis::option"
+        deserialize_with = "crate::ops::millis::option::deserialize"
     )]
+    #[schemars(with = "Option<u64>")]
     pub connect_timeout: Option<Duration>,
     /// Limit on one call including its retries; `None`: no limit.
     #[serde(
         rename = "operation_timeout_ms",
         alias = "operationTimeoutMs",
-        with = "crate::ops::millis::option"
+        deserialize_with = "crate::ops::millis::option::deserialize"
     )]
+    #[schemars(with = "Option<u64>")]
     pub operation_timeout: Option<Duration>,
     /// Limit on one attempt of a call; `None`: no limit.
     #[serde(
         rename = "operation_attempt_timeout_ms",
         alias = "operationAttemptTimeoutMs",
-        with = "crate::ops::millis::option"
+        deserialize_with = "crate::ops::millis::option::deserialize"
     )]
+    #[schemars(with = "Option<u64>")]
     pub operation_attempt_timeout: Option<Duration>,
 }
 

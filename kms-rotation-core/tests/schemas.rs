@@ -1,0 +1,54 @@
+//! The JSON Schemas in `schemas/` are the ones the Rust types give: a type changed without
+//! regenerating them fails here. Regenerate with
+//! `UPDATE_SCHEMAS=1 cargo test -p kms-rotation-core --test schemas`.
+
+use std::path::PathBuf;
+
+fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+}
+
+#[test]
+fn the_shipped_schemas_match_the_types() {
+    let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+    let mut stale = Vec::new();
+    for named in kms_rotation::schema::all() {
+        let path = schemas_dir().join(format!("{}.schema.json", named.name));
+        let text = serde_json::to_string_pretty(&named.schema).unwrap() + "\n";
+        if update {
+            std::fs::create_dir_all(schemas_dir()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "out of date (run UPDATE_SCHEMAS=1 cargo test -p kms-rotation-core --test schemas): {stale:?}"
+    );
+}
+
+/// The sample files validate against the schemas users point their editors at.
+#[test]
+fn the_examples_validate_against_their_schemas() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for (schema, file) in [
+        ("inventory", "fleet.json"),
+        ("policy", "policy.yaml"),
+        ("exceptions", "exceptions.yaml"),
+    ] {
+        let schema = kms_rotation::schema::all()
+            .into_iter()
+            .find(|n| n.name == schema)
+            .unwrap()
+            .schema;
+        let text = std::fs::read_to_string(examples.join(file)).unwrap();
+        let value: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+        let validator = jsonschema::validator_for(schema.as_value()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+    }
+}
