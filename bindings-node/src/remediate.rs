@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use kms_rotation::aws::{AwsOptions, AwsSource};
 use kms_rotation::remediate::{
     self, ApplyOptions as CoreApplyOptions, Journal, KeyFilter, Plan, PlanOptions,
     RemediationProgressFn, RollbackOptions as CoreRollbackOptions, Selection, TagMatch, Verify,
 };
-use kms_rotation::source::aws::{AwsOptions, AwsSource};
 use kms_rotation::{Error, Report};
 use napi::bindgen_prelude::{Either, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -150,9 +150,9 @@ async fn aws_target(
     connection: Option<AwsConnectionOptions>,
 ) -> Result<Arc<dyn remediate::RemediationTarget>, Error> {
     let source = AwsSource::new(connection.unwrap_or_default().aws_options()).await?;
-    Ok(Arc::new(remediate::aws::AwsTarget::from_source(Arc::new(
-        source,
-    ))))
+    Ok(Arc::new(kms_rotation::aws::AwsTarget::from_source(
+        Arc::new(source),
+    )))
 }
 
 fn verify(attempts: Option<u32>, delay_ms: Option<u32>) -> Verify {

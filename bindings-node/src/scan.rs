@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
+use kms_rotation::aws::{AwsOptions, AwsSource, RateLimits};
 use kms_rotation::source::ProgressUpdate;
-use kms_rotation::source::aws::{AwsOptions, AwsSource, RateLimits};
 use kms_rotation::{
     Error, InventorySource, KeyRecord, KeySource, KeySourceExt, MemorySource, ScanRequest, Scope,
 };

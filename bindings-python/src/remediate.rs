@@ -467,8 +467,8 @@ impl Connect {
         self,
         regions: Vec<String>,
     ) -> kms_rotation::Result<Arc<dyn RemediationTarget>> {
-        use kms_rotation::remediate::aws::AwsTarget;
-        use kms_rotation::source::aws::{AwsOptions, AwsSource};
+        use kms_rotation::aws::AwsTarget;
+        use kms_rotation::aws::{AwsOptions, AwsSource};
         let defaults = AwsOptions::default();
         let source = AwsSource::new(AwsOptions {
             regions,

@@ -113,7 +113,7 @@ pub fn evaluate_async<'py>(
 enum SourceSpec {
     Inventory(PathBuf),
     #[cfg(feature = "aws")]
-    Aws(Box<kms_rotation::source::aws::AwsOptions>),
+    Aws(Box<kms_rotation::aws::AwsOptions>),
 }
 
 impl SourceSpec {
@@ -121,9 +121,9 @@ impl SourceSpec {
         match self {
             SourceSpec::Inventory(path) => Ok(Box::new(InventorySource::from_path(path)?)),
             #[cfg(feature = "aws")]
-            SourceSpec::Aws(options) => Ok(Box::new(
-                kms_rotation::source::aws::AwsSource::new(*options).await?,
-            )),
+            SourceSpec::Aws(options) => {
+                Ok(Box::new(kms_rotation::aws::AwsSource::new(*options).await?))
+            }
         }
     }
 }
@@ -166,8 +166,8 @@ impl AwsArgs {
         self,
         py: Python<'_>,
         regions: &[String],
-    ) -> kms_rotation::Result<kms_rotation::source::aws::AwsOptions> {
-        use kms_rotation::source::aws::{AwsOptions, RateLimits};
+    ) -> kms_rotation::Result<kms_rotation::aws::AwsOptions> {
+        use kms_rotation::aws::{AwsOptions, RateLimits};
         let defaults = AwsOptions::default();
         let seconds = |value: Option<f64>, field: &str| {
             value
@@ -204,10 +204,8 @@ impl AwsArgs {
 
 /// `rate_limits={"describe_key": 100, ...}` (the CLI's `--rate`; kebab-case names accepted).
 #[cfg(feature = "aws")]
-fn rate_limits(
-    rates: &Bound<'_, PyAny>,
-) -> kms_rotation::Result<kms_rotation::source::aws::RateLimits> {
-    let mut limits = kms_rotation::source::aws::RateLimits::default();
+fn rate_limits(rates: &Bound<'_, PyAny>) -> kms_rotation::Result<kms_rotation::aws::RateLimits> {
+    let mut limits = kms_rotation::aws::RateLimits::default();
     let given: std::collections::BTreeMap<String, u32> = from_py(rates, "rate_limits")?;
     for (name, rate) in given {
         let slot = match name.replace('-', "_").as_str() {

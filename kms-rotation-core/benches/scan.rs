@@ -11,8 +11,8 @@
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
+use kms_rotation::aws::{AwsOptions, AwsSource, RateLimits};
 use kms_rotation::model::{KeyManager, KeyRecord, KeySpec, KeyState, Origin, Rotation};
-use kms_rotation::source::aws::{AwsOptions, AwsSource, RateLimits};
 use kms_rotation::{KeySourceExt, ScanRequest, Status};
 use kms_test_server::{Faults, KmsTestServer};
 

@@ -14,6 +14,8 @@
 //! # }).unwrap();
 //! ```
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod error;
 mod finding;
 pub mod input;

@@ -446,3 +446,13 @@ mod tests {
         assert!("Bogus".parse::<Origin>().is_err());
     }
 }
+
+/// A region or account that could not be listed at all. The report is then incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ScopeError {
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+}

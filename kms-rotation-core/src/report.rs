@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Reason, Status};
+use crate::model::ScopeError;
 use crate::model::{KeyRecord, SCHEMA_VERSION};
 use crate::policy::Policy;
 use crate::rule;
-use crate::source::ScopeError;
 use crate::{Error, ErrorKind, Result};
 
 /// What a report covers.

@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kms_rotation::source::aws::{AwsOptions, AwsSource, REGION_NOT_ENABLED};
+use kms_rotation::aws::{AwsOptions, AwsSource, REGION_NOT_ENABLED};
 use kms_rotation::{KeySource, KeySourceExt, ReadRequest, Reason, ScanRequest, Status};
 use serde_json::{Value, json};
 

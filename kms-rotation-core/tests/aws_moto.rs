@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 use aws_config::SdkConfig;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType, Tag};
 use chrono::{Duration, NaiveDate, Utc};
+use kms_rotation::aws::{AwsOptions, AwsSource, kms_client};
 use kms_rotation::model::{KeyRecord, RotationType};
 use kms_rotation::policy::{DisabledKeys, Exception, ExceptionMatch, Policy};
 use kms_rotation::source::ProgressUpdate;
-use kms_rotation::source::aws::{AwsOptions, AwsSource, kms_client};
 use kms_rotation::{
     KeySource, KeySourceExt, PeriodSource, ReadRequest, Reason, Report, ReportScope, ScanRequest,
     Scope, Status,
@@ -630,7 +630,7 @@ async fn the_aws_source_passes_the_conformance_suite_on_moto() {
 /// any key, so the assertions are about what the plan chose to write and what the re-scan shows.
 #[tokio::test]
 async fn scan_plan_apply_rescan_on_moto() {
-    use kms_rotation::remediate::aws::AwsTarget;
+    use kms_rotation::aws::AwsTarget;
     use kms_rotation::remediate::{
         ApplyOptions, Journal, PlanOptions, SkipReason, Verify, apply, plan,
     };

@@ -7,7 +7,7 @@ mod aws_common;
 
 use std::net::TcpListener;
 
-use kms_rotation::source::aws::{AwsOptions, AwsSource};
+use kms_rotation::aws::{AwsOptions, AwsSource};
 use kms_rotation::{ErrorKind, KeySource, KeySourceExt, ReadRequest, ScanRequest, Scope};
 
 /// A loopback URL where nothing listens (the port was just free).

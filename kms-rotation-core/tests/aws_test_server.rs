@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use kms_rotation::aws::{AwsOptions, AwsSource};
 use kms_rotation::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, LastRotation, Origin, Rotation,
     RotationType, operation,
 };
 use kms_rotation::policy::{DisabledKeys, Exception, ExceptionMatch, Policy};
-use kms_rotation::source::aws::{AwsOptions, AwsSource};
 use kms_rotation::{KeySourceExt, PeriodSource, Reason, Report, ScanRequest, Status};
 use kms_test_server::{Faults, Injected, KmsTestServer, ListKeysFailure, Selection};
 

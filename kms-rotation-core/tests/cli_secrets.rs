@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use kms_rotation::source::aws::{AwsOptions, AwsSource};
+use kms_rotation::aws::{AwsOptions, AwsSource};
 use kms_test_server::{Faults, KmsTestServer};
 
 // Distinctive values: any of them in any output is a leak.
@@ -354,7 +354,7 @@ async fn debug_output_of_sources_and_targets_holds_no_secret() {
     let client = source
         .kms_client("111122223333", "us-east-1", None)
         .unwrap();
-    let target = kms_rotation::remediate::aws::AwsTarget::from_source(source.clone());
+    let target = kms_rotation::aws::AwsTarget::from_source(source.clone());
     for (what, debug) in [
         ("options", format!("{:?}", source.options())),
         ("source", format!("{source:?}")),

@@ -18,13 +18,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kms_rotation::aws::{AwsOptions, AwsSource, REGION_UNRESPONSIVE, RateLimits};
 use kms_rotation::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, LastRotation, MultiRegion,
     MultiRegionRole, Origin, Rotation, RotationType, operation,
 };
 use kms_rotation::policy::{Exception, ExceptionMatch, Policy};
 use kms_rotation::source::ProgressUpdate;
-use kms_rotation::source::aws::{AwsOptions, AwsSource, REGION_UNRESPONSIVE, RateLimits};
 use kms_rotation::{KeySourceExt, Report, ScanRequest, Status};
 use kms_test_server::{Faults, Injected, KmsTestServer, PagingFault, PagingFaultKind, Selection};
 

@@ -10,16 +10,14 @@ mod aws_common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use kms_rotation::aws::AwsOptions;
+use kms_rotation::aws::AwsSource;
+use kms_rotation::aws::errors::{REPEATED_MARKER, TRUNCATED_WITHOUT_MARKER, UNIDENTIFIED_KEY};
 use kms_rotation::model::{
     KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, LastRotation, Origin, Rotation,
     RotationType, operation,
 };
 use kms_rotation::policy::Policy;
-use kms_rotation::source::aws::AwsOptions;
-use kms_rotation::source::aws::AwsSource;
-use kms_rotation::source::aws::errors::{
-    REPEATED_MARKER, TRUNCATED_WITHOUT_MARKER, UNIDENTIFIED_KEY,
-};
 use kms_rotation::source::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS};
 use kms_rotation::{
     ErrorKind, KeySourceExt, MemorySource, Reason, Report, ScanRequest, Scope, Status,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::config::retry::RetryConfig;
-use kms_rotation::remediate::aws::AwsTarget;
+use kms_rotation::aws::AwsTarget;
 use kms_rotation::remediate::{
     ActionStatus, ApplyOptions, Journal, Plan, PlanOptions, RollbackOptions, RollbackStatus,
     Verify, apply, plan, read_journal, rollback,
@@ -325,8 +325,8 @@ async fn the_cli_applies_and_rolls_back_through_the_aws_target() {
 async fn scan_plan_apply_rescan_leaves_only_skipped_keys_failing() {
     use std::collections::BTreeSet;
 
+    use kms_rotation::aws::{AwsOptions, AwsSource};
     use kms_rotation::remediate::SkipReason;
-    use kms_rotation::source::aws::{AwsOptions, AwsSource};
     use kms_rotation::{KeySourceExt, ScanRequest, Status};
 
     let first_account: Vec<_> = common::fleet()

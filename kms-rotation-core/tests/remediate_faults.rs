@@ -15,8 +15,8 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
+use kms_rotation::aws::AwsTarget;
 use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
-use kms_rotation::remediate::aws::AwsTarget;
 use kms_rotation::remediate::{
     ActionStatus, ApplyOptions, Journal, PlanOptions, RollbackOptions, RollbackStatus, Verify,
     apply, plan, read_journal, rollback,

@@ -17,8 +17,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
+use kms_rotation::aws::AwsTarget;
 use kms_rotation::model::KeyArn;
-use kms_rotation::remediate::aws::AwsTarget;
 use kms_rotation::remediate::{
     ActionStatus, Event, Journal, KeyMetadata, Plan, PlanFormat, PlanOptions, RemediationTarget,
     RollbackStatus, RotationState, apply, plan, rollback, scope_reason,
@@ -250,7 +250,7 @@ impl RemediationTarget for Counting {
 #[tokio::test]
 async fn an_edited_plan_writes_no_out_of_scope_key_on_moto() {
     use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType};
-    use kms_rotation::source::aws::{AwsSource, kms_client};
+    use kms_rotation::aws::{AwsSource, kms_client};
     use kms_rotation::{KeySourceExt, ScanRequest};
 
     let Ok(url) = std::env::var("KMS_ROTATION_MOTO_URL") else {

@@ -40,7 +40,7 @@ pub use rollback::{RollbackOptions, rollback, rollback_to};
 pub use scan::{ScanOptions, scan};
 
 #[cfg(feature = "aws")]
-pub use crate::source::aws::AwsOptions;
+pub use crate::aws::AwsOptions;
 
 /// The remediation target for keys in `regions`, through `aws` (each key's account through its
 /// role). Makes no call.
@@ -49,8 +49,8 @@ async fn connect(
     aws: &AwsOptions,
     mut regions: Vec<String>,
 ) -> crate::Result<std::sync::Arc<dyn crate::remediate::RemediationTarget>> {
-    use crate::remediate::aws::AwsTarget;
-    use crate::source::aws::AwsSource;
+    use crate::aws::AwsSource;
+    use crate::aws::AwsTarget;
     regions.sort_unstable();
     regions.dedup();
     let options = AwsOptions {

@@ -130,7 +130,7 @@ impl ScanOptions {
             regions: self.regions.clone(),
             ..self.aws.clone()
         };
-        Ok(Box::new(crate::source::aws::AwsSource::new(options).await?))
+        Ok(Box::new(crate::aws::AwsSource::new(options).await?))
     }
 
     #[cfg(not(feature = "aws"))]

@@ -1,56 +1,42 @@
 //! A client-side limit on write calls per account and region. KMS quotas are per account and
 //! region (EnableKeyRotation 15/s, DisableKeyRotation 5/s) and shared with everything else
 //! running there, so remediation spaces its writes evenly below them instead of bursting into
-//! throttling.
+//! throttling. The same rate limiter (governor) as the reads, keyed by account and region.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
-use tokio::time::Instant;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Evenly spaced permits, one schedule per `account/region`.
+/// Evenly spaced permits (a burst of one), one schedule per `account/region`.
 #[derive(Debug)]
 pub(crate) struct WriteLimiter {
-    interval: Duration,
-    next: Mutex<HashMap<String, Instant>>,
+    /// `None`: no limit.
+    limiter: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 impl WriteLimiter {
     /// `per_second` writes per account and region; 0 means no limit.
     pub(crate) fn new(per_second: u32) -> Arc<Self> {
-        let interval = if per_second == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(1) / per_second
-        };
-        Arc::new(WriteLimiter {
-            interval,
-            next: Mutex::new(HashMap::new()),
-        })
+        let limiter = NonZeroU32::new(per_second)
+            .map(|rate| RateLimiter::keyed(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
+        Arc::new(WriteLimiter { limiter })
     }
 
     /// Waits for the next write slot of `account_id` in `region`.
     pub(crate) async fn acquire(&self, account_id: &str, region: &str) {
-        if self.interval.is_zero() {
-            return;
+        if let Some(limiter) = &self.limiter {
+            limiter
+                .until_key_ready(&format!("{account_id}/{region}"))
+                .await;
         }
-        // Reserve a slot under the lock, then sleep outside it: waiters queue in order of
-        // arrival and never hold the lock while sleeping.
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let entry = next.entry(format!("{account_id}/{region}")).or_insert(now);
-            let slot = (*entry).max(now);
-            *entry = slot + self.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
 
     #[tokio::test]
@@ -61,7 +47,7 @@ mod tests {
             limiter.acquire("111122223333", "us-east-1").await;
         }
         let spaced = start.elapsed();
-        assert!(spaced >= Duration::from_millis(80), "{spaced:?}");
+        assert!(spaced >= Duration::from_millis(75), "{spaced:?}");
         let other = Instant::now();
         limiter.acquire("111122223333", "eu-west-1").await;
         assert!(other.elapsed() < Duration::from_millis(15));

@@ -31,8 +31,6 @@
 //! ```
 
 mod apply;
-#[cfg(feature = "aws")]
-pub mod aws;
 mod exec;
 mod journal;
 mod limiter;

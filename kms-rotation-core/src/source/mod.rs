@@ -1,8 +1,6 @@
 //! Where key records come from. A [`KeySource`] reads the records of a scope; everything else
 //! (evaluating, reporting) is built on that one call by [`KeySourceExt`].
 
-#[cfg(feature = "aws")]
-pub mod aws;
 mod finish;
 mod inventory;
 mod memory;
@@ -12,13 +10,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 pub use finish::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS, dedup_records};
 pub use inventory::InventorySource;
 pub use memory::MemorySource;
 
 use crate::model::KeyRecord;
+pub use crate::model::ScopeError;
 use crate::policy::Policy;
 use crate::report::{Report, ReportScope};
 use crate::{Error, Result};
@@ -130,16 +128,6 @@ impl Debug for ReadRequest {
             .field("progress", &self.progress.is_some())
             .finish()
     }
-}
-
-/// A region or account that could not be listed at all. The report is then incomplete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ScopeError {
-    pub account_id: Option<String>,
-    pub region: Option<String>,
-    pub operation: String,
-    pub code: String,
-    pub message: String,
 }
 
 /// What a read returns: the records, what could not be listed, and what was covered.

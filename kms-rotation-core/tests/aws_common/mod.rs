@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::config::Credentials;
-use kms_rotation::source::aws::AwsOptions;
+use kms_rotation::aws::AwsOptions;
 
 /// Panics unless `url` is a plain http URL on the loopback interface: no test may reach
 /// anything else, whatever the environment says.

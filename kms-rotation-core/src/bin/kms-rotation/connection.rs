@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use kms_rotation::aws::ExternalId;
 use kms_rotation::ops::AwsOptions;
-use kms_rotation::source::aws::ExternalId;
 use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, Args, Serialize)]

@@ -18,7 +18,7 @@ const EXTRA_CHARS: &str = "+=,.@:/-";
 /// use of it can be found by name.
 ///
 /// ```
-/// use kms_rotation::source::aws::ExternalId;
+/// use kms_rotation::aws::ExternalId;
 /// let id = ExternalId::from("the-shared-secret");
 /// assert_eq!(format!("{id:?}"), "ExternalId(<redacted>)");
 /// assert_eq!(id.expose_secret(), "the-shared-secret");

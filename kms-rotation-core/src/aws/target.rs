@@ -3,7 +3,7 @@
 //!
 //! Every call is retried past the SDK's own attempts while it fails with a retryable error
 //! (throttling, 5xx, a timeout, a dropped connection), with backoff and jitter, within the same
-//! time budget as reads ([`AwsOptions::throttling_budget`](crate::source::aws::AwsOptions)): a
+//! time budget as reads ([`AwsOptions::throttling_budget`](crate::aws::AwsOptions)): a
 //! throttle storm or a flaky network slows a run down instead of leaving keys unfixed, or a
 //! rollback undone. Retrying a write is safe: EnableKeyRotation with a period and
 //! DisableKeyRotation set a state, so a second call after an ambiguous failure sets the same one.
@@ -23,13 +23,13 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_kms::config::retry::RetryPartition;
 
-use super::scope::KeyMetadata;
-use super::target::{RemediationTarget, RotationState};
+use super::call::Backoff;
+use super::errors::to_error;
+use super::{AwsOptions, AwsSource, kms_client};
 use crate::model::{KeyArn, MultiRegion, MultiRegionRole};
 use crate::policy::RotationPeriod;
-use crate::source::aws::call::Backoff;
-use crate::source::aws::errors::to_error;
-use crate::source::aws::{AwsOptions, AwsSource, kms_client};
+use crate::remediate::KeyMetadata;
+use crate::remediate::{RemediationTarget, RotationState};
 use crate::{Error, Result};
 
 /// Where the target gets credentials for an account.
@@ -202,7 +202,7 @@ impl RemediationTarget for AwsTarget {
                 crate::ErrorKind::Unexpected,
                 "DescribeKey answered without KeyMetadata",
             )
-            .with_code(crate::source::aws::errors::RESPONSE_ERROR)
+            .with_code(crate::aws::errors::RESPONSE_ERROR)
             .with_operation("DescribeKey")
             .with_key_arn(arn)
             .with_region(&region)
