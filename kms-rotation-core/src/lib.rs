@@ -19,6 +19,7 @@ pub mod aws;
 mod error;
 mod finding;
 pub mod input;
+pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod policy;

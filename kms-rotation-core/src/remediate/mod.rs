@@ -35,24 +35,24 @@ mod exec;
 mod journal;
 mod limiter;
 mod plan;
-mod planner;
-mod render;
 mod rollback;
 mod scope;
 mod target;
 
+pub use crate::memory::{MemoryTarget, WriteCall, WriteMode};
 pub use apply::{
     ActionResult, ActionStatus, ApplyOptions, ApplyOutcome, RemediationProgress,
     RemediationProgressFn, apply, skip,
 };
 pub use exec::{Verify, new_run_id, write_may_have_applied};
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
-pub use plan::{Action, ActionKind, Plan, Skip, SkipReason};
-pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
-pub use render::PlanFormat;
+pub use plan::{
+    Action, ActionKind, CLOUDFORMATION_STACK_TAG, KeyFilter, Plan, PlanFormat, PlanOptions,
+    Selection, Skip, SkipReason, TagMatch, plan,
+};
 pub use rollback::{
     RollbackOptions, RollbackOutcome, RollbackResult, RollbackStatus, Undo, reason, rollback,
     undo_list,
 };
 pub use scope::{KeyMetadata, out_of_scope, scope_reason};
-pub use target::{MemoryTarget, RemediationTarget, RotationState, WriteCall, WriteMode};
+pub use target::{RemediationTarget, RotationState};

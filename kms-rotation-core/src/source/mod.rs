@@ -3,7 +3,6 @@
 
 mod finish;
 mod inventory;
-mod memory;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -11,9 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use crate::memory::MemorySource;
 pub use finish::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS, dedup_records};
 pub use inventory::InventorySource;
-pub use memory::MemorySource;
 
 use crate::model::KeyRecord;
 pub use crate::model::ScopeError;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::plan::{Plan, SkipReason};
+use super::{Plan, SkipReason};
 use crate::{Error, ErrorKind, Result};
 
 /// Plan renderings.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::plan::{Action, ActionKind, Plan, Skip, SkipReason};
+use super::{Action, ActionKind, Plan, Skip, SkipReason};
 use crate::finding::{Finding, Reason, Status};
 use crate::model::{KeyArn, KeyState, SCHEMA_VERSION};
 use crate::policy::RotationPeriod;

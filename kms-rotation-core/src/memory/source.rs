@@ -2,9 +2,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use super::{Collected, KeySource, ReadRequest};
 use crate::Result;
 use crate::model::KeyRecord;
+use crate::source::{Collected, KeySource, ProgressUpdate, ReadRequest};
 
 /// Records held in memory: for tests and for programs that build records themselves.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ impl MemorySource {
             records.iter().map(|r| &r.region).collect(),
         );
         if let Some(progress) = &request.progress {
-            progress(super::ProgressUpdate {
+            progress(ProgressUpdate {
                 keys_listed: records.len(),
                 keys_read: records.len(),
             });

@@ -2,6 +2,12 @@
 //! (`formats.md`). A plan file is parsed and checked completely before anything is written: a
 //! plan that names a bad ARN or period must fail at load, not halfway through a run.
 
+mod planner;
+mod render;
+
+pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
+pub use render::PlanFormat;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
@@ -180,7 +186,7 @@ pub struct Skip {
     pub reason: SkipReason,
 }
 
-/// A remediation plan. Build one with [`plan`](super::plan()); load one with
+/// A remediation plan. Build one with [`plan`](plan()); load one with
 /// [`Plan::from_file`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
