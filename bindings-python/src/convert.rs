@@ -94,7 +94,32 @@ pub fn options<T: DeserializeOwned>(
                 .map_err(|e| kms_rotation::Error::invalid_input(e.to_string()))?;
         }
     }
-    from_py(given.as_any(), "")
+    from_py(given.as_any(), "").map_err(|err| match err.context().field {
+        Some(_) => err,
+        None => name_the_option::<T>(&given, err),
+    })
+}
+
+/// `err`, which serde gave no field path (a value of flattened options, such as the AWS ones,
+/// or an unknown option), with the field of the one option that fails on its own.
+fn name_the_option<T: DeserializeOwned>(
+    given: &Bound<'_, PyDict>,
+    err: kms_rotation::Error,
+) -> kms_rotation::Error {
+    let py = given.py();
+    for (name, value) in given.iter() {
+        let alone = PyDict::new(py);
+        if alone.set_item(&name, value).is_err() {
+            continue;
+        }
+        if T::deserialize(PyDeserializer { obj: &alone }).is_err() {
+            return match name.extract::<String>() {
+                Ok(name) => err.with_field(name),
+                Err(_) => err,
+            };
+        }
+    }
+    err
 }
 
 struct PyDeserializer<'a, 'py> {

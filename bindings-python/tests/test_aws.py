@@ -78,11 +78,12 @@ def test_rate_limits_and_history_options_are_accepted(test_server: str) -> None:
                                rates=["describe-key=50", "list-keys=5"],
                                rotation_history=True, concurrency_per_region=2, max_attempts=1)
     assert report.summary.total > 0
-    # The core's one syntax (the CLI's --rate); the message names the bad entry. (Values of the
-    # flattened AWS options carry no field path: serde's flatten loses it.)
-    with pytest.raises(kms_rotation.InvalidInputError, match="`describe_keys=5`.*OPERATION="):
+    # The core's one syntax (the CLI's --rate); the message names the bad entry.
+    bad = "`describe_keys=5`.*OPERATION="
+    with pytest.raises(kms_rotation.InvalidInputError, match=bad) as caught:
         kms_rotation.scan(endpoint_url=test_server, regions=["us-east-1"],
                           rates=["describe_keys=5"])
+    assert caught.value.field == "rates"
 
 
 def test_invalid_aws_options_are_refused_before_any_call() -> None:

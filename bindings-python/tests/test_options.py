@@ -26,8 +26,10 @@ NAMES = [f"{op.__name__}" for op, _ in OPERATIONS]
 def test_an_unknown_keyword_is_invalid_input_naming_it(
     operation: Callable[..., Any], options: type
 ) -> None:
-    with pytest.raises(kms_rotation.InvalidInputError, match="unknown field `no_such_option`"):
+    unknown = "unknown field `no_such_option`"
+    with pytest.raises(kms_rotation.InvalidInputError, match=unknown) as caught:
         operation(no_such_option=1)
+    assert caught.value.field == "no_such_option"
     # Misspellings are not guessed at.
     with pytest.raises(kms_rotation.InvalidInputError, match="unknown field `dry-run`"):
         operation(**{"dry-run": False})
@@ -43,6 +45,7 @@ def test_every_documented_option_is_one_the_core_knows(
             operation(**{name: object()})
         assert "unknown field" not in str(caught.value), name
         assert "cannot be converted" in str(caught.value), name
+        assert caught.value.field == name
 
 
 @pytest.mark.parametrize(
