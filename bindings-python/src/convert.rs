@@ -101,22 +101,23 @@ pub fn options<T: DeserializeOwned>(
 }
 
 /// `err`, which serde gave no field path (a value of flattened options, such as the AWS ones,
-/// or an unknown option), with the field of the one option that fails on its own.
+/// or an unknown option), with the field of the option that fails alone with the same message.
 fn name_the_option<T: DeserializeOwned>(
     given: &Bound<'_, PyDict>,
     err: kms_rotation::Error,
 ) -> kms_rotation::Error {
     let py = given.py();
+    let message = err.to_string();
     for (name, value) in given.iter() {
         let alone = PyDict::new(py);
         if alone.set_item(&name, value).is_err() {
             continue;
         }
-        if T::deserialize(PyDeserializer { obj: &alone }).is_err() {
-            return match name.extract::<String>() {
-                Ok(name) => err.with_field(name),
-                Err(_) => err,
-            };
+        if let Err(e) = T::deserialize(PyDeserializer { obj: &alone })
+            && e.0 == message
+            && let Ok(name) = name.extract::<String>()
+        {
+            return err.with_field(name);
         }
     }
     err
