@@ -48,7 +48,7 @@ fresh="$scratch/venv"
 if [[ -z "${KMS_TEST_SERVER_BIN:-}" ]]; then
     echo "--- building kms-test-server"
     cargo build --quiet --manifest-path "$workspace/Cargo.toml" -p kms-test-server
-    KMS_TEST_SERVER_BIN="${CARGO_TARGET_DIR:-$workspace/target}/debug/kms-test-server"
+    KMS_TEST_SERVER_BIN="${CARGO_TARGET_DIR:-$workspace/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/kms-test-server"
 fi
 export KMS_TEST_SERVER_BIN
 

@@ -1,9 +1,12 @@
 //! Conversions between Python values and the core's serde types.
 //!
-//! Into Rust: a serde `Deserializer` that walks Python objects directly (dicts, lists, str, int,
-//! float, bool, None; `datetime`/`date` as ISO 8601), so a dict in the inventory shape of
-//! `formats.md` becomes a `KeyRecord` through the core's own `Deserialize` and its checks, with
-//! no JSON text in between. Errors name the field path.
+//! Into Rust: ONE serde `Deserializer` that walks Python objects directly (dicts and other
+//! mappings, lists, tuples and other iterables, str, int, float, bool, None; `datetime`/`date` as
+//! ISO 8601; `os.PathLike` as its path; the binding's own objects -- `Policy`, `KeyRecord`,
+//! `Report`, `Plan`... -- as the core value they wrap), so keyword arguments become the core's
+//! options types (`kms_rotation::ops`), and a dict in the inventory shape of `formats.md` a
+//! `KeyRecord`, through the core's own `Deserialize` and its checks, with no JSON text in
+//! between. Errors name the field path.
 //!
 //! Into Python: the core's JSON through `json.loads`, so `to_dict()` is exactly the JSON shape
 //! of `formats.md`.
@@ -61,14 +64,63 @@ pub fn from_py_at<T: DeserializeOwned>(
             let path = e.path().to_string();
             let field = if path.is_empty() || path == "." {
                 what
-            } else if path.starts_with('[') {
+            } else if what.is_empty() || path.starts_with('[') {
                 format!("{what}{path}")
             } else {
                 format!("{what}.{path}")
             };
-            Err(kms_rotation::Error::invalid_input(e.into_inner().0).with_field(field))
+            let err = kms_rotation::Error::invalid_input(e.into_inner().0);
+            Err(if field.is_empty() {
+                err
+            } else {
+                err.with_field(field)
+            })
         }
     }
+}
+
+/// The options of an operation from its keyword arguments: `None` values mean "not given" and
+/// are dropped; the rest go through [`from_py`], so error fields are the options' own names
+/// (`regions[0]`, `scan.inventory`).
+pub fn options<T: DeserializeOwned>(
+    py: Python<'_>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> kms_rotation::Result<T> {
+    let given = PyDict::new(py);
+    for (name, value) in kwargs.into_iter().flat_map(|k| k.iter()) {
+        if !value.is_none() {
+            given
+                .set_item(name, value)
+                .map_err(|e| kms_rotation::Error::invalid_input(e.to_string()))?;
+        }
+    }
+    from_py(given.as_any(), "").map_err(|err| match err.context().field {
+        Some(_) => err,
+        None => name_the_option::<T>(&given, err),
+    })
+}
+
+/// `err`, which serde gave no field path (a value of flattened options, such as the AWS ones,
+/// or an unknown option), with the field of the option that fails alone with the same message.
+fn name_the_option<T: DeserializeOwned>(
+    given: &Bound<'_, PyDict>,
+    err: kms_rotation::Error,
+) -> kms_rotation::Error {
+    let py = given.py();
+    let message = err.to_string();
+    for (name, value) in given.iter() {
+        let alone = PyDict::new(py);
+        if alone.set_item(&name, value).is_err() {
+            continue;
+        }
+        if let Err(e) = T::deserialize(PyDeserializer { obj: &alone })
+            && e.0 == message
+            && let Ok(name) = name.extract::<String>()
+        {
+            return err.with_field(name);
+        }
+    }
+    err
 }
 
 struct PyDeserializer<'a, 'py> {
@@ -162,6 +214,23 @@ impl<'de> de::Deserializer<'de> for PyDeserializer<'_, '_> {
                 items: tuple.iter().collect::<Vec<_>>().into_iter(),
             });
         }
+        // The binding's own objects, as the core value they wrap.
+        if let Some(value) = crate::types::core_value(obj) {
+            let value = value.map_err(|e| DeError(e.to_string()))?;
+            return de::Deserializer::deserialize_any(value, visitor)
+                .map_err(|e| DeError(e.to_string()));
+        }
+        if obj
+            .hasattr(pyo3::intern!(obj.py(), "__fspath__"))
+            .map_err(py_err)?
+        {
+            static FSDECODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let path = FSDECODE
+                .import(obj.py(), "os", "fsdecode")
+                .and_then(|f| f.call1((obj,)))
+                .map_err(py_err)?;
+            return PyDeserializer { obj: &path }.deserialize_any(visitor);
+        }
         if let Some(text) = self.iso_date()? {
             return visitor.visit_string(text);
         }
@@ -175,9 +244,16 @@ impl<'de> de::Deserializer<'de> for PyDeserializer<'_, '_> {
                 .map_err(py_err)?;
             return PyDeserializer { obj: dict.as_any() }.deserialize_any(visitor);
         }
+        // Other iterables (generators, sets) as a list.
+        if let Ok(iter) = obj.try_iter() {
+            let items = iter.collect::<PyResult<Vec<_>>>().map_err(py_err)?;
+            return visitor.visit_seq(SeqAccess {
+                items: items.into_iter(),
+            });
+        }
         Err(DeError(format!(
             "a value of type `{}` cannot be converted (expected dict, list, str, int, float, \
-             bool, None, datetime or date)",
+             bool, None, datetime, date or a path)",
             self.type_name()
         )))
     }
@@ -310,11 +386,4 @@ pub fn datetime<'py>(py: Python<'py>, at: &DateTime<Utc>) -> PyResult<Bound<'py,
     FROMISOFORMAT
         .import(py, "datetime", "datetime")?
         .call_method1("fromisoformat", (text,))
-}
-
-/// `now` from a Python argument: an aware `datetime` or RFC 3339 text.
-pub fn now_arg(now: Option<&Bound<'_, PyAny>>) -> kms_rotation::Result<Option<DateTime<Utc>>> {
-    now.filter(|n| !n.is_none())
-        .map(|n| from_py::<DateTime<Utc>>(n, "now"))
-        .transpose()
 }

@@ -1,11 +1,12 @@
 //! The Python binding of kms-rotation: the native half (`kms_rotation._native`) of the
-//! `kms_rotation` package. It converts types and maps errors; every rule lives in the core.
+//! `kms_rotation` package. It converts arguments into the core's options types
+//! (`kms_rotation::ops`), calls the operation and maps its errors; every rule, default and check
+//! lives in the core.
 
 mod convert;
 mod errors;
-mod remediate;
+mod ops;
 mod runtime;
-mod scan;
 mod types;
 
 use std::path::PathBuf;
@@ -15,8 +16,7 @@ use pyo3::prelude::*;
 /// Reads a policy file (JSON or YAML, by extension), like the CLI's `--policy`.
 #[pyfunction]
 fn load_policy(py: Python<'_>, path: PathBuf) -> PyResult<types::Policy> {
-    runtime::detached(py, || kms_rotation::Policy::from_file(&path))
-        .map(|inner| types::Policy { inner })
+    runtime::detached(py, || kms_rotation::Policy::from_file(&path)).map(types::Policy::from)
 }
 
 /// Panics inside the binding, sync or as an awaitable: lets the tests check that a panic
@@ -58,20 +58,23 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Summary>()?;
     m.add_class::<types::Report>()?;
     m.add_class::<types::Progress>()?;
-    m.add_function(wrap_pyfunction!(scan::evaluate, m)?)?;
-    m.add_function(wrap_pyfunction!(scan::evaluate_async, m)?)?;
-    m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
-    m.add_function(wrap_pyfunction!(scan::scan_async, m)?)?;
+    m.add_class::<types::Plan>()?;
+    m.add_class::<types::ApplyResult>()?;
+    m.add_class::<types::RollbackResult>()?;
+    m.add_class::<types::RemediationProgress>()?;
+    m.add_function(wrap_pyfunction!(ops::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::evaluate_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::scan::scan, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::scan::scan_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::plan::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::plan::plan_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::apply::apply, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::apply::apply_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rollback::rollback, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rollback::rollback_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::render, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::render_async, m)?)?;
     m.add_function(wrap_pyfunction!(load_policy, m)?)?;
-    m.add_class::<remediate::Plan>()?;
-    m.add_class::<remediate::ApplyResult>()?;
-    m.add_class::<remediate::RollbackResult>()?;
-    m.add_class::<remediate::RemediationProgress>()?;
-    m.add_function(wrap_pyfunction!(remediate::plan_remediation, m)?)?;
-    m.add_function(wrap_pyfunction!(remediate::apply, m)?)?;
-    m.add_function(wrap_pyfunction!(remediate::apply_async, m)?)?;
-    m.add_function(wrap_pyfunction!(remediate::rollback, m)?)?;
-    m.add_function(wrap_pyfunction!(remediate::rollback_async, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     let formats: Vec<&str> = kms_rotation::Format::ALL

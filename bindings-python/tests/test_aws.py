@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not kms_rotation.HAS_AWS, reason="built without 
 
 ACCOUNT = "111122223333"
 REGIONS = ["eu-west-1", "us-east-1"]
-FAST = {"max_attempts": 1, "operation_timeout": 10.0}
+FAST: dict[str, Any] = {"max_attempts": 1, "operation_timeout_ms": 10_000}
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +30,20 @@ def _dummy_credentials(aws_credentials: None) -> None:
 
 
 def inventory_report() -> kms_rotation.Report:
-    return kms_rotation.scan(inventory=FLEET, policy=POLICY, exceptions=EXCEPTIONS,
+    return kms_rotation.scan(inventory=FLEET, policy_file=POLICY, exceptions=[EXCEPTIONS],
                              accounts=[ACCOUNT], regions=REGIONS)
+
+
+def calls(server: str) -> list[dict[str, Any]]:
+    """The test server's call log (`GET /_calls`, tests/kms-test-server/README.md)."""
+    with urllib.request.urlopen(f"{server}/_calls", timeout=10) as response:
+        log: list[dict[str, Any]] = json.loads(response.read())
+    return log
+
+
+def writes(server: str) -> list[dict[str, Any]]:
+    """The write calls (Enable/DisableKeyRotation) the server received."""
+    return [c for c in calls(server) if c["write"]]
 
 
 def verdicts(report: kms_rotation.Report) -> dict[str, tuple[str, str]]:
@@ -40,8 +52,8 @@ def verdicts(report: kms_rotation.Report) -> dict[str, tuple[str, str]]:
 
 def test_sync_scan_of_the_test_server_matches_the_inventory(test_server: str) -> None:
     seen: list[kms_rotation.Progress] = []
-    report = kms_rotation.scan(endpoint_url=test_server, regions=REGIONS, policy=POLICY,
-                               exceptions=EXCEPTIONS, progress=seen.append, **FAST)  # type: ignore[arg-type]
+    report = kms_rotation.scan(endpoint_url=test_server, regions=REGIONS, policy_file=POLICY,
+                               exceptions=[EXCEPTIONS], progress=seen.append, **FAST)
     assert report.scope["source"] == "aws"
     assert report.complete, report.scope_errors
     expected = inventory_report()
@@ -63,13 +75,15 @@ def test_async_scans_of_the_test_server_run_concurrently(test_server: str) -> No
 
 def test_rate_limits_and_history_options_are_accepted(test_server: str) -> None:
     report = kms_rotation.scan(endpoint_url=test_server, regions=["us-east-1"],
-                               rate_limits={"describe_key": 50, "list-keys": 5},
-                               rotation_history=True, concurrency=2, max_attempts=1)
+                               rates=["describe-key=50", "list-keys=5"],
+                               rotation_history=True, concurrency_per_region=2, max_attempts=1)
     assert report.summary.total > 0
-    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+    # The core's one syntax (the CLI's --rate); the message names the bad entry.
+    bad = "`describe_keys=5`.*OPERATION="
+    with pytest.raises(kms_rotation.InvalidInputError, match=bad) as caught:
         kms_rotation.scan(endpoint_url=test_server, regions=["us-east-1"],
-                          rate_limits={"describe_keys": 5})
-    assert caught.value.field == "rate_limits"
+                          rates=["describe_keys=5"])
+    assert caught.value.field == "rates"
 
 
 def test_invalid_aws_options_are_refused_before_any_call() -> None:
@@ -83,15 +97,16 @@ def test_invalid_aws_options_are_refused_before_any_call() -> None:
 
 def test_an_unreachable_endpoint_is_an_incomplete_report_not_an_exception() -> None:
     report = kms_rotation.scan(endpoint_url="http://127.0.0.1:9", regions=["us-east-1"],
-                               max_attempts=1, connect_timeout=1.0)
+                               max_attempts=1, connect_timeout_ms=1_000)
     assert report.complete is False
     assert report.scope_errors and report.scope_errors[0]["region"] == "us-east-1"
 
 
 def test_the_remediation_loop_plan_apply_rescan_rollback(test_server: str, tmp_path: Path) -> None:
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
-    before = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
-    plan = kms_rotation.plan_remediation(before)
+    before = kms_rotation.scan(regions=REGIONS, policy_file=POLICY, exceptions=[EXCEPTIONS],
+                               **connect)
+    plan = kms_rotation.plan(report=before)
     remediable = {f.remediation_target for f in before.findings if f.remediable}
     assert remediable and {a["target_arn"] for a in plan.actions} == remediable
     assert {s["reason"] for s in plan.skips} >= {"exempt"}
@@ -101,41 +116,45 @@ def test_the_remediation_loop_plan_apply_rescan_rollback(test_server: str, tmp_p
 
     # A dry run reads and writes nothing.
     journal = tmp_path / "journal.ndjson"
-    dry = kms_rotation.apply(plan, **connect)
+    dry = kms_rotation.apply(plan=plan, journal=journal, **connect)
     assert dry.dry_run and {r["status"] for r in dry.results} == {"would_remediate"}
     assert not journal.exists()
 
     calls: list[kms_rotation.RemediationProgress] = []
-    done = kms_rotation.apply(plan, journal=journal, dry_run=False, verify_delay=0.01,
+    done = kms_rotation.apply(plan=plan, journal=journal, dry_run=False, verify_delay_ms=10,
                               progress=calls.append, **connect)
     assert done.success, done.to_dict()
     done.raise_for_failure()
     assert [(c.done, c.total) for c in calls] == [(n, len(plan)) for n in range(1, len(plan) + 1)]
     assert {r["status"] for r in done.results} == {"remediated"}
-    after = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
+    after = kms_rotation.scan(regions=REGIONS, policy_file=POLICY, exceptions=[EXCEPTIONS],
+                              **connect)
     assert not any(f.remediable for f in after.findings)
     assert after.summary.by_status["fail"] < before.summary.by_status["fail"]
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
     assert events.count("before") == len(plan) and "verified" in events
 
     rollback_calls: list[kms_rotation.RemediationProgress] = []
-    undone = asyncio.run(kms_rotation.aio.rollback(journal, dry_run=False, verify_delay=0.01,
+    undone = asyncio.run(kms_rotation.aio.rollback(journal=journal, dry_run=False,
+                                                   verify_delay_ms=10,
                                                    progress=rollback_calls.append, **connect))
     assert {r["status"] for r in undone.results} == {"rolled_back"}
     undone.raise_for_failure()
     assert [c.done for c in rollback_calls] == list(range(1, len(undone.results) + 1))
     assert {c.total for c in rollback_calls} == {len(undone.results)}
-    again = kms_rotation.scan(regions=REGIONS, policy=POLICY, exceptions=EXCEPTIONS, **connect)
+    again = kms_rotation.scan(regions=REGIONS, policy_file=POLICY, exceptions=[EXCEPTIONS],
+                              **connect)
     assert verdicts(again) == verdicts(before)
     # A second rollback of the same journal changes nothing.
-    assert kms_rotation.rollback(journal, dry_run=False, **connect).results == []
+    assert kms_rotation.rollback(journal=journal, dry_run=False, **connect).results == []
 
 
 def test_apply_needs_a_journal_to_change_keys(test_server: str) -> None:
-    plan = kms_rotation.plan_remediation(inventory_report())
+    plan = kms_rotation.plan(report=inventory_report())
     with pytest.raises(kms_rotation.InvalidInputError) as caught:
-        kms_rotation.apply(plan, dry_run=False, endpoint_url=test_server)
+        kms_rotation.apply(plan=plan, dry_run=False, endpoint_url=test_server)
     assert caught.value.field == "journal"
+    assert writes(test_server) == []
 
 
 @pytest.mark.parametrize(
@@ -149,9 +168,10 @@ def test_per_key_write_failures_are_results_not_exceptions(
     # Throttling and key-state errors of single keys are data (the core's contract): the run
     # reports them per key, and the circuit breaker stops it.
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
-    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
-    done = kms_rotation.apply(plan, journal=tmp_path / "j.ndjson", dry_run=False,
-                              max_consecutive_failures=2, concurrency=1, verify_delay=0.01,
+    plan = kms_rotation.plan(scan={"regions": REGIONS, "endpoint_url": test_server,
+                                   "max_attempts": 1})
+    done = kms_rotation.apply(plan=plan, journal=tmp_path / "j.ndjson", dry_run=False,
+                              max_consecutive_failures=2, concurrency=1, verify_delay_ms=10,
                               **connect)
     assert not done.success
     failed = [r for r in done.results if r["status"] == "failed"]
@@ -205,39 +225,40 @@ def test_sync_and_async_scans_against_moto(moto: str) -> None:
 
 def test_progress_of_async_apply_and_sync_rollback(test_server: str, tmp_path: Path) -> None:
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
-    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+    plan = kms_rotation.plan(report=kms_rotation.scan(regions=REGIONS, **connect))
     journal = tmp_path / "journal.ndjson"
     calls: list[kms_rotation.RemediationProgress] = []
-    done = asyncio.run(kms_rotation.aio.apply(plan, journal=journal, dry_run=False,
-                                              verify_delay=0.01, progress=calls.append,
+    done = asyncio.run(kms_rotation.aio.apply(plan=plan, journal=journal, dry_run=False,
+                                              verify_delay_ms=10, progress=calls.append,
                                               **connect))
     assert done.success, done.to_dict()
     assert [c.done for c in calls] == list(range(1, len(plan) + 1))
     assert calls[-1].done == calls[-1].total == len(plan)
 
     rollback_calls: list[kms_rotation.RemediationProgress] = []
-    undone = kms_rotation.rollback(journal, dry_run=False, verify_delay=0.01,
+    undone = kms_rotation.rollback(journal=journal, dry_run=False, verify_delay_ms=10,
                                    progress=rollback_calls.append, **connect)
     assert len(rollback_calls) == len(undone.results) == len(plan)
     assert rollback_calls[-1].done == rollback_calls[-1].total == len(plan)
 
 
-def test_a_progress_callback_that_raises_fails_the_call(test_server: str) -> None:
+def test_a_progress_callback_that_raises_fails_the_call(test_server: str, tmp_path: Path) -> None:
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
-    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
+    plan = kms_rotation.plan(report=kms_rotation.scan(regions=REGIONS, **connect))
 
     def boom(progress: kms_rotation.RemediationProgress) -> None:
         raise ValueError(f"stop at {progress.done}")
 
     with pytest.raises(ValueError, match="stop at 1"):
-        kms_rotation.apply(plan, progress=boom, **connect)
+        kms_rotation.apply(plan=plan, journal=tmp_path / "j.ndjson", dry_run=False,
+                           verify_delay_ms=10, progress=boom, **connect)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_journal_that_cannot_be_written_stops_apply_with_every_result(test_server: str) -> None:
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
-    plan = kms_rotation.plan_remediation(kms_rotation.scan(regions=REGIONS, **connect))
-    done = kms_rotation.apply(plan, journal="/dev/full", dry_run=False, verify_delay=0.01,
+    plan = kms_rotation.plan(report=kms_rotation.scan(regions=REGIONS, **connect))
+    done = kms_rotation.apply(plan=plan, journal="/dev/full", dry_run=False, verify_delay_ms=10,
                               **connect)
     assert not done.success
     assert done.journal_error and done.stopped and "journal" in done.stopped
@@ -249,7 +270,47 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_every_result(test_ser
 def test_rollback_reports_a_torn_last_line_and_goes_on(tmp_path: Path) -> None:
     journal = tmp_path / "torn.ndjson"
     journal.write_text('{"at": "2026-11-22T12:00:00Z", "run_')
-    undone = kms_rotation.rollback(journal, dry_run=True)
+    undone = kms_rotation.rollback(journal=journal, dry_run=True)
     assert undone.results == [] and undone.success
     assert undone.journal_error is None
     assert len(undone.journal_warnings) == 1 and "line 1 is incomplete" in undone.journal_warnings[0]
+
+
+def test_apply_and_rollback_call_and_write_nothing_unless_dry_run_is_false(
+    test_server: str, tmp_path: Path
+) -> None:
+    # The server accepts every write: only the dry-run default stands between these calls and
+    # the keys. The server's call log counts what reached it.
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan(scan={"regions": REGIONS, "endpoint_url": test_server,
+                                   "max_attempts": 1})
+    assert len(plan) > 0
+    journal = tmp_path / "journal.ndjson"
+    before = len(calls(test_server))
+    for preview in (
+        kms_rotation.apply(plan=plan, journal=journal, **connect),
+        kms_rotation.apply(plan=plan.to_dict(), journal=journal, dry_run=None, **connect),
+        asyncio.run(kms_rotation.aio.apply(plan=plan, journal=journal, **connect)),
+    ):
+        assert preview.dry_run and preview.success
+        assert [r["status"] for r in preview.results] == ["would_remediate"] * len(plan)
+    assert len(calls(test_server)) == before, "a dry run made a call"
+    assert writes(test_server) == []
+    assert not journal.exists(), "a dry run created the journal"
+
+    done = kms_rotation.apply(plan=plan, journal=journal, dry_run=False, verify_delay_ms=10,
+                              **connect)
+    assert done.success, done.to_dict()
+    assert len(writes(test_server)) == len(plan)
+    journal_text = journal.read_text()
+
+    before = len(calls(test_server))
+    for undo in (
+        kms_rotation.rollback(journal=journal, **connect),
+        asyncio.run(kms_rotation.aio.rollback(journal=journal, **connect)),
+    ):
+        assert undo.dry_run and undo.success
+        assert [r["status"] for r in undo.results] == ["would_roll_back"] * len(plan)
+    assert len(calls(test_server)) == before, "a dry-run rollback made a call"
+    assert len(writes(test_server)) == len(plan)
+    assert journal.read_text() == journal_text, "a dry-run rollback wrote to the journal"

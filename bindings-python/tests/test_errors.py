@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,12 +150,11 @@ def test_a_failed_apply_raises_the_class_of_its_aws_code(
     test_server: str, tmp_path: Path, server_args: list[str], code: str,
     cls: type[kms_rotation.KmsRotationError],
 ) -> None:
-    connect = {"endpoint_url": test_server, "max_attempts": 1}
-    plan = kms_rotation.plan_remediation(
-        kms_rotation.scan(regions=["eu-west-1", "us-east-1"], **connect))
-    done = kms_rotation.apply(plan, journal=tmp_path / "j.ndjson", dry_run=False,
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan(scan={"regions": ["eu-west-1", "us-east-1"], **connect})
+    done = kms_rotation.apply(plan=plan, journal=tmp_path / "j.ndjson", dry_run=False,
                               max_consecutive_failures=1, concurrency=1, verify_attempts=1,
-                              verify_delay=0.01, **connect)
+                              verify_delay_ms=10, **connect)
     failed = next(r for r in done.results if r["status"] == "failed")
     with pytest.raises(kms_rotation.KmsRotationError) as caught:
         done.raise_for_failure()
@@ -185,7 +185,7 @@ def test_a_failed_rollback_raises_the_class_of_its_aws_code(
     ]
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
     undone = asyncio.run(kms_rotation.aio.rollback(
-        journal, dry_run=False, verify_attempts=1, verify_delay=0.01,
+        journal=journal, dry_run=False, verify_attempts=1, verify_delay_ms=10,
         endpoint_url=test_server, max_attempts=1))
     assert [r["status"] for r in undone.results] == ["failed"], undone.to_dict()
     with pytest.raises(kms_rotation.KmsRotationError) as caught:
@@ -195,3 +195,17 @@ def test_a_failed_rollback_raises_the_class_of_its_aws_code(
     assert (err.code, err.key_arn, err.region, err.operation) == (
         code, ORDERS, "us-east-1", "EnableKeyRotation")
 
+
+
+@needs_aws
+@pytest.mark.parametrize("server_args", [["--writes", "fail:ThrottlingException"]])
+def test_error_on_failure_raises_instead_of_returning(
+    test_server: str, tmp_path: Path, server_args: list[str]
+) -> None:
+    connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
+    plan = kms_rotation.plan(scan={"regions": ["eu-west-1", "us-east-1"], **connect})
+    with pytest.raises(kms_rotation.ThrottledError) as caught:
+        kms_rotation.apply(plan=plan, journal=tmp_path / "j.ndjson", dry_run=False,
+                           max_consecutive_failures=1, concurrency=1, verify_attempts=1,
+                           verify_delay_ms=10, error_on_failure=True, **connect)
+    assert caught.value.operation == "EnableKeyRotation"

@@ -62,8 +62,8 @@ def test_dicts_give_the_same_report_as_scanning_the_inventory_file(
     fleet_keys: list[dict[str, Any]],
 ) -> None:
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
-    from_dicts = kms_rotation.evaluate(fleet_keys, policy=POLICY, now=now)
-    from_file = kms_rotation.scan(inventory=FLEET, policy=POLICY, now=now)
+    from_dicts = kms_rotation.evaluate(fleet_keys, policy=kms_rotation.load_policy(POLICY), now=now)
+    from_file = kms_rotation.scan(inventory=FLEET, policy_file=POLICY, now=now)
     assert from_dicts.findings == from_file.findings
     assert from_dicts.summary.to_dict() == from_file.summary.to_dict()
     assert from_dicts.scope["source"] == "memory"
@@ -79,7 +79,16 @@ def test_an_inventory_dict_and_key_records_are_accepted(
     )
     assert as_inventory.findings == as_dicts.findings
     assert as_records.findings == as_dicts.findings
-    assert as_inventory.scope["source"] == "inventory"
+    # Records in memory, whatever their container (the core's `evaluate`).
+    assert as_inventory.scope["source"] == as_dicts.scope["source"] == "memory"
+
+
+def test_an_inventory_dict_is_checked_like_a_file(fleet_keys: list[dict[str, Any]]) -> None:
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.evaluate({"schema_version": 2, "keys": fleet_keys})
+    assert caught.value.field == "schema_version"
+    with pytest.raises(kms_rotation.InvalidInputError, match="twice|duplicate|listed"):
+        kms_rotation.evaluate({"schema_version": 1, "keys": [fleet_keys[0], fleet_keys[0]]})
 
 
 def test_unknown_fields_are_ignored(record: Make) -> None:
@@ -87,7 +96,7 @@ def test_unknown_fields_are_ignored(record: Make) -> None:
     assert report.findings[0].status == "pass"
 
 
-def test_policy_as_dict_object_or_path(record: Make) -> None:
+def test_policy_as_dict_or_object_not_a_path(record: Make) -> None:
     long_period = record(rotation={"enabled": True, "period_days": 730})
     assert kms_rotation.evaluate([long_period]).findings[0].status == "fail"
     for policy in (
@@ -95,9 +104,13 @@ def test_policy_as_dict_object_or_path(record: Make) -> None:
         kms_rotation.Policy(max_rotation_period_days=730),
     ):
         assert kms_rotation.evaluate([long_period], policy=policy).findings[0].status == "pass"
-    assert kms_rotation.evaluate([long_period], policy=str(POLICY)).findings[0].reason == (
-        "rotation_period_exceeds_policy"
-    )
+    assert kms_rotation.evaluate(
+        [long_period], policy=kms_rotation.load_policy(POLICY)
+    ).findings[0].reason == "rotation_period_exceeds_policy"
+    # A path is not a policy (`load_policy` reads one): refused, never taken for the default.
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.evaluate([long_period], policy=str(POLICY))  # type: ignore[arg-type]
+    assert caught.value.field == "policy"
 
 
 def test_now_decides_whether_an_exception_is_active(record: Make) -> None:
@@ -165,12 +178,13 @@ def test_evaluate_async_gives_the_same_report(fleet_keys: list[dict[str, Any]]) 
 
     async def both() -> tuple[kms_rotation.Report, kms_rotation.Report]:
         return await asyncio.gather(
-            kms_rotation.aio.evaluate(fleet_keys, POLICY, now),
-            kms_rotation.aio.evaluate(fleet_keys, POLICY, now),
+            kms_rotation.aio.evaluate(fleet_keys, policy, now),
+            kms_rotation.aio.evaluate(fleet_keys, policy, now),
         )
 
+    policy = kms_rotation.load_policy(POLICY)
     first, second = asyncio.run(both())
-    assert first == second == kms_rotation.evaluate(fleet_keys, POLICY, now)
+    assert first == second == kms_rotation.evaluate(fleet_keys, policy, now)
 
 
 def test_key_record_attributes(record: Make) -> None:

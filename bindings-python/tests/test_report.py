@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def report() -> kms_rotation.Report:
-    return kms_rotation.scan(inventory=FLEET, policy=POLICY, exceptions=EXCEPTIONS, now=NOW)
+    return kms_rotation.scan(inventory=FLEET, policy_file=POLICY, exceptions=[EXCEPTIONS], now=NOW)
 
 
 def test_formats_are_the_cores() -> None:
@@ -43,8 +45,24 @@ def test_ndjson_is_one_finding_per_line_in_report_order(report: kms_rotation.Rep
 
 
 def test_an_unknown_format_is_invalid_input(report: kms_rotation.Report) -> None:
-    with pytest.raises(kms_rotation.InvalidInputError, match="xml"):
+    with pytest.raises(kms_rotation.InvalidInputError, match="xml") as caught:
         report.render("xml")
+    assert caught.value.field == "format"
+
+
+def test_render_takes_a_report_object_or_dict_and_writes_a_file(
+    report: kms_rotation.Report, tmp_path: Path
+) -> None:
+    for format in kms_rotation.FORMATS:
+        assert kms_rotation.render(report=report, format=format) == report.render(format)
+    assert kms_rotation.render(report=report.to_dict()) == report.render()
+    out = tmp_path / "report.ndjson"
+    assert kms_rotation.render(report=report, format="ndjson", output=out) == ""
+    assert out.read_text() == report.render("ndjson")
+    assert asyncio.run(kms_rotation.aio.render(report=report)) == report.render()
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.render()
+    assert caught.value.field == "report"
 
 
 def test_to_dict_is_the_json_shape(report: kms_rotation.Report) -> None:

@@ -20,11 +20,16 @@ EXAMPLES = Path(__file__).resolve().parent.parent
 def main() -> int:
     fleet = Path(sys.argv[1]) if len(sys.argv) > 1 else EXAMPLES / "fleet.json"
     try:
+        # Options are the core's (`kms_rotation.ScanOptions`): the same names as the CLI's flags.
+        report = kms_rotation.scan(
+            inventory=fleet,
+            policy_file=EXAMPLES / "policy.yaml",
+            exceptions=[EXAMPLES / "exceptions.yaml"],
+        )
+        # The same scan with asyncio, and a policy object: the event loop stays free meanwhile.
         policy = kms_rotation.load_policy(EXAMPLES / "policy.yaml").with_exceptions_file(
             EXAMPLES / "exceptions.yaml"
         )
-        report = kms_rotation.scan(inventory=fleet, policy=policy)
-        # The same scan with asyncio: the event loop stays free while it runs.
         again = asyncio.run(kms_rotation.aio.scan(inventory=fleet, policy=policy))
     except kms_rotation.KmsRotationError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,9 +1,12 @@
 """kms_rotation: checks and fixes automatic rotation of customer-managed symmetric AWS KMS keys
 (CIS AWS Foundations, Security Hub KMS.4).
 
-A thin layer over the Rust core: ``scan`` lists keys and reports, ``evaluate`` judges records
-you already have, and the report renders in every format the core offers (``FORMATS``). Sync
-calls release the GIL while they wait; ``kms_rotation.aio`` has the asyncio versions.
+A thin layer over the Rust core's operations: ``scan`` reads keys and reports, ``evaluate``
+judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
+``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
+a plan in one of its formats. Options are keyword arguments with the core's snake_case names
+(see ``ScanOptions`` and the other ``*Options`` types); the core checks them all. Sync calls
+release the GIL while they wait; ``kms_rotation.aio`` has the asyncio versions.
 
 >>> import kms_rotation
 >>> report = kms_rotation.evaluate([{
@@ -49,9 +52,20 @@ from ._native import (
     apply,
     evaluate,
     load_policy,
-    plan_remediation,
+    plan,
+    render,
     rollback,
     scan,
+)
+from ._options import (
+    ApplyOptions,
+    AwsOptions,
+    KeyFilter,
+    PlanOptions,
+    RenderOptions,
+    RollbackOptions,
+    ScanOptions,
+    Selection,
 )
 
 # Runtime threads must be done with Python before the interpreter finalizes.
@@ -62,19 +76,27 @@ __all__ = [
     "HAS_AWS",
     "PLAN_FORMATS",
     "AccessDeniedError",
+    "ApplyOptions",
     "ApplyResult",
+    "AwsOptions",
     "Finding",
     "InvalidInputError",
     "InvalidKeyStateError",
+    "KeyFilter",
     "KeyRecord",
     "KmsRotationError",
     "NotFoundError",
     "Plan",
+    "PlanOptions",
     "Policy",
     "Progress",
     "RemediationProgress",
+    "RenderOptions",
     "Report",
+    "RollbackOptions",
     "RollbackResult",
+    "ScanOptions",
+    "Selection",
     "Summary",
     "ThrottledError",
     "UnavailableError",
@@ -85,7 +107,8 @@ __all__ = [
     "apply",
     "evaluate",
     "load_policy",
-    "plan_remediation",
+    "plan",
+    "render",
     "rollback",
     "scan",
 ]

@@ -2,36 +2,49 @@
 # `python -m mypy.stubtest kms_rotation` (test.sh): a signature changed in Rust and not here
 # fails CI.
 
-import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, final
 
+from typing_extensions import Unpack
+
+from ._options import (
+    ApplyOptions,
+    PlanOptions,
+    RenderOptions,
+    RollbackOptions,
+    ScanOptions,
+    StrPath,
+)
+
 __all__ = [
     "FORMATS",
     "HAS_AWS",
-    "Finding",
-    "KeyRecord",
-    "Policy",
-    "Progress",
-    "Report",
-    "Summary",
     "PLAN_FORMATS",
     "ApplyResult",
+    "Finding",
+    "KeyRecord",
     "Plan",
+    "Policy",
+    "Progress",
     "RemediationProgress",
+    "Report",
     "RollbackResult",
-    "apply",
-    "apply_async",
-    "plan_remediation",
-    "rollback",
-    "rollback_async",
+    "Summary",
     "__version__",
     "_panic_for_tests",
     "_shutdown",
+    "apply",
+    "apply_async",
     "evaluate",
     "evaluate_async",
     "load_policy",
+    "plan",
+    "plan_async",
+    "render",
+    "render_async",
+    "rollback",
+    "rollback_async",
     "scan",
     "scan_async",
 ]
@@ -41,10 +54,11 @@ FORMATS: list[str]
 PLAN_FORMATS: list[str]
 HAS_AWS: bool
 
-_StrPath = str | os.PathLike[str]
-_PolicyArg = Policy | Mapping[str, Any] | _StrPath | None
 _Records = Iterable[Mapping[str, Any] | KeyRecord] | Mapping[str, Any]
+_Policy = Policy | Mapping[str, Any] | None
 _Now = datetime | str | None
+_ScanProgress = Callable[[Progress], object] | None
+_RemediationProgress = Callable[[RemediationProgress], object] | None
 
 @final
 class Policy:
@@ -60,8 +74,8 @@ class Policy:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy: ...
     @classmethod
-    def from_file(cls, path: _StrPath) -> Policy: ...
-    def with_exceptions_file(self, path: _StrPath) -> Policy: ...
+    def from_file(cls, path: StrPath) -> Policy: ...
+    def with_exceptions_file(self, path: StrPath) -> Policy: ...
     def with_exceptions(self, exceptions: Sequence[Mapping[str, Any]]) -> Policy: ...
     @property
     def max_rotation_period_days(self) -> int: ...
@@ -188,6 +202,7 @@ class Summary:
     def by_account(self) -> dict[str, dict[str, int]]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: int | None = None) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Report:
@@ -227,61 +242,10 @@ class Progress:
     def keys_read(self) -> int: ...
     def __eq__(self, other: object, /) -> bool: ...
 
-def evaluate(records: _Records, policy: _PolicyArg = None, now: _Now = None) -> Report: ...
-def evaluate_async(
-    records: _Records, policy: _PolicyArg = None, now: _Now = None
-) -> Awaitable[Report]: ...
-def load_policy(path: _StrPath) -> Policy: ...
-def scan(
-    *,
-    inventory: _StrPath | None = None,
-    policy: _PolicyArg = None,
-    exceptions: _StrPath | Sequence[_StrPath] | None = None,
-    regions: Sequence[str] | None = None,
-    accounts: Sequence[str] | None = None,
-    now: _Now = None,
-    progress: Callable[[Progress], object] | None = None,
-    all_tags: bool = False,
-    rotation_history: bool = False,
-    allow_unknown_region: bool = False,
-    all_regions: bool = False,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    endpoint_url: str | None = None,
-    max_attempts: int | None = None,
-    concurrency: int | None = None,
-    rate_limits: Mapping[str, int] | None = None,
-    connect_timeout: float | None = None,
-    operation_timeout: float | None = None,
-) -> Report: ...
-def scan_async(
-    *,
-    inventory: _StrPath | None = None,
-    policy: _PolicyArg = None,
-    exceptions: _StrPath | Sequence[_StrPath] | None = None,
-    regions: Sequence[str] | None = None,
-    accounts: Sequence[str] | None = None,
-    now: _Now = None,
-    progress: Callable[[Progress], object] | None = None,
-    all_tags: bool = False,
-    rotation_history: bool = False,
-    allow_unknown_region: bool = False,
-    all_regions: bool = False,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    endpoint_url: str | None = None,
-    max_attempts: int | None = None,
-    concurrency: int | None = None,
-    rate_limits: Mapping[str, int] | None = None,
-    connect_timeout: float | None = None,
-    operation_timeout: float | None = None,
-) -> Awaitable[Report]: ...
 @final
 class Plan:
     @classmethod
-    def from_file(cls, path: _StrPath) -> Plan: ...
+    def from_file(cls, path: StrPath) -> Plan: ...
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan: ...
     @property
@@ -321,6 +285,7 @@ class ApplyResult:
     def raise_for_failure(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: int | None = None) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class RollbackResult:
@@ -339,6 +304,7 @@ class RollbackResult:
     def raise_for_failure(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: int | None = None) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class RemediationProgress:
@@ -348,88 +314,32 @@ class RemediationProgress:
     def total(self) -> int: ...
     def __eq__(self, other: object, /) -> bool: ...
 
-_KeyFilter = Mapping[str, Any]
-_Tags = Mapping[str, str] | Sequence[str]
-
-def plan_remediation(
-    report: Report | Mapping[str, Any],
-    *,
-    target_rotation_period_days: int | None = None,
-    batch_size: int | None = None,
-    priorities: _Tags | None = None,
-    include: _KeyFilter | None = None,
-    exclude: _KeyFilter | None = None,
-    now: _Now = None,
-) -> Plan: ...
+def evaluate(records: _Records, policy: _Policy = None, now: _Now = None) -> Report: ...
+def evaluate_async(
+    records: _Records, policy: _Policy = None, now: _Now = None
+) -> Awaitable[Report]: ...
+def load_policy(path: StrPath) -> Policy: ...
+def scan(*, progress: _ScanProgress = None, **options: Unpack[ScanOptions]) -> Report: ...
+def scan_async(
+    *, progress: _ScanProgress = None, **options: Unpack[ScanOptions]
+) -> Awaitable[Report]: ...
+def plan(*, progress: _ScanProgress = None, **options: Unpack[PlanOptions]) -> Plan: ...
+def plan_async(
+    *, progress: _ScanProgress = None, **options: Unpack[PlanOptions]
+) -> Awaitable[Plan]: ...
 def apply(
-    plan: Plan | Mapping[str, Any] | _StrPath,
-    *,
-    journal: _StrPath | None = None,
-    dry_run: bool = True,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    max_consecutive_failures: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
-    progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    *, progress: _RemediationProgress = None, **options: Unpack[ApplyOptions]
 ) -> ApplyResult: ...
 def apply_async(
-    plan: Plan | Mapping[str, Any] | _StrPath,
-    *,
-    journal: _StrPath | None = None,
-    dry_run: bool = True,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    max_consecutive_failures: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
-    progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    *, progress: _RemediationProgress = None, **options: Unpack[ApplyOptions]
 ) -> Awaitable[ApplyResult]: ...
 def rollback(
-    journal: _StrPath,
-    *,
-    dry_run: bool = True,
-    only_run: str | None = None,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
-    progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    *, progress: _RemediationProgress = None, **options: Unpack[RollbackOptions]
 ) -> RollbackResult: ...
 def rollback_async(
-    journal: _StrPath,
-    *,
-    dry_run: bool = True,
-    only_run: str | None = None,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
-    progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    *, progress: _RemediationProgress = None, **options: Unpack[RollbackOptions]
 ) -> Awaitable[RollbackResult]: ...
+def render(**options: Unpack[RenderOptions]) -> str: ...
+def render_async(**options: Unpack[RenderOptions]) -> Awaitable[str]: ...
 def _panic_for_tests(message: str, awaitable: bool = False) -> Any: ...
 def _shutdown() -> None: ...

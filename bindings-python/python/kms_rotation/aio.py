@@ -1,4 +1,4 @@
-"""asyncio versions of kms_rotation's functions: same arguments, awaitable results.
+"""asyncio versions of kms_rotation's operations: same arguments, awaitable results.
 
 They run on the package's own tokio runtime (one per process, rebuilt after ``fork()``), so the
 event loop is never blocked. A ``progress`` callback runs on the event loop's thread.
@@ -11,10 +11,9 @@ event loop is never blocked. A ``progress`` callback runs on the event loop's th
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._native import (
@@ -28,14 +27,17 @@ from ._native import (
     RollbackResult,
 )
 
-__all__ = ["apply", "evaluate", "rollback", "scan"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-_StrPath = str | os.PathLike[str]
+    from ._options import ApplyOptions, PlanOptions, RenderOptions, RollbackOptions, ScanOptions
+
+__all__ = ["apply", "evaluate", "plan", "render", "rollback", "scan"]
 
 
 async def evaluate(
     records: Iterable[Mapping[str, Any] | KeyRecord] | Mapping[str, Any],
-    policy: Policy | Mapping[str, Any] | _StrPath | None = None,
+    policy: Policy | Mapping[str, Any] | None = None,
     now: datetime | str | None = None,
 ) -> Report:
     """``kms_rotation.evaluate``, off the event loop's thread."""
@@ -43,124 +45,37 @@ async def evaluate(
 
 
 async def scan(
-    *,
-    inventory: _StrPath | None = None,
-    policy: Policy | Mapping[str, Any] | _StrPath | None = None,
-    exceptions: _StrPath | Sequence[_StrPath] | None = None,
-    regions: Sequence[str] | None = None,
-    accounts: Sequence[str] | None = None,
-    now: datetime | str | None = None,
-    progress: Callable[[Progress], object] | None = None,
-    all_tags: bool = False,
-    rotation_history: bool = False,
-    allow_unknown_region: bool = False,
-    all_regions: bool = False,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    endpoint_url: str | None = None,
-    max_attempts: int | None = None,
-    concurrency: int | None = None,
-    rate_limits: Mapping[str, int] | None = None,
-    connect_timeout: float | None = None,
-    operation_timeout: float | None = None,
+    *, progress: Callable[[Progress], object] | None = None, **options: Unpack[ScanOptions]
 ) -> Report:
-    """``kms_rotation.scan`` as a coroutine; ``progress`` is called on the event loop."""
-    return await _native.scan_async(
-        inventory=inventory,
-        policy=policy,
-        exceptions=exceptions,
-        regions=regions,
-        accounts=accounts,
-        now=now,
-        progress=progress,
-        all_tags=all_tags,
-        rotation_history=rotation_history,
-        allow_unknown_region=allow_unknown_region,
-        all_regions=all_regions,
-        profile=profile,
-        role_arns=role_arns,
-        external_id=external_id,
-        endpoint_url=endpoint_url,
-        max_attempts=max_attempts,
-        concurrency=concurrency,
-        rate_limits=rate_limits,
-        connect_timeout=connect_timeout,
-        operation_timeout=operation_timeout,
-    )
+    """``kms_rotation.scan`` as a coroutine."""
+    return await _native.scan_async(progress=progress, **options)
+
+
+async def plan(
+    *, progress: Callable[[Progress], object] | None = None, **options: Unpack[PlanOptions]
+) -> Plan:
+    """``kms_rotation.plan`` as a coroutine (``progress`` hears of a ``scan=`` scan)."""
+    return await _native.plan_async(progress=progress, **options)
 
 
 async def apply(
-    plan: Plan | Mapping[str, Any] | _StrPath,
     *,
-    journal: _StrPath | None = None,
-    dry_run: bool = True,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    max_consecutive_failures: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
     progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    **options: Unpack[ApplyOptions],
 ) -> ApplyResult:
-    """``kms_rotation.apply`` as a coroutine (a dry run unless ``dry_run=False``);
-    ``progress`` is called on the event loop."""
-    return await _native.apply_async(
-        plan,
-        journal=journal,
-        dry_run=dry_run,
-        writes_per_second=writes_per_second,
-        concurrency=concurrency,
-        max_consecutive_failures=max_consecutive_failures,
-        verify_attempts=verify_attempts,
-        verify_delay=verify_delay,
-        run_id=run_id,
-        progress=progress,
-        endpoint_url=endpoint_url,
-        profile=profile,
-        role_arns=role_arns,
-        external_id=external_id,
-        max_attempts=max_attempts,
-    )
+    """``kms_rotation.apply`` as a coroutine: a dry run unless ``dry_run=False``."""
+    return await _native.apply_async(progress=progress, **options)
 
 
 async def rollback(
-    journal: _StrPath,
     *,
-    dry_run: bool = True,
-    only_run: str | None = None,
-    writes_per_second: int | None = None,
-    concurrency: int | None = None,
-    verify_attempts: int | None = None,
-    verify_delay: float | None = None,
-    run_id: str | None = None,
     progress: Callable[[RemediationProgress], object] | None = None,
-    endpoint_url: str | None = None,
-    profile: str | None = None,
-    role_arns: Sequence[str] | None = None,
-    external_id: str | None = None,
-    max_attempts: int | None = None,
+    **options: Unpack[RollbackOptions],
 ) -> RollbackResult:
-    """``kms_rotation.rollback`` as a coroutine (a dry run unless ``dry_run=False``);
-    ``progress`` is called on the event loop."""
-    return await _native.rollback_async(
-        journal,
-        dry_run=dry_run,
-        only_run=only_run,
-        writes_per_second=writes_per_second,
-        concurrency=concurrency,
-        verify_attempts=verify_attempts,
-        verify_delay=verify_delay,
-        run_id=run_id,
-        progress=progress,
-        endpoint_url=endpoint_url,
-        profile=profile,
-        role_arns=role_arns,
-        external_id=external_id,
-        max_attempts=max_attempts,
-    )
+    """``kms_rotation.rollback`` as a coroutine: a dry run unless ``dry_run=False``."""
+    return await _native.rollback_async(progress=progress, **options)
+
+
+async def render(**options: Unpack[RenderOptions]) -> str:
+    """``kms_rotation.render`` as a coroutine."""
+    return await _native.render_async(**options)

@@ -210,6 +210,9 @@ async fn handle(
         "00000000-0000-4000-8000-{:012x}",
         shared.request_ids.fetch_add(1, Ordering::Relaxed)
     );
+    if method == Method::GET && uri.path() == CALL_LOG_PATH {
+        return call_log(&shared);
+    }
     if method != Method::POST || uri.path() != "/" {
         let err = KmsError::new("UnknownOperationException", "KMS serves POST / only");
         return reply(StatusCode::NOT_FOUND.as_u16(), &request_id, err.body());
@@ -329,6 +332,37 @@ fn reply(status: u16, request_id: &str, body: String) -> Response {
         ("x-amzn-requestid", request_id),
     ];
     (status, headers, body).into_response()
+}
+
+/// Where `GET` answers the call log as JSON, for tests in other languages than Rust. Not a KMS
+/// operation, and not logged itself.
+pub const CALL_LOG_PATH: &str = "/_calls";
+
+/// The call log as a JSON array: `{operation, account_id, region, key_id, key_arn, status,
+/// error_code, write}` per call, in arrival order.
+fn call_log(shared: &Shared) -> Response {
+    let calls: Vec<serde_json::Value> = lock(&shared.calls)
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "operation": c.operation,
+                "account_id": c.account_id,
+                "region": c.region,
+                "key_id": c.key_id,
+                "key_arn": c.key_arn,
+                "status": c.status,
+                "error_code": c.error_code,
+                "write": c.is_write(),
+            })
+        })
+        .collect();
+    let headers = [("content-type", "application/json")];
+    (
+        StatusCode::OK,
+        headers,
+        serde_json::Value::Array(calls).to_string(),
+    )
+        .into_response()
 }
 
 /// A poisoned lock only means another request panicked; the data is still consistent enough

@@ -164,3 +164,47 @@ async fn wire_errors_for_unknown_operations_and_bad_bodies() {
             .all(|c| c.injected != Some(Injected::Malformed))
     );
 }
+
+#[tokio::test]
+async fn the_call_log_is_served_over_http_and_not_logged_itself() {
+    let server = start(fleet()).await;
+    let url = server.endpoint_url();
+    let log = tokio::task::spawn_blocking(move || {
+        raw(&url, Some("TrentService.ListKeys"), "{}");
+        raw(
+            &url,
+            Some("TrentService.EnableKeyRotation"),
+            r#"{"KeyId": "sym"}"#,
+        );
+        let addr = url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+            kms_test_server::CALL_LOG_PATH
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    })
+    .await
+    .unwrap();
+    assert!(log.starts_with("HTTP/1.1 200"), "{log}");
+    let body = &log[log.find("\r\n\r\n").unwrap() + 4..];
+    let calls: serde_json::Value = serde_json::from_str(body).unwrap();
+    let summary: Vec<_> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["operation"].as_str().unwrap(),
+                c["write"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(summary, [("ListKeys", false), ("EnableKeyRotation", true)]);
+    assert_eq!(calls[1]["key_arn"], arn(REGION, "sym"));
+    assert_eq!(server.calls().len(), 2);
+}

@@ -1,0 +1,104 @@
+"""Options are the core's: its snake_case names, its defaults and checks, and nothing else.
+The binding only converts keyword arguments (the stub's TypedDicts document them)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import kms_rotation
+from support import FLEET
+
+OPERATIONS: list[tuple[Callable[..., Any], type]] = [
+    (kms_rotation.scan, kms_rotation.ScanOptions),
+    (kms_rotation.plan, kms_rotation.PlanOptions),
+    (kms_rotation.apply, kms_rotation.ApplyOptions),
+    (kms_rotation.rollback, kms_rotation.RollbackOptions),
+    (kms_rotation.render, kms_rotation.RenderOptions),
+]
+NAMES = [f"{op.__name__}" for op, _ in OPERATIONS]
+
+
+@pytest.mark.parametrize(("operation", "options"), OPERATIONS, ids=NAMES)
+def test_an_unknown_keyword_is_invalid_input_naming_it(
+    operation: Callable[..., Any], options: type
+) -> None:
+    unknown = "unknown field `no_such_option`"
+    with pytest.raises(kms_rotation.InvalidInputError, match=unknown) as caught:
+        operation(no_such_option=1)
+    assert caught.value.field == "no_such_option"
+    # Misspellings are not guessed at.
+    with pytest.raises(kms_rotation.InvalidInputError, match="unknown field `dry-run`"):
+        operation(**{"dry-run": False})
+
+
+@pytest.mark.parametrize(("operation", "options"), OPERATIONS, ids=NAMES)
+def test_every_documented_option_is_one_the_core_knows(
+    operation: Callable[..., Any], options: type
+) -> None:
+    # A value that cannot be converted fails on the option's own name, never as unknown.
+    for name in options.__annotations__:
+        with pytest.raises(kms_rotation.InvalidInputError) as caught:
+            operation(**{name: object()})
+        assert "unknown field" not in str(caught.value), name
+        assert "cannot be converted" in str(caught.value), name
+        assert caught.value.field == name
+
+
+@pytest.mark.parametrize(
+    ("operation", "options"),
+    [(kms_rotation.plan, kms_rotation.PlanOptions),
+     (kms_rotation.render, kms_rotation.RenderOptions)],
+    ids=["plan", "render"],
+)
+def test_the_documented_options_are_all_the_core_has(
+    operation: Callable[..., Any], options: type
+) -> None:
+    # The core's error lists its fields (for options types without flattened AWS options),
+    # with JavaScript's camelCase aliases, which Python does not document.
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        operation(no_such_option=1)
+    known = set(re.findall(r"`(\w+)`", str(caught.value).split("expected one of", 1)[1]))
+    snake = {name for name in known if name == name.lower()}
+    assert snake == set(options.__annotations__)
+    for alias in known - snake:
+        assert re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), alias) in snake, alias
+
+
+def test_options_are_documented_in_snake_case_only() -> None:
+    typed = [kms_rotation.AwsOptions, kms_rotation.KeyFilter, kms_rotation.Selection]
+    for options in [o for _, o in OPERATIONS] + typed:
+        for name in options.__annotations__:
+            assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name), (options, name)
+    # JavaScript's camelCase spelling is the core's alias of the same option (for Node), not a
+    # second option: giving both is an error, never one silently winning.
+    with pytest.raises(kms_rotation.InvalidInputError, match="duplicate field"):
+        kms_rotation.scan(inventory=FLEET, allow_unknown_region=False,
+                          allowUnknownRegion=True)  # type: ignore[call-arg]
+
+
+def test_defaults_and_checks_are_the_cores(tmp_path: Path) -> None:
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.apply()
+    assert caught.value.field == "plan"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.rollback()
+    assert caught.value.field == "journal"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.plan()
+    assert caught.value.field == "report"
+    plan = kms_rotation.plan(scan={"inventory": FLEET})
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.apply(plan=plan, concurrency=0)
+    assert caught.value.field == "concurrency"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.plan(scan={"inventory": FLEET, "regions": ["xx-nowhere-1"]})
+    assert caught.value.field == "regions[0]"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.plan(scan={"inventory": FLEET}, batch_size=0)
+    assert caught.value.field == "batch_size"
+    # The default is a dry run, decided by the core: the result says so.
+    assert kms_rotation.apply(plan=plan).dry_run is True
