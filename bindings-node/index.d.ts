@@ -550,8 +550,9 @@ export declare function errorCodes(): ErrorCode[]
 export declare function evaluate(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Report
 
 /**
- * `evaluate` off the event loop: the records are converted on it, the rule runs on a worker
- * thread, and the report is converted back on it.
+ * `evaluate` off the event loop: the rule runs on a worker thread, and the records and the
+ * report's findings cross the event loop a slice at a time (see `chunked.rs`), so the event
+ * loop keeps turning. The records must not change until the Promise settles.
  */
 export declare function evaluateAsync(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Promise<Report>
 
@@ -635,7 +636,7 @@ export declare function rollback(options: RollbackOptions): Promise<RollbackOutc
  * credential chain, or `profile` / `roleArns`; `endpointUrl` for emulators). Every option is
  * checked before any call. Per-key failures are `error` findings and regions that could not be
  * listed are `scope_errors`: the Promise rejects only when the scan cannot run at all, with an
- * `Error` whose `code` is the error kind.
+ * `Error` whose `code` is the error kind. The findings cross the event loop a slice at a time.
  */
 export declare function scan(options?: ScanOptions | null): Promise<Report>
 

@@ -119,3 +119,14 @@ test('evaluateAsync runs off the event loop and resolves with the report', async
   assert.ok(turns > 0, 'the event loop did not turn while evaluateAsync ran')
   await assert.rejects(evaluateAsync([{ arn: 'x' }]), { code: 'InvalidInput', field: 'records[0]' })
 })
+
+test('evaluateAsync takes records a slice at a time: errors name the index in the whole array', async () => {
+  const many = Array.from({ length: 4500 }, (_, i) => record('us-east-1', `k${i}`, { rotation: { enabled: true } }))
+  many[4321] = { ...many[4321], key_spec: 'SYMMETRIC' }
+  await assert.rejects(evaluateAsync(many, null, NOW), { code: 'InvalidInput', field: 'records[4321].key_spec' })
+  await assert.rejects(evaluateAsync('none'), { code: 'InvalidInput', field: 'records' })
+  const cyclic = record('us-east-1', 'k1')
+  cyclic.self = cyclic
+  await assert.rejects(evaluateAsync([cyclic]), { code: 'InvalidInput', field: 'records', message: /circular/ })
+  assert.deepEqual((await evaluateAsync([])).findings, [])
+})

@@ -51,7 +51,7 @@ pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> napi::Resu
 }
 
 /// A core value as compact JSON text.
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
 }
 

@@ -11,6 +11,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+mod chunked;
 mod convert;
 mod error;
 mod ops;

@@ -7,17 +7,21 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::FutureExt;
-use kms_rotation::ops::{self as core, ApplyOptions, PlanOptions, RollbackOptions, ScanOptions};
+use kms_rotation::ops::{
+    self as core, ApplyOptions, EvaluateOptions, PlanOptions, RollbackOptions, ScanOptions,
+};
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
 use kms_rotation::{Error, ErrorKind};
 use napi::Env;
-use napi::bindgen_prelude::{Buffer, Either, JsValue, Unknown};
+use napi::bindgen_prelude::{
+    Buffer, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, ToNapiValue, Unknown,
+};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
 use crate::convert::{self, Callback};
-use crate::error;
+use crate::{chunked, error};
 
 /// Progress of a scan (cumulative counts), passed to `scan`'s and `plan`'s `onProgress`.
 #[napi(object)]
@@ -74,19 +78,24 @@ fn remediation_progress(callback: Callback<RemediationProgress>) -> RemediationP
 /// credential chain, or `profile` / `roleArns`; `endpointUrl` for emulators). Every option is
 /// checked before any call. Per-key failures are `error` findings and regions that could not be
 /// listed are `scope_errors`: the Promise rejects only when the scan cannot run at all, with an
-/// `Error` whose `code` is the error kind.
+/// `Error` whose `code` is the error kind. The findings cross the event loop a slice at a time.
 #[napi(
     catch_unwind,
     ts_args_type = "options?: ScanOptions | null",
     ts_return_type = "Promise<Report>"
 )]
 pub fn scan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
-    run(
-        env,
-        options,
-        scan_progress,
-        |options: ScanOptions, progress| core::scan(options, progress),
-    )
+    let converted = convert::options::<ScanProgress>(env, options)?;
+    let (link, state) = chunked::link(env, Null.into_unknown(env)?, 0)?;
+    let work = async move {
+        let converted = converted?;
+        let options: ScanOptions = convert::from_json(&converted.json, "")?;
+        let report = core::scan(options, converted.on_progress.map(scan_progress)).await?;
+        link.send_report(report).await
+    };
+    settle(env, work, move |env, outcome| {
+        chunked::resolve(env, state, outcome)
+    })
 }
 
 /// Plans the remediation of a report: ordered, batched `enable_rotation` actions and the skipped
@@ -146,8 +155,9 @@ pub fn rollback<'env>(
     )
 }
 
-/// `evaluate` off the event loop: the records are converted on it, the rule runs on a worker
-/// thread, and the report is converted back on it.
+/// `evaluate` off the event loop: the rule runs on a worker thread, and the records and the
+/// report's findings cross the event loop a slice at a time (see `chunked.rs`), so the event
+/// loop keeps turning. The records must not change until the Promise settles.
 #[napi(
     catch_unwind,
     ts_args_type = "records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null",
@@ -159,12 +169,27 @@ pub fn evaluate_async<'env>(
     policy: Option<Unknown<'env>>,
     now: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let json = crate::evaluate_options_json(env, Some(records), policy, now)?;
-    spawn(
-        env,
-        blocking(move || crate::evaluate_text(&json)),
-        convert::parse_js,
-    )
+    if !records.is_array()? {
+        // Not records: the core says what it expected.
+        let json = crate::evaluate_options_json(env, Some(records), policy, now)?;
+        return spawn(
+            env,
+            blocking(move || crate::evaluate_text(&json)),
+            convert::parse_js,
+        );
+    }
+    let len = Object::from_unknown(records)?.get_array_length()?;
+    let options = crate::evaluate_options_json(env, None, policy, now)?;
+    let (link, state) = chunked::link(env, records, len)?;
+    let work = async move {
+        let mut options: EvaluateOptions = convert::from_json(&options, "")?;
+        options.records = link.records().await?;
+        let report = blocking(move || core::evaluate(options)).await?;
+        link.send_report(report).await
+    };
+    settle(env, work, move |env, outcome| {
+        chunked::resolve(env, state, outcome)
+    })
 }
 
 /// `evaluateJson` off the event loop: only copying the text in and out runs on it.
@@ -217,7 +242,7 @@ where
 }
 
 /// CPU-bound work on tokio's blocking pool, so that scans sharing the runtime keep going.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(move || error::guard(work))
@@ -230,9 +255,8 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
-/// Runs `work` on napi's tokio runtime and returns its Promise. The Promise resolves with
-/// `resolve`'s value, or rejects with the core error as a JS `Error` (see `error.rs`); a panic in
-/// `work` rejects it with an `Unexpected` error.
+/// Runs `work` on napi's tokio runtime and returns its Promise, which resolves with `resolve`'s
+/// value or rejects with the core error as a JS `Error` (see `error.rs`).
 pub(crate) fn spawn<'env, T, F, R>(
     env: &'env Env,
     work: F,
@@ -243,12 +267,27 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     R: FnOnce(&'env Env, T) -> napi::Result<Unknown<'env>> + 'static,
 {
+    settle(env, work, move |env, outcome| match outcome {
+        Ok(value) => resolve(env, value),
+        Err(e) => Err(error::to_js(env, &e)),
+    })
+}
+
+/// Runs `work` on napi's tokio runtime and returns its Promise, settled by `settle` on the event
+/// loop with the outcome; a panic in `work` is an `Unexpected` error.
+pub(crate) fn settle<'env, T, F, R>(
+    env: &'env Env,
+    work: F,
+    settle: R,
+) -> napi::Result<Unknown<'env>>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    R: FnOnce(&'env Env, Result<T, Error>) -> napi::Result<Unknown<'env>> + 'static,
+{
     let work = std::panic::AssertUnwindSafe(work)
         .catch_unwind()
         .map(|outcome| Ok(outcome.unwrap_or_else(|p| Err(error::from_panic(p)))));
-    let promise = env.spawn_future_with_callback(work, move |env, outcome| match outcome {
-        Ok(value) => resolve(env, value),
-        Err(e) => Err(error::to_js(env, &e)),
-    })?;
+    let promise = env.spawn_future_with_callback(work, settle)?;
     Ok(promise.to_unknown())
 }
