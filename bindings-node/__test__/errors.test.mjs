@@ -89,7 +89,9 @@ test('InvalidInput: an unknown option is refused by every operation, naming it',
   await assert.rejects(scan({ records: [], onprogress: () => {} }), isError('InvalidInput', { field: 'onprogress' }))
   await assert.rejects(scan({ records: [], onProgress: 'log' }), isError('InvalidInput', { field: 'onProgress' }))
   // Values of the wrong type name their field, in the core's snake_case.
-  await assert.rejects(apply({ plan: planned, dryRun: 'no' }), isError('InvalidInput', { field: /^dry_?[rR]un$/ }))
+  await assert.rejects(apply({ plan: planned, dryRun: 'no' }), isError('InvalidInput', { field: 'dry_run' }))
+  await assert.rejects(plan({ report, batchSize: 'ten' }), isError('InvalidInput', { field: 'batch_size' }))
+  await assert.rejects(scan({ records: [], allowUnknownRegion: 1 }), isError('InvalidInput', { field: 'allow_unknown_region' }))
   await assert.rejects(scan({ records: 'none' }), isError('InvalidInput', { field: 'records' }))
 })
 

@@ -56,9 +56,29 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error>
 }
 
 /// JSON text as a core value, read by the core's reader. Field paths in errors are put under
-/// `prefix` (`records` makes `[3].key_spec` into `records[3].key_spec`) when there is one.
+/// `prefix` (`records` makes `[3].key_spec` into `records[3].key_spec`) when there is one;
+/// without one, the text is an options object, and the option an error names is spelt as the
+/// core spells it (`dryRun` is `dry_run`), whichever spelling it was given in.
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T, Error> {
-    input::parse(text, Syntax::Json).map_err(|e| error::relocate(prefix, e))
+    input::parse(text, Syntax::Json).map_err(|e| match (prefix, e.context().field.clone()) {
+        ("", Some(field)) => error::relocate("", e).with_field(snake_case_option(&field)),
+        _ => error::relocate(prefix, e),
+    })
+}
+
+/// `dryRun.x[1]` as `dry_run.x[1]`: the first segment of a field path in snake_case.
+fn snake_case_option(path: &str) -> String {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    let mut snake = String::with_capacity(path.len() + 4);
+    for c in path[..end].chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake + &path[end..]
 }
 
 /// An options object taken apart: the JSON text the core reads, and the progress callback.
@@ -129,4 +149,33 @@ where
 /// Whether `value` is `null` or `undefined` (optional arguments).
 pub(crate) fn is_nullish(value: &Unknown) -> bool {
     matches!(value.get_type(), Ok(ValueType::Null | ValueType::Undefined))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case_option;
+
+    #[test]
+    fn option_names_in_errors_are_the_cores() {
+        assert_eq!(snake_case_option("dryRun"), "dry_run");
+        assert_eq!(snake_case_option("dry_run"), "dry_run");
+        assert_eq!(
+            snake_case_option("operationAttemptTimeoutMs"),
+            "operation_attempt_timeout_ms"
+        );
+        // Only the option: what is under it is data, spelt as given.
+        assert_eq!(
+            snake_case_option("records[3].key_spec"),
+            "records[3].key_spec"
+        );
+        assert_eq!(
+            snake_case_option("policy.exceptions[0].match"),
+            "policy.exceptions[0].match"
+        );
+        assert_eq!(snake_case_option("roleArns[0]"), "role_arns[0]");
+        assert_eq!(
+            snake_case_option("scan.records[0].tags.Owner"),
+            "scan.records[0].tags.Owner"
+        );
+    }
 }
