@@ -4,7 +4,7 @@
 // ---------------------------------------------------------------------------------------------
 // The public data shapes of formats.md. They cross every boundary as the same JSON (files, the
 // CLI, Python, Node), so field names are snake_case and AWS enum values keep AWS's spelling.
-// Options of the functions below are camelCase.
+// Options of the functions below are camelCase (see the options block at the end).
 // ---------------------------------------------------------------------------------------------
 
 export type KeyManager = 'AWS' | 'CUSTOMER'
@@ -321,8 +321,10 @@ export interface RollbackOutcome {
   journal_warnings: string[]
 }
 
-/** What `render` can write (see `formats()`). */
+/** What `render` can write for a report (see `formats()`). */
 export type ReportFormat = 'json' | 'ndjson'
+/** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
+export type PlanFormat = 'json' | 'table' | 'script'
 
 /** `err.code` of every error this package throws or rejects with: the core's error kinds. */
 export type ErrorCode =
@@ -349,6 +351,160 @@ export interface KmsRotationError extends Error {
   field?: string
 }
 
+// =============================================================================================
+// OPTIONS (hand-written for now; to be generated from the core's options types).
+//
+// The options objects of the functions below, camelCase. Each is read by the core's options
+// type (`kms_rotation::ops::ScanOptions`, ...), which also accepts the snake_case names, fills
+// in the defaults and refuses unknown names; errors name the core's snake_case field
+// (`field: 'max_attempts'`). Durations are whole milliseconds (`*Ms`).
+// =============================================================================================
+
+/** How to reach AWS: the same for `scan`, `apply` and `rollback` (every field has a default). */
+export interface AwsOptions {
+  /** Read every region enabled for each account (needs `account:ListRegions`). */
+  allRegions?: boolean
+  /** A named profile from the shared config files instead of the default chain. */
+  profile?: string | null
+  /** Roles to assume, one per account (the account is taken from the ARN). */
+  roleArns?: string[]
+  /** The external id the roles require; never printed. */
+  externalId?: string | null
+  /** Read the external id from this file instead (e.g. a mounted secret). */
+  externalIdFile?: string | null
+  /** The role session name (default `kms-rotation`). */
+  sessionName?: string
+  /** Send every AWS call here (emulators). `AWS_ENDPOINT_URL(_KMS)` is honoured when unset. */
+  endpointUrl?: string | null
+  /** Attempts per call, retries included (default 5). */
+  maxAttempts?: number
+  /** The first retry's backoff ceiling (the SDK's 1000 when absent). */
+  initialBackoffMs?: number | null
+  /** How long a throttled call may go on being retried. */
+  throttlingBudgetMs?: number
+  /** Keys read at once per account and region. */
+  concurrencyPerRegion?: number
+  /** Account-region pairs read at once. */
+  maxConcurrentRegions?: number
+  /** Client-side rates per account, region and operation: `['describe-key=1000']`. */
+  rates?: string[]
+  connectTimeoutMs?: number | null
+  operationTimeoutMs?: number | null
+  operationAttemptTimeoutMs?: number | null
+}
+
+/** Options of `scan`. The source is `records` when given, else `inventory`, else AWS. */
+export interface ScanOptions extends AwsOptions {
+  /** Key records in memory (the `memory` source). */
+  records?: KeyRecord[] | null
+  /** An inventory file (JSON, or YAML by extension). */
+  inventory?: string | null
+  /** A policy document; the default policy when neither it nor `policyFile` is given. */
+  policy?: PolicyDocument | null
+  /** A policy file (JSON or YAML), instead of `policy`. */
+  policyFile?: string | null
+  /** Exceptions files, added to the policy's exceptions. */
+  exceptions?: string[]
+  /** Only these regions (known AWS regions unless `allowUnknownRegion`). */
+  regions?: string[]
+  /** Only these accounts (12 digits). */
+  accounts?: string[]
+  allowUnknownRegion?: boolean
+  /** Evaluate as of this time; the clock when absent. */
+  now?: Date | Timestamp | null
+  /** Read every key's tags, not only where they can decide something. */
+  allTags?: boolean
+  /** Read each key's last rotation (ListKeyRotations; its quota is 100/s). */
+  rotationHistory?: boolean
+  /** Also save the records read as an inventory file. */
+  saveInventory?: string | null
+  /** Called as the scan progresses, on the event loop; keep it quick. */
+  onProgress?: ((progress: ScanProgress) => void) | null
+}
+
+/** Keys named by account, region, ARN, alias (`alias/` optional) or tag (`KEY=VALUE`). */
+export interface KeyFilter {
+  accounts?: string[]
+  regions?: string[]
+  arns?: string[]
+  aliases?: string[]
+  tags?: string[]
+}
+
+/** Options of `plan`: exactly one of `report`, `reportFile` and `scan`. */
+export interface PlanOptions {
+  /** A report (rechecked: every verdict is recomputed from its evidence). */
+  report?: Report | null
+  /** A saved JSON report, rechecked the same way. */
+  reportFile?: string | null
+  /** Scan first, with these options. */
+  scan?: Omit<ScanOptions, 'onProgress'> | null
+  /** The period to set (90-2560, at most the policy's maximum); the policy's target by default. */
+  targetPeriodDays?: number | null
+  /** Tag matches (`KEY=VALUE`), most urgent first. */
+  priorities?: string[]
+  /** Actions per batch (default 50). */
+  batchSize?: number
+  /** Which failing keys the plan may act on. */
+  selection?: { include?: KeyFilter; exclude?: KeyFilter }
+  /** The plan's `generated_at`; the clock when absent. */
+  now?: Date | Timestamp | null
+  /** The progress of the scan, with `scan`. */
+  onProgress?: ((progress: ScanProgress) => void) | null
+}
+
+/** Options of `apply`: `plan` or `planFile`. A dry run unless `dryRun: false`. */
+export interface ApplyOptions extends AwsOptions {
+  plan?: Plan | null
+  /** A plan file (JSON, or YAML by extension). */
+  planFile?: string | null
+  /** The journal file (NDJSON) every step is appended to; required unless a dry run. */
+  journal?: string | null
+  /** `true` (the default): call nothing, write nothing, say what would be done. */
+  dryRun?: boolean
+  /** Write calls per second per account and region (0: no limit). */
+  writesPerSecond?: number
+  /** Keys changed at once. */
+  concurrency?: number
+  /** Stop after this many failures in a row (0: never). */
+  maxConsecutiveFailures?: number
+  /** Reads after each write until the change shows. */
+  verifyAttempts?: number
+  verifyDelayMs?: number
+  /** The run id written to the journal; a new one when absent. */
+  runId?: string | null
+  /** Reject with the first failed action's error instead of resolving with the outcome. */
+  errorOnFailure?: boolean
+  /** Called after each action finishes, on the event loop. */
+  onProgress?: ((progress: RemediationProgress) => void) | null
+}
+
+/** Options of `rollback`. A dry run unless `dryRun: false`. */
+export interface RollbackOptions extends AwsOptions {
+  /** The journal an apply wrote. */
+  journal: string
+  /** `true` (the default): only read the journal and say what would be undone. */
+  dryRun?: boolean
+  /** Undo only this apply run; every run in the journal when absent. */
+  onlyRun?: string | null
+  writesPerSecond?: number
+  concurrency?: number
+  verifyAttempts?: number
+  verifyDelayMs?: number
+  runId?: string | null
+  errorOnFailure?: boolean
+  onProgress?: ((progress: RemediationProgress) => void) | null
+}
+
+/** Options of `render`: a report or a plan, and a format (`json` by default). */
+export type RenderOptions =
+  | { report: Report; plan?: null; format?: ReportFormat | null; output?: string | null }
+  | { plan: Plan; report?: null; format?: PlanFormat | null; output?: string | null }
+
+// =============================================================================================
+// END OF OPTIONS
+// =============================================================================================
+
 // ---------------------------------------------------------------------------------------------
 // Generated from the Rust sources (src/*.rs) by `napi build`.
 // ---------------------------------------------------------------------------------------------
@@ -368,101 +524,53 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare function __panicForTests(inAsync: boolean): Promise<never> | never
 
 /**
- * Applies a plan against AWS KMS: rate-limited, every change verified and journaled. Resolves
- * with the outcome (`run_id`, per-action `results`, `stopped`); rejects when the run cannot
- * go on at all (invalid plan or options, a journal that cannot be written), or, with
- * `throwOnFailure`, with the first failed action as an error.
+ * Applies a plan (`plan` or `planFile`). A dry run unless `dryRun: false`: a dry run calls and
+ * writes nothing and resolves with every action `would_remediate`. A real run needs `journal`,
+ * rate-limits its writes, verifies and journals each one. Resolves with the outcome; rejects
+ * when the run cannot go on at all, or, with `errorOnFailure`, with the first failed action.
  */
-export declare function apply(plan: Plan, options: ApplyOptions): Promise<ApplyOutcome>
-
-/** Options of `apply`. */
-export interface ApplyOptions {
-  /** The journal file (NDJSON, appended and flushed per event); required unless `dryRun`. */
-  journal?: string
-  /** Read and report, but write nothing (no write call, no journal line). */
-  dryRun?: boolean
-  /** Write calls per second per account and region (default 10; 0: no limit). */
-  writesPerSecond?: number
-  /** Actions in flight at once (default 8). */
-  concurrency?: number
-  /** Stop after this many failures in a row (default 5; 0: never). */
-  maxConsecutiveFailures?: number
-  /** Reads after each write to verify it (default 10). */
-  verifyAttempts?: number
-  /** Pause between verification reads in milliseconds (default 1000). */
-  verifyDelayMs?: number
-  /** The run id written to the journal; a new one when absent. */
-  runId?: string
-  /** How to reach AWS. */
-  aws?: AwsConnectionOptions
-  /** Called after each action finishes (skipped ones included), from the event loop. */
-  onProgress?: (progress: RemediationProgress) => void
-  /**
-   * Reject with the first failed action's error (`code` from its AWS code: `Throttled`,
-   * `AccessDenied`...) instead of resolving with the outcome.
-   */
-  throwOnFailure?: boolean
-}
-
-/** How `apply` and `rollback` reach AWS (the same meaning as `scan`'s options). */
-export interface AwsConnectionOptions {
-  /** The region for calls that are not about a key; `AWS_REGION` or the profile's when absent. */
-  region?: string
-  profile?: string
-  /** Roles to assume, one per account: each key's account gets its role. */
-  roleArns?: Array<string>
-  externalId?: string
-  sessionName?: string
-  /** Send every AWS call here (emulators). */
-  endpointUrl?: string
-  /** Attempts per call, retries included (default 5). */
-  maxAttempts?: number
-  initialBackoffMs?: number
-  connectTimeoutMs?: number
-  operationTimeoutMs?: number
-  operationAttemptTimeoutMs?: number
-}
-
-/**
- * Client-side request rates per account, region and operation (requests per second). Unset
- * fields keep the core's defaults (about 80% of the KMS quotas).
- */
-export interface AwsRateLimits {
-  describeKey?: number
-  getKeyRotationStatus?: number
-  listKeys?: number
-  listAliases?: number
-  listResourceTags?: number
-  listKeyRotations?: number
-}
+export declare function apply(options: ApplyOptions): Promise<ApplyOutcome>
 
 /** The names `err.code` can take: the core's error kinds. */
 export declare function errorCodes(): ErrorCode[]
 
 /**
- * Evaluates key records against a policy: one finding per record, in the records' order.
+ * Evaluates key records against a policy and returns the report: the same report a `scan` of
+ * these records gives (findings in report order, one per key, the summary).
  *
- * Pure and synchronous (no I/O). `records` are inventory records (`formats.md`): the `keys` of
- * a parsed inventory file go in as they are. `policy` is a policy document in the file's
+ * Pure and synchronous (no I/O). `records` are inventory records (formats.md): the `keys` of a
+ * parsed inventory file go in as they are. `policy` is a policy document in the file's
  * snake_case shape (`loadPolicy` returns one); the default policy when absent. `now` is a `Date`
  * or an RFC 3339 string (the clock when absent): exceptions expire relative to it.
  *
  * Throws an `Error` with `code: 'InvalidInput'` and `field` (e.g. `records[3].key_spec`) for a
- * malformed record or policy.
+ * malformed record or policy. For large fleets, `evaluateAsync` keeps the event loop free and
+ * `evaluateJson` is the fastest path (see BENCHMARKS.md).
  */
-export declare function evaluate(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Finding[]
+export declare function evaluate(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Report
 
-/** The formats `render` accepts, in the core's order. */
-export declare function formats(): ReportFormat[]
+/**
+ * `evaluate` off the event loop: the rule runs on a worker thread, and the records and the
+ * report's findings cross the event loop a slice at a time (see `chunked.rs`), so the event
+ * loop keeps turning. The records must not change until the Promise settles.
+ */
+export declare function evaluateAsync(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Promise<Report>
 
-/** Which findings a plan may act on (all given lists must match; each list matches any entry). */
-export interface KeyFilterOptions {
-  accounts?: Array<string>
-  regions?: Array<string>
-  arns?: Array<string>
-  aliases?: Array<string>
-  tags?: Array<Tag>
-}
+/**
+ * `evaluate` from JSON text to JSON text: the fastest way to evaluate many records, since no
+ * record or finding becomes a JS object.
+ *
+ * `input` is the JSON text (a string, or a `Buffer` of UTF-8) of an array of key records or of
+ * an inventory document (`{"schema_version": 1, "keys": [...]}`). Returns the report as compact
+ * JSON: `JSON.parse(evaluateJson(text))` deep-equals `evaluate(JSON.parse(text))`.
+ */
+export declare function evaluateJson(input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null): string
+
+/** `evaluateJson` off the event loop: only copying the text in and out runs on it. */
+export declare function evaluateJsonAsync(input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null): Promise<string>
+
+/** The formats `render` accepts for a report (the default) or a plan, in the core's order. */
+export declare function formats<Of extends 'report' | 'plan' = 'report'>(of?: Of | null): Of extends 'plan' ? PlanFormat[] : ReportFormat[]
 
 /**
  * Reads and validates an exceptions file (`{"exceptions": [...]}`, JSON or YAML) and returns its
@@ -487,29 +595,12 @@ export interface LoadPolicyOptions {
 }
 
 /**
- * Plans the remediation of a report: ordered, batched `enable_rotation` actions and the
- * skipped findings with their reasons (formats.md plan shape). Pure and synchronous.
+ * Plans the remediation of a report: ordered, batched `enable_rotation` actions and the skipped
+ * findings with their reasons (formats.md plan shape). The report is `report` (rechecked: every
+ * verdict is recomputed from its evidence), `reportFile`, or a scan made first with the options
+ * in `scan`.
  */
-export declare function planRemediation(report: Report, options?: PlanRemediationOptions | null): Plan
-
-/** Options of `planRemediation`. */
-export interface PlanRemediationOptions {
-  /**
-   * The period to set (90-2560, at most the policy's maximum); the report policy's
-   * `target_rotation_period_days` when absent.
-   */
-  targetPeriodDays?: number
-  /** Priority rules, most urgent first: a key gets the rank of the first tag it matches. */
-  priorities?: Array<Tag>
-  /** Actions per batch (default 50). */
-  batchSize?: number
-  /** Only findings that match this. */
-  include?: KeyFilterOptions
-  /** Never findings that match this. */
-  exclude?: KeyFilterOptions
-  /** The plan's `generated_at` (`Date` or RFC 3339 string); the clock when absent. */
-  now?: Date | string
-}
+export declare function plan(options: PlanOptions): Promise<Plan>
 
 /**
  * Progress of `apply` (actions) or `rollback` (keys), passed to `onProgress` after each one
@@ -523,116 +614,36 @@ export interface RemediationProgress {
 }
 
 /**
- * Renders a report in one of the core's formats (see `formats()`): `json` is the whole report
- * as the CLI writes it, `ndjson` one finding per line.
+ * Renders a report (formats `json`, the default, and `ndjson`) or a plan (`json`, `table`,
+ * `script`): `{ report, format }` or `{ plan, format }`. Returns the text; with `output`, writes
+ * that file instead (atomically) and returns an empty string.
  */
-export declare function render(report: Report, format?: ReportFormat | null): string
+export declare function render(options: RenderOptions): string
 
 /**
- * Undoes what a journal file says a run changed, appending its own events to the same file (so
- * a second rollback changes nothing). A key changed since is not overwritten
- * (`rollback_skipped`). With `throwOnFailure`, rejects with the first failed key's error.
+ * Undoes what the `journal` says a run changed. A dry run unless `dryRun: false`: a dry run
+ * only reads the journal and resolves with what would be undone. A real run appends its own
+ * events to the journal (so a second rollback changes nothing) and leaves alone any key
+ * changed since (`rollback_skipped`).
  */
-export declare function rollback(journal: string, options?: RollbackOptions | null): Promise<RollbackOutcome>
-
-/** Options of `rollback`. */
-export interface RollbackOptions {
-  /** Undo only this apply run; every run in the journal when absent. */
-  onlyRun?: string
-  /** Read and report, but write nothing. */
-  dryRun?: boolean
-  /** Write calls per second per account and region (default 4; 0: no limit). */
-  writesPerSecond?: number
-  /** Keys in flight at once (default 4). */
-  concurrency?: number
-  verifyAttempts?: number
-  verifyDelayMs?: number
-  runId?: string
-  /** How to reach AWS. */
-  aws?: AwsConnectionOptions
-  /** Called after each key finishes (skipped ones included), from the event loop. */
-  onProgress?: (progress: RemediationProgress) => void
-  /** Reject with the first failed key's error instead of resolving with the outcome. */
-  throwOnFailure?: boolean
-}
+export declare function rollback(options: RollbackOptions): Promise<RollbackOutcome>
 
 /**
  * Scans keys and returns a Promise of the report (formats.md shape, the same JSON as the
  * CLI's `--format json`).
  *
  * The source is `records` (memory) when given, else `inventory` (a file), else AWS (the default
- * credential chain, or `profile` / `roleArns`; `endpointUrl` for emulators). Everything is
- * validated before any call. Per-key failures are `error` findings and regions that could not
- * be listed are `scope_errors`: the Promise rejects only when the scan cannot run at all, with
- * an `Error` whose `code` is the error kind.
+ * credential chain, or `profile` / `roleArns`; `endpointUrl` for emulators). Every option is
+ * checked before any call. Per-key failures are `error` findings and regions that could not be
+ * listed are `scope_errors`: the Promise rejects only when the scan cannot run at all, with an
+ * `Error` whose `code` is the error kind. The findings cross the event loop a slice at a time.
  */
-export declare function scan(options?: ScanOptions | undefined | null): Promise<Report>
+export declare function scan(options?: ScanOptions | null): Promise<Report>
 
-/** Options of `scan`. The source is `records` when given, else `inventory`, else AWS. */
-export interface ScanOptions {
-  /** Key records in memory (formats.md shape): the `memory` source. */
-  records?: KeyRecord[]
-  /** An inventory file (JSON, or YAML by extension): the `inventory` source. */
-  inventory?: string
-  /** The policy document (snake_case, the file's shape); the default policy when absent. */
-  policy?: PolicyDocument
-  /**
-   * Only these regions. Names are checked against the known AWS regions first (a typo would
-   * scan nothing and pass) unless `allowUnknownRegion`.
-   */
-  regions?: Array<string>
-  /** Only these accounts. */
-  accounts?: Array<string>
-  /** Accept region names this release does not know (new regions, emulators). */
-  allowUnknownRegion?: boolean
-  /** The evaluation time (`Date` or RFC 3339 string); the clock when absent. */
-  now?: Date | string
-  /** Read tags for every key, not only where they can decide something. */
-  allTags?: boolean
-  /** Read the last rotation of every key (ListKeyRotations; its quota is only 100/s). */
-  rotationHistory?: boolean
-  /** Called as the scan progresses, from the event loop; keep it quick. */
-  onProgress?: (progress: ScanProgress) => void
-  /** Read every region enabled for each account (needs `account:ListRegions`). */
-  allRegions?: boolean
-  /** A named profile from the shared config files instead of the default chain. */
-  profile?: string
-  /** Roles to assume, one per account. */
-  roleArns?: Array<string>
-  /** The external id the roles require. */
-  externalId?: string
-  /** The role session name (default `kms-rotation`). */
-  sessionName?: string
-  /** Send every AWS call here (emulators). `AWS_ENDPOINT_URL(_KMS)` is honoured when unset. */
-  endpointUrl?: string
-  /** Attempts per call, retries included (default 5). */
-  maxAttempts?: number
-  /** The first retry's backoff ceiling in milliseconds (SDK default 1000). */
-  initialBackoffMs?: number
-  /** Keys read at once per account and region (default 64). */
-  concurrencyPerRegion?: number
-  /** Account-region pairs read at once (default 32). */
-  maxConcurrentRegions?: number
-  /** Client-side request rates per account, region and operation. */
-  rateLimits?: AwsRateLimits
-  /** Connection timeout in milliseconds (SDK default 3100). */
-  connectTimeoutMs?: number
-  /** Limit on one call including retries, in milliseconds (default 120000). */
-  operationTimeoutMs?: number
-  /** Limit on one attempt of a call, in milliseconds (default 20000). */
-  operationAttemptTimeoutMs?: number
-}
-
-/** Progress of a scan (cumulative counts), passed to `onProgress`. */
+/** Progress of a scan (cumulative counts), passed to `scan`'s and `plan`'s `onProgress`. */
 export interface ScanProgress {
   /** Keys found by listing so far. */
   keysListed: number
   /** Keys whose facts have all been read so far. */
   keysRead: number
-}
-
-/** A tag key and value. */
-export interface Tag {
-  key: string
-  value: string
 }

@@ -7,12 +7,15 @@ const binding = createRequire(import.meta.url)('./index.js')
 // Keep in step with index.js: __test__/module.test.mjs checks that every export is here.
 export const {
   apply,
-  evaluate,
   errorCodes,
+  evaluate,
+  evaluateAsync,
+  evaluateJson,
+  evaluateJsonAsync,
   formats,
   loadExceptions,
   loadPolicy,
-  planRemediation,
+  plan,
   render,
   rollback,
   scan,

@@ -51,7 +51,8 @@ trap stop_servers EXIT
 if [ -z "${KMS_TEST_SERVER_BIN:-}" ]; then
   echo "== building kms-test-server"
   cargo build --quiet -p kms-test-server
-  export KMS_TEST_SERVER_BIN=$CARGO_TARGET_DIR/debug/kms-test-server
+  # Under CARGO_BUILD_TARGET, cargo puts binaries in a directory named after the target.
+  export KMS_TEST_SERVER_BIN=$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/kms-test-server
 fi
 
 if [ -z "${KMS_ROTATION_MOTO_URL:-}" ]; then

@@ -4,7 +4,7 @@
 // ---------------------------------------------------------------------------------------------
 // The public data shapes of formats.md. They cross every boundary as the same JSON (files, the
 // CLI, Python, Node), so field names are snake_case and AWS enum values keep AWS's spelling.
-// Options of the functions below are camelCase.
+// Options of the functions below are camelCase (see the options block at the end).
 // ---------------------------------------------------------------------------------------------
 
 export type KeyManager = 'AWS' | 'CUSTOMER'
@@ -321,8 +321,10 @@ export interface RollbackOutcome {
   journal_warnings: string[]
 }
 
-/** What `render` can write (see `formats()`). */
+/** What `render` can write for a report (see `formats()`). */
 export type ReportFormat = 'json' | 'ndjson'
+/** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
+export type PlanFormat = 'json' | 'table' | 'script'
 
 /** `err.code` of every error this package throws or rejects with: the core's error kinds. */
 export type ErrorCode =
@@ -348,6 +350,160 @@ export interface KmsRotationError extends Error {
   /** The field path, e.g. `records[3].key_spec` or `max_rotation_period_days`. */
   field?: string
 }
+
+// =============================================================================================
+// OPTIONS (hand-written for now; to be generated from the core's options types).
+//
+// The options objects of the functions below, camelCase. Each is read by the core's options
+// type (`kms_rotation::ops::ScanOptions`, ...), which also accepts the snake_case names, fills
+// in the defaults and refuses unknown names; errors name the core's snake_case field
+// (`field: 'max_attempts'`). Durations are whole milliseconds (`*Ms`).
+// =============================================================================================
+
+/** How to reach AWS: the same for `scan`, `apply` and `rollback` (every field has a default). */
+export interface AwsOptions {
+  /** Read every region enabled for each account (needs `account:ListRegions`). */
+  allRegions?: boolean
+  /** A named profile from the shared config files instead of the default chain. */
+  profile?: string | null
+  /** Roles to assume, one per account (the account is taken from the ARN). */
+  roleArns?: string[]
+  /** The external id the roles require; never printed. */
+  externalId?: string | null
+  /** Read the external id from this file instead (e.g. a mounted secret). */
+  externalIdFile?: string | null
+  /** The role session name (default `kms-rotation`). */
+  sessionName?: string
+  /** Send every AWS call here (emulators). `AWS_ENDPOINT_URL(_KMS)` is honoured when unset. */
+  endpointUrl?: string | null
+  /** Attempts per call, retries included (default 5). */
+  maxAttempts?: number
+  /** The first retry's backoff ceiling (the SDK's 1000 when absent). */
+  initialBackoffMs?: number | null
+  /** How long a throttled call may go on being retried. */
+  throttlingBudgetMs?: number
+  /** Keys read at once per account and region. */
+  concurrencyPerRegion?: number
+  /** Account-region pairs read at once. */
+  maxConcurrentRegions?: number
+  /** Client-side rates per account, region and operation: `['describe-key=1000']`. */
+  rates?: string[]
+  connectTimeoutMs?: number | null
+  operationTimeoutMs?: number | null
+  operationAttemptTimeoutMs?: number | null
+}
+
+/** Options of `scan`. The source is `records` when given, else `inventory`, else AWS. */
+export interface ScanOptions extends AwsOptions {
+  /** Key records in memory (the `memory` source). */
+  records?: KeyRecord[] | null
+  /** An inventory file (JSON, or YAML by extension). */
+  inventory?: string | null
+  /** A policy document; the default policy when neither it nor `policyFile` is given. */
+  policy?: PolicyDocument | null
+  /** A policy file (JSON or YAML), instead of `policy`. */
+  policyFile?: string | null
+  /** Exceptions files, added to the policy's exceptions. */
+  exceptions?: string[]
+  /** Only these regions (known AWS regions unless `allowUnknownRegion`). */
+  regions?: string[]
+  /** Only these accounts (12 digits). */
+  accounts?: string[]
+  allowUnknownRegion?: boolean
+  /** Evaluate as of this time; the clock when absent. */
+  now?: Date | Timestamp | null
+  /** Read every key's tags, not only where they can decide something. */
+  allTags?: boolean
+  /** Read each key's last rotation (ListKeyRotations; its quota is 100/s). */
+  rotationHistory?: boolean
+  /** Also save the records read as an inventory file. */
+  saveInventory?: string | null
+  /** Called as the scan progresses, on the event loop; keep it quick. */
+  onProgress?: ((progress: ScanProgress) => void) | null
+}
+
+/** Keys named by account, region, ARN, alias (`alias/` optional) or tag (`KEY=VALUE`). */
+export interface KeyFilter {
+  accounts?: string[]
+  regions?: string[]
+  arns?: string[]
+  aliases?: string[]
+  tags?: string[]
+}
+
+/** Options of `plan`: exactly one of `report`, `reportFile` and `scan`. */
+export interface PlanOptions {
+  /** A report (rechecked: every verdict is recomputed from its evidence). */
+  report?: Report | null
+  /** A saved JSON report, rechecked the same way. */
+  reportFile?: string | null
+  /** Scan first, with these options. */
+  scan?: Omit<ScanOptions, 'onProgress'> | null
+  /** The period to set (90-2560, at most the policy's maximum); the policy's target by default. */
+  targetPeriodDays?: number | null
+  /** Tag matches (`KEY=VALUE`), most urgent first. */
+  priorities?: string[]
+  /** Actions per batch (default 50). */
+  batchSize?: number
+  /** Which failing keys the plan may act on. */
+  selection?: { include?: KeyFilter; exclude?: KeyFilter }
+  /** The plan's `generated_at`; the clock when absent. */
+  now?: Date | Timestamp | null
+  /** The progress of the scan, with `scan`. */
+  onProgress?: ((progress: ScanProgress) => void) | null
+}
+
+/** Options of `apply`: `plan` or `planFile`. A dry run unless `dryRun: false`. */
+export interface ApplyOptions extends AwsOptions {
+  plan?: Plan | null
+  /** A plan file (JSON, or YAML by extension). */
+  planFile?: string | null
+  /** The journal file (NDJSON) every step is appended to; required unless a dry run. */
+  journal?: string | null
+  /** `true` (the default): call nothing, write nothing, say what would be done. */
+  dryRun?: boolean
+  /** Write calls per second per account and region (0: no limit). */
+  writesPerSecond?: number
+  /** Keys changed at once. */
+  concurrency?: number
+  /** Stop after this many failures in a row (0: never). */
+  maxConsecutiveFailures?: number
+  /** Reads after each write until the change shows. */
+  verifyAttempts?: number
+  verifyDelayMs?: number
+  /** The run id written to the journal; a new one when absent. */
+  runId?: string | null
+  /** Reject with the first failed action's error instead of resolving with the outcome. */
+  errorOnFailure?: boolean
+  /** Called after each action finishes, on the event loop. */
+  onProgress?: ((progress: RemediationProgress) => void) | null
+}
+
+/** Options of `rollback`. A dry run unless `dryRun: false`. */
+export interface RollbackOptions extends AwsOptions {
+  /** The journal an apply wrote. */
+  journal: string
+  /** `true` (the default): only read the journal and say what would be undone. */
+  dryRun?: boolean
+  /** Undo only this apply run; every run in the journal when absent. */
+  onlyRun?: string | null
+  writesPerSecond?: number
+  concurrency?: number
+  verifyAttempts?: number
+  verifyDelayMs?: number
+  runId?: string | null
+  errorOnFailure?: boolean
+  onProgress?: ((progress: RemediationProgress) => void) | null
+}
+
+/** Options of `render`: a report or a plan, and a format (`json` by default). */
+export type RenderOptions =
+  | { report: Report; plan?: null; format?: ReportFormat | null; output?: string | null }
+  | { plan: Plan; report?: null; format?: PlanFormat | null; output?: string | null }
+
+// =============================================================================================
+// END OF OPTIONS
+// =============================================================================================
 
 // ---------------------------------------------------------------------------------------------
 // Generated from the Rust sources (src/*.rs) by `napi build`.

@@ -117,7 +117,11 @@ test('scan rejects before any call when AWS options are invalid', async () => {
   await assert.rejects(scan({ regions: ['us-east-1'], endpointUrl: 'ftp://127.0.0.1', ...quick }), { code: 'InvalidInput' })
   await assert.rejects(scan({ regions: ['us-east-1'], maxAttempts: 0, endpointUrl: 'http://127.0.0.1:9' }), { code: 'InvalidInput', field: 'max_attempts' })
   await assert.rejects(
-    scan({ regions: ['us-east-1'], rateLimits: { describeKey: 0 }, endpointUrl: 'http://127.0.0.1:9' }),
+    scan({ regions: ['us-east-1'], rates: ['describe-key=0'], endpointUrl: 'http://127.0.0.1:9' }),
     { code: 'InvalidInput', field: 'rate_limits.describe_key' },
+  )
+  await assert.rejects(
+    scan({ regions: ['us-east-1'], rates: ['describe_key=100'], endpointUrl: 'http://127.0.0.1:9' }),
+    { code: 'InvalidInput', message: /OPERATION=REQUESTS_PER_SECOND/ },
   )
 })

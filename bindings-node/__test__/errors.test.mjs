@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
 
-import binding, { apply, errorCodes, evaluate, loadExceptions, loadPolicy, planRemediation, render, rollback, scan } from 'kms-rotation'
+import binding, { apply, errorCodes, evaluate, evaluateJson, loadExceptions, loadPolicy, plan, render, rollback, scan } from 'kms-rotation'
 import { NOW, record, startTestServer, tempFile } from './helpers.mjs'
 
 function isError(code, props = {}) {
@@ -32,6 +32,10 @@ test('the codes are the core error kinds', () => {
 test('InvalidInput: a malformed record names its index and field', () => {
   const records = [record('us-east-1', 'k1'), { ...record('us-east-1', 'k2'), key_spec: 'SYMMETRIC' }]
   assert.throws(() => evaluate(records, null, NOW), isError('InvalidInput', { field: 'records[1].key_spec', retryable: false }))
+  assert.throws(() => evaluateJson(JSON.stringify(records), null, NOW), isError('InvalidInput', { field: 'records[1].key_spec' }))
+  assert.throws(() => evaluate(undefined), isError('InvalidInput', { field: 'records' }))
+  assert.throws(() => evaluateJson('[{"arn": '), isError('InvalidInput'))
+  assert.throws(() => evaluateJson(Buffer.from([0x5b, 0xff, 0x5d])), isError('InvalidInput', { field: 'input' }))
 })
 
 test('InvalidInput: a required field missing, a bad ARN', () => {
@@ -64,7 +68,31 @@ test('InvalidInput: a policy file names the file, line and field', () => {
 })
 
 test('InvalidInput: an unknown report format, a malformed report', () => {
-  assert.throws(() => render({}, 'json'), isError('InvalidInput', { field: /^report/ }))
+  assert.throws(() => render({ report: {}, format: 'json' }), isError('InvalidInput', { field: /^report/ }))
+  assert.throws(() => render({}), isError('InvalidInput', { field: 'report' }))
+})
+
+// Options are the core's: a name it does not know is refused, never ignored. A misspelt
+// `dryRun` that was ignored would write.
+test('InvalidInput: an unknown option is refused by every operation, naming it', async () => {
+  const report = await scan({ records: [], now: NOW })
+  const planned = await plan({ report, now: NOW })
+  const journal = tempFile('journal.ndjson', '')
+  const unknown = (name) => isError('InvalidInput', { message: new RegExp(`unknown field \`${name}\``) })
+  await assert.rejects(apply({ plan: planned, journal, dryrun: false }), unknown('dryrun'))
+  await assert.rejects(apply({ plan: planned, journal, 'dry-run': false }), unknown('dry-run'))
+  await assert.rejects(rollback({ journal, dryrun: false }), unknown('dryrun'))
+  await assert.rejects(scan({ records: [], region: ['us-east-1'] }), unknown('region'))
+  await assert.rejects(plan({ report, targetPeriod: 180 }), unknown('targetPeriod'))
+  assert.throws(() => render({ report, fmt: 'json' }), unknown('fmt'))
+  // A function can only be the progress callback.
+  await assert.rejects(scan({ records: [], onprogress: () => {} }), isError('InvalidInput', { field: 'onprogress' }))
+  await assert.rejects(scan({ records: [], onProgress: 'log' }), isError('InvalidInput', { field: 'onProgress' }))
+  // Values of the wrong type name their field, in the core's snake_case.
+  await assert.rejects(apply({ plan: planned, dryRun: 'no' }), isError('InvalidInput', { field: 'dry_run' }))
+  await assert.rejects(plan({ report, batchSize: 'ten' }), isError('InvalidInput', { field: 'batch_size' }))
+  await assert.rejects(scan({ records: [], allowUnknownRegion: 1 }), isError('InvalidInput', { field: 'allow_unknown_region' }))
+  await assert.rejects(scan({ records: 'none' }), isError('InvalidInput', { field: 'records' }))
 })
 
 test('InvalidInput rejects the Promise for a bad scan option', async () => {
@@ -74,6 +102,7 @@ test('InvalidInput rejects the Promise for a bad scan option', async () => {
     isError('InvalidInput', { field: 'records[0].key_state' }),
   )
   await assert.rejects(scan({ records: [], policy: { disabled_keys: 'never' } }), isError('InvalidInput', { field: 'policy.disabled_keys' }))
+  await assert.rejects(scan({ records: [], accounts: ['12345'] }), isError('InvalidInput', { field: 'accounts[0]' }))
   await assert.rejects(
     scan({ endpointUrl: '127.0.0.1:1', regions: ['us-east-1'] }),
     isError('InvalidInput', { field: 'endpoint_url' }),
@@ -82,6 +111,8 @@ test('InvalidInput rejects the Promise for a bad scan option', async () => {
     scan({ roleArns: ['arn:aws:iam::12:role/x'], regions: ['us-east-1'], endpointUrl: 'http://127.0.0.1:9' }),
     isError('InvalidInput', { field: 'role_arns[0]' }),
   )
+  // AWS options do not apply to records or an inventory file: refused, not ignored.
+  await assert.rejects(scan({ records: [], endpointUrl: 'http://127.0.0.1:9' }), isError('InvalidInput'))
 })
 
 test('InvalidInput: a malformed inventory file names the file and line', async () => {
@@ -95,6 +126,7 @@ test('NotFound: a missing file, sync and async', async () => {
   assert.throws(() => loadPolicy('/nonexistent/policy.yaml'), isError('NotFound', { file: '/nonexistent/policy.yaml' }))
   assert.throws(() => loadExceptions('/nonexistent/exceptions.yaml'), isError('NotFound'))
   await assert.rejects(scan({ inventory: '/nonexistent/fleet.json' }), isError('NotFound', { file: '/nonexistent/fleet.json' }))
+  await assert.rejects(plan({ reportFile: '/nonexistent/report.json' }), isError('NotFound', { file: '/nonexistent/report.json' }))
 })
 
 test('Unavailable: a file that cannot be read (a directory)', async () => {
@@ -106,10 +138,10 @@ test('Unexpected: a panic becomes an error, sync or in a Promise, and the proces
   assert.throws(() => binding.__panicForTests(false), isError('Unexpected', { message: /panicked/ }))
   await assert.rejects(binding.__panicForTests(true), isError('Unexpected', { message: /panicked/ }))
   // Still usable afterwards.
-  assert.equal(evaluate([record('us-east-1', 'k1', { rotation: { enabled: true } })], null, NOW)[0].status, 'pass')
+  assert.equal(evaluate([record('us-east-1', 'k1', { rotation: { enabled: true } })], null, NOW).findings[0].status, 'pass')
 })
 
-// Per-key AWS failures are results; `throwOnFailure` turns the first one into the error of its
+// Per-key AWS failures are results; `errorOnFailure` turns the first one into the error of its
 // kind, with the key, region, operation and AWS code. Against the KMS test server, whose writes
 // all fail with the code given.
 const awsKinds = {
@@ -119,7 +151,7 @@ const awsKinds = {
   AccessDeniedException: 'AccessDenied',
 }
 for (const [awsCode, code] of Object.entries(awsKinds)) {
-  test(`${code}: a write failing with ${awsCode}, apply and rollback with throwOnFailure`, async (t) => {
+  test(`${code}: a write failing with ${awsCode}, apply and rollback with errorOnFailure`, async (t) => {
     const key = record('us-east-1', '00000000-0000-4000-8000-0000000000a1', { rotation: { enabled: false } })
     const server = await startTestServer([key], ['--writes', `fail:${awsCode}`])
     if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
@@ -127,12 +159,12 @@ for (const [awsCode, code] of Object.entries(awsKinds)) {
       const aws = { endpointUrl: server.url, maxAttempts: 1 }
       const fast = { verifyAttempts: 1, verifyDelayMs: 10, maxConsecutiveFailures: 1 }
       const report = await scan({ ...aws, regions: ['us-east-1'], now: NOW })
-      const plan = planRemediation(report, { now: NOW })
+      const planned = await plan({ report, now: NOW })
       const props = { keyArn: key.arn, region: 'us-east-1', operation: 'EnableKeyRotation', awsCode, retryable: code === 'Throttled' }
       const journal = tempFile('journal.ndjson', '')
-      await assert.rejects(apply(plan, { journal, aws, ...fast, throwOnFailure: true }), isError(code, props))
+      await assert.rejects(apply({ plan: planned, journal, dryRun: false, ...aws, ...fast, errorOnFailure: true }), isError(code, props))
       // Without the option, the same failure is data.
-      const outcome = await apply(plan, { journal, aws, ...fast })
+      const outcome = await apply({ plan: planned, journal, dryRun: false, ...aws, ...fast })
       assert.equal(outcome.results[0].error.code, awsCode)
 
       // A journal saying a run turned rotation off on a key that had it on: rolling it back
@@ -140,7 +172,7 @@ for (const [awsCode, code] of Object.entries(awsKinds)) {
       const lines = [['before', { enabled: true, period_days: 365 }], ['after', { enabled: false, period_days: null }]]
         .map(([event, state]) => JSON.stringify({ at: NOW, run_id: 'r1', target_arn: key.arn, event, state, error: null }))
       const undo = tempFile('undo.ndjson', lines.join('\n') + '\n')
-      await assert.rejects(rollback(undo, { aws, verifyAttempts: 1, throwOnFailure: true }), isError(code, props))
+      await assert.rejects(rollback({ journal: undo, dryRun: false, ...aws, verifyAttempts: 1, errorOnFailure: true }), isError(code, props))
     } finally {
       await server.stop()
     }

@@ -84,6 +84,8 @@ function assertLoopback(url) {
 /**
  * Starts the project's KMS test server (`KMS_TEST_SERVER_BIN`) seeded with `keys`; returns
  * `{ url, stop }`, or null when the variable is not set (the test is then skipped, except in CI).
+ * `stop()` resolves with the server's call log: one `{ operation, account_id, region, key_id,
+ * key_arn, status, error_code }` per request, in arrival order.
  */
 export async function startTestServer(keys, args = []) {
   const bin = process.env.KMS_TEST_SERVER_BIN
@@ -92,22 +94,38 @@ export async function startTestServer(keys, args = []) {
     return null
   }
   const inventory = tempFile('inventory.json', { schema_version: 1, keys })
-  const child = spawn(bin, ['--inventory', inventory, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(bin, ['--inventory', inventory, '--print-calls-on-exit', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const lines = createInterface({ input: child.stdout })
+  const calls = []
+  const closed = new Promise((resolve) => lines.once('close', resolve))
+  let first = true
   const url = await new Promise((resolve, reject) => {
-    lines.once('line', resolve)
+    // The first line is the URL; the call log follows when the server is stopped.
+    lines.on('line', (line) => {
+      if (first) {
+        first = false
+        resolve(line)
+      } else if (line.trim()) {
+        calls.push(JSON.parse(line))
+      }
+    })
     child.once('exit', (code) => reject(new Error(`kms-test-server exited with ${code}`)))
   })
   return {
     url: assertLoopback(url.trim()),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', resolve)
-        child.kill()
-      }),
+    stop: async () => {
+      if (child.exitCode === null) child.kill()
+      await closed
+      return calls
+    },
   }
 }
+
+/** The write calls (EnableKeyRotation, DisableKeyRotation) of a call log. */
+export const writeCalls = (calls) =>
+  calls.filter((c) => c.operation === 'EnableKeyRotation' || c.operation === 'DisableKeyRotation')
 
 /** moto's URL (`KMS_ROTATION_MOTO_URL`), or null (skipped) when not set outside CI. */
 export function motoUrl() {

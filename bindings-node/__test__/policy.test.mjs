@@ -30,7 +30,7 @@ test('a JSON policy; the document it returns goes back into evaluate unchanged',
   assert.equal(policy.max_rotation_period_days, 730)
   assert.equal(policy.disabled_keys, 'skip')
   const disabled = record('us-east-1', 'k1', { key_state: 'Disabled', rotation: { enabled: false } })
-  assert.deepEqual(evaluate([disabled], policy, NOW).map((f) => f.reason), ['key_disabled'])
+  assert.deepEqual(evaluate([disabled], policy, NOW).findings.map((f) => f.reason), ['key_disabled'])
 })
 
 test('loadExceptions returns the entries of an exceptions file', () => {
@@ -39,5 +39,5 @@ test('loadExceptions returns the entries of an exceptions file', () => {
   assert.deepEqual(exceptions[1].match, { tag: { key: 'rotation-exception', value: 'TKT-42' } })
   const policy = { exceptions }
   const key = record('us-east-1', 'k1', { aliases: ['alias/legacy-batch'], rotation: { enabled: false } })
-  assert.equal(evaluate([key], policy, NOW)[0].status, 'exempt')
+  assert.equal(evaluate([key], policy, NOW).findings[0].status, 'exempt')
 })

@@ -1,54 +1,118 @@
-// The remediation loop against the KMS test server: plan, apply, re-scan, rollback, re-scan.
+// The remediation loop against the KMS test server: plan, apply, re-scan, rollback, re-scan; and
+// that apply and rollback are dry runs unless told `dryRun: false`, counted from the server's
+// own call log.
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { test } from 'node:test'
 
-import { apply, planRemediation, rollback, scan } from 'kms-rotation'
-import { NOW, expectedSmallFleet, record, smallFleet, startTestServer, tempFile, verdicts } from './helpers.mjs'
+import { apply, plan, rollback, scan } from 'kms-rotation'
+import { NOW, expectedSmallFleet, record, smallFleet, startTestServer, tempFile, verdicts, writeCalls } from './helpers.mjs'
 
 const quick = { maxAttempts: 2, initialBackoffMs: 10, operationAttemptTimeoutMs: 5000, operationTimeoutMs: 10000 }
 const fast = { verifyAttempts: 3, verifyDelayMs: 10 }
 
-test('planRemediation is pure: actions for remediable failures, skips with reasons', async () => {
+test('plan: actions for remediable failures, skips with reasons; camelCase options', async () => {
   const report = await scan({ records: smallFleet(), now: NOW })
-  const plan = planRemediation(report, { now: NOW })
-  assert.equal(plan.schema_version, 1)
-  assert.equal(plan.generated_at, NOW)
-  const targets = plan.actions.map((a) => a.target_arn).sort()
+  const planned = await plan({ report, now: NOW })
+  assert.equal(planned.schema_version, 1)
+  assert.equal(planned.generated_at, NOW)
+  const targets = planned.actions.map((a) => a.target_arn).sort()
   const failing = report.findings.filter((f) => f.remediable).map((f) => f.arn).sort()
   assert.deepEqual(targets, failing)
-  assert.ok(plan.actions.every((a) => a.action === 'enable_rotation' && a.rotation_period_days === 365))
-  const skip = Object.fromEntries(plan.skips.map((s) => [s.arn.split('/')[1], s.reason]))
+  assert.ok(planned.actions.every((a) => a.action === 'enable_rotation' && a.rotation_period_days === 365))
+  const skip = Object.fromEntries(planned.skips.map((s) => [s.arn.split('/')[1], s.reason]))
   assert.equal(skip['00000000-0000-4000-8000-000000000001'], 'passing')
   assert.equal(skip['00000000-0000-4000-8000-000000000005'], 'error_rescan_first')
-  // Options are camelCase: only one region, a shorter period.
-  const eu = planRemediation(report, { include: { regions: ['eu-west-1'] }, targetPeriodDays: 180, now: NOW })
+  // Options are camelCase: only one region, a shorter period, batches of one.
+  const eu = await plan({ report, selection: { include: { regions: ['eu-west-1'] } }, targetPeriodDays: 180, now: NOW })
   assert.deepEqual(eu.actions.map((a) => a.region), ['eu-west-1'])
   assert.equal(eu.actions[0].rotation_period_days, 180)
-  assert.throws(() => planRemediation(report, { targetPeriodDays: 30 }), { code: 'InvalidInput' })
-  assert.throws(() => planRemediation(report, { batchSize: 0 }), { code: 'InvalidInput' })
+  const batched = await plan({ report, batchSize: 1, now: NOW })
+  assert.deepEqual(batched.actions.map((a) => a.batch), [1, 2, 3])
+  await assert.rejects(plan({ report, targetPeriodDays: 30 }), { code: 'InvalidInput' })
+  await assert.rejects(plan({ report, batchSize: 0 }), { code: 'InvalidInput', field: 'batch_size' })
+  await assert.rejects(plan({}), { code: 'InvalidInput', field: 'report' })
+})
+
+test('plan from a scan it makes, with priorities and progress, or from a saved report', async () => {
+  const progress = []
+  const tagged = smallFleet().map((r, i) => ({ ...r, tags: { tier: i === 5 ? 'gold' : 'bronze' } }))
+  const planned = await plan({ scan: { records: tagged, now: NOW }, priorities: ['tier=gold'], now: NOW, onProgress: (p) => progress.push(p) })
+  assert.equal(planned.actions[0].region, 'eu-west-1')
+  assert.equal(planned.actions[0].priority, 1)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(progress.at(-1), { keysListed: 6, keysRead: 6 })
+  const reportFile = tempFile('report.json', await scan({ records: smallFleet(), now: NOW }))
+  assert.equal((await plan({ reportFile, now: NOW })).actions.length, 3)
+})
+
+test('plan refuses a report whose verdicts were edited', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const edited = structuredClone(report)
+  const failing = edited.findings.findIndex((f) => f.status === 'fail')
+  edited.findings[failing].status = 'pass'
+  await assert.rejects(plan({ report: edited }), (err) => {
+    assert.equal(err.code, 'InvalidInput')
+    assert.match(err.field, /^report\.findings\[\d+\]/)
+    return true
+  })
+})
+
+test('apply and rollback are dry runs unless told otherwise: no write reaches the server', async (t) => {
+  const server = await startTestServer(smallFleet())
+  if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+  let calls
+  try {
+    const aws = { endpointUrl: server.url, ...quick }
+    const before = await scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })
+    const planned = await plan({ report: before, now: NOW })
+    assert.equal(planned.actions.length, 3)
+
+    // A journal is given, and AWS options, but not `dryRun: false`.
+    const journal = path.join(path.dirname(tempFile('x', '')), 'journal.ndjson')
+    const dry = await apply({ plan: planned, journal, ...aws, ...fast })
+    assert.equal(dry.dry_run, true)
+    assert.deepEqual(dry.results.map((r) => r.status), ['would_remediate', 'would_remediate', 'would_remediate'])
+    assert.ok(!existsSync(journal), 'a dry run creates no journal')
+
+    // A journal saying a run enabled rotation on two keys: rolling back would disable it.
+    const lines = ['00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000006'].flatMap((id) => {
+      const arn = before.findings.find((f) => f.key_id === id).arn
+      const line = (event, state) => JSON.stringify({ at: NOW, run_id: 'r1', target_arn: arn, event, state, error: null })
+      return [line('before', { enabled: false, period_days: null }), line('after', { enabled: true, period_days: 365 })]
+    })
+    const written = tempFile('journal.ndjson', lines.join('\n') + '\n')
+    const undo = await rollback({ journal: written, ...aws, ...fast })
+    assert.equal(undo.dry_run, true)
+    assert.deepEqual(undo.results.map((r) => r.status), ['would_roll_back', 'would_roll_back'])
+    assert.equal(readFileSync(written, 'utf8'), lines.join('\n') + '\n', 'a dry run leaves the journal as it was')
+
+    // Nothing changed: the keys still fail as before.
+    assert.deepEqual(verdicts((await scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })).findings), expectedSmallFleet)
+  } finally {
+    calls = await server.stop()
+  }
+  assert.ok(calls.some((c) => c.operation === 'ListKeys'), 'the call log has the scans')
+  assert.deepEqual(writeCalls(calls), [])
 })
 
 test('plan, apply, re-scan, rollback, re-scan', async (t) => {
   const server = await startTestServer(smallFleet())
   if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
+  let calls
   try {
     const aws = { endpointUrl: server.url, ...quick }
     const scanAll = () => scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })
     const before = await scanAll()
     assert.deepEqual(verdicts(before.findings), expectedSmallFleet)
-    const plan = planRemediation(before, { now: NOW })
-    assert.equal(plan.actions.length, 3)
-
-    // A dry run writes nothing and needs no journal.
-    const dry = await apply(plan, { dryRun: true, aws, ...fast })
-    assert.equal(dry.dry_run, true)
-    assert.ok(dry.results.every((r) => r.status === 'would_remediate'), JSON.stringify(dry.results))
-    assert.deepEqual(verdicts((await scanAll()).findings), expectedSmallFleet)
+    const planned = await plan({ report: before, now: NOW })
+    assert.equal(planned.actions.length, 3)
 
     const journal = tempFile('journal.ndjson', '')
     const progress = []
-    const outcome = await apply(plan, { journal, aws, ...fast, onProgress: (p) => progress.push(p), throwOnFailure: true })
+    const outcome = await apply({ plan: planned, journal, dryRun: false, ...aws, ...fast, onProgress: (p) => progress.push(p), errorOnFailure: true })
+    assert.equal(outcome.dry_run, false)
     assert.deepEqual(outcome.results.map((r) => r.status), ['remediated', 'remediated', 'remediated'])
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(progress, [1, 2, 3].map((done) => ({ done, total: 3 })))
@@ -61,8 +125,13 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     assert.equal(fixed.summary.by_status.fail, 0)
     assert.equal(fixed.summary.compliant, true)
 
+    // The dry run first: what would be undone, nothing undone.
+    const preview = await rollback({ journal, ...aws })
+    assert.deepEqual(preview.results.map((r) => r.status), ['would_roll_back', 'would_roll_back', 'would_roll_back'])
+    assert.equal((await scanAll()).summary.compliant, true)
+
     const rollbackProgress = []
-    const undone = await rollback(journal, { aws, ...fast, onProgress: (p) => rollbackProgress.push(p) })
+    const undone = await rollback({ journal, dryRun: false, ...aws, ...fast, onProgress: (p) => rollbackProgress.push(p) })
     assert.equal(undone.results.length, 3)
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(rollbackProgress, [1, 2, 3].map((done) => ({ done, total: 3 })))
@@ -70,11 +139,16 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     assert.deepEqual(verdicts((await scanAll()).findings), expectedSmallFleet)
 
     // A second rollback of the same journal changes nothing.
-    const again = await rollback(journal, { aws, ...fast })
+    const again = await rollback({ journal, dryRun: false, ...aws, ...fast })
     assert.ok(again.results.every((r) => r.status !== 'rolled_back'), JSON.stringify(again.results))
   } finally {
-    await server.stop()
+    calls = await server.stop()
   }
+  // Three writes to apply, three to undo (the 730-day key gets its period back, the others
+  // their rotation turned off): the dry runs and the second rollback wrote nothing.
+  const writes = writeCalls(calls).map((c) => c.operation)
+  assert.deepEqual(writes.slice(0, 3), Array(3).fill('EnableKeyRotation'))
+  assert.deepEqual(writes.slice(3).sort(), ['DisableKeyRotation', 'DisableKeyRotation', 'EnableKeyRotation'])
 })
 
 // Per-key failures are data (rule: one bad key does not stop the run): the AWS error code of
@@ -89,7 +163,7 @@ for (const code of ['AccessDeniedException', 'ThrottlingException', 'DisabledExc
       const aws = { endpointUrl: server.url, ...quick, maxAttempts: 1 }
       const report = await scan({ ...aws, regions: ['us-east-1'], now: NOW })
       const journal = tempFile('journal.ndjson', '')
-      const outcome = await apply(planRemediation(report), { journal, aws, ...fast })
+      const outcome = await apply({ plan: await plan({ report }), journal, dryRun: false, ...aws, ...fast })
       assert.equal(outcome.results[0].status, 'failed')
       assert.equal(outcome.results[0].error.code, code)
       const failed = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.event === 'failed')
@@ -102,15 +176,18 @@ for (const code of ['AccessDeniedException', 'ThrottlingException', 'DisabledExc
 
 test('apply and rollback reject when they cannot run at all', async () => {
   const report = await scan({ records: smallFleet(), now: NOW })
-  const plan = planRemediation(report, { now: NOW })
+  const planned = await plan({ report, now: NOW })
   const aws = { endpointUrl: 'http://127.0.0.1:9', ...quick }
-  await assert.rejects(apply(plan, { aws }), { code: 'InvalidInput', field: 'journal' })
-  await assert.rejects(apply({ ...plan, schema_version: 2 }, { dryRun: true, aws }), { code: 'InvalidInput', field: 'schema_version' })
-  await assert.rejects(apply(plan, { journal: '/nonexistent/dir/journal.ndjson', aws }), { code: 'NotFound' })
-  await assert.rejects(apply(plan, { dryRun: true, concurrency: 0, aws }), { code: 'InvalidInput', field: 'concurrency' })
-  await assert.rejects(rollback('/nonexistent/journal.ndjson', { aws }), { code: 'NotFound' })
+  await assert.rejects(apply({ plan: planned, dryRun: false, ...aws }), { code: 'InvalidInput', field: 'journal' })
+  await assert.rejects(apply({ ...aws }), { code: 'InvalidInput', field: 'plan' })
+  await assert.rejects(apply({ plan: { ...planned, schema_version: 2 }, ...aws }), { code: 'InvalidInput', field: /schema_version$/ })
+  await assert.rejects(apply({ plan: planned, journal: '/nonexistent/dir/journal.ndjson', dryRun: false, ...aws }), { code: 'NotFound' })
+  await assert.rejects(apply({ plan: planned, concurrency: 0, ...aws }), { code: 'InvalidInput', field: 'concurrency' })
+  await assert.rejects(apply({ planFile: '/nonexistent/plan.json' }), { code: 'NotFound' })
+  await assert.rejects(rollback({ journal: '/nonexistent/journal.ndjson', ...aws }), { code: 'NotFound' })
+  await assert.rejects(rollback({ ...aws }), { code: 'InvalidInput', field: 'journal' })
   const bad = tempFile('journal.ndjson', '{"not": "a journal entry"}\n')
-  await assert.rejects(rollback(bad, { aws }), { code: 'InvalidInput' })
+  await assert.rejects(rollback({ journal: bad, ...aws }), { code: 'InvalidInput' })
 })
 
 // A journal that cannot take a line (a full disk) stops the run before any write, and the
@@ -120,15 +197,15 @@ test('a failing journal stops apply with every result; a torn last line is a war
   if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
   try {
     const aws = { endpointUrl: server.url, ...quick }
-    const plan = planRemediation(await scan({ ...aws, regions: ['us-east-1'], now: NOW }))
+    const planned = await plan({ report: await scan({ ...aws, regions: ['us-east-1'], now: NOW }) })
     if (existsSync('/dev/full')) {
-      const outcome = await apply(plan, { journal: '/dev/full', aws, ...fast })
+      const outcome = await apply({ plan: planned, journal: '/dev/full', dryRun: false, ...aws, ...fast })
       assert.equal(typeof outcome.journal_error, 'string')
       assert.match(outcome.stopped, /journal/)
       assert.deepEqual(outcome.results.map((r) => [r.status, r.reason]), [['not_attempted', 'journal_failed']])
     }
     const torn = tempFile('torn.ndjson', '{"at": "2026-11-22T12:00:00Z", "run_')
-    const undone = await rollback(torn, { dryRun: true, aws })
+    const undone = await rollback({ journal: torn, ...aws })
     assert.deepEqual(undone.results, [])
     assert.equal(undone.journal_error, null)
     assert.equal(undone.journal_warnings.length, 1)

@@ -1,9 +1,10 @@
 // scan(): Promises over the memory and inventory sources; the report's shape and renderings.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 
-import { formats, loadPolicy, render, scan } from 'kms-rotation'
+import { formats, loadPolicy, plan, render, scan } from 'kms-rotation'
 import { NOW, examples, expectedSmallFleet, smallFleet, tempFile, verdicts } from './helpers.mjs'
 
 test('scan over records returns a Promise of the report', async () => {
@@ -23,7 +24,7 @@ test('scan over records returns a Promise of the report', async () => {
   assert.deepEqual(order, [...order].sort())
 })
 
-test('scan over an inventory file, with policy, exceptions, scope and progress', async () => {
+test('scan over an inventory file, with policy and exceptions files, scope and progress', async () => {
   const policy = loadPolicy(path.join(examples, 'policy.yaml'), { exceptions: [path.join(examples, 'exceptions.yaml')] })
   const progress = []
   const report = await scan({
@@ -36,6 +37,14 @@ test('scan over an inventory file, with policy, exceptions, scope and progress',
   assert.deepEqual(report.summary.by_status, { total: 22, pass: 3, fail: 7, not_applicable: 9, exempt: 1, error: 2 })
   assert.ok(progress.length >= 1)
   assert.deepEqual(progress.at(-1), { keysListed: 22, keysRead: 22 })
+  // The same policy from its files, read by the core.
+  const fromFiles = await scan({
+    inventory: path.join(examples, 'fleet.json'),
+    policyFile: path.join(examples, 'policy.yaml'),
+    exceptions: [path.join(examples, 'exceptions.yaml')],
+    now: NOW,
+  })
+  assert.deepEqual(fromFiles, report)
 
   const euOnly = await scan({ inventory: path.join(examples, 'fleet.json'), regions: ['eu-west-1'], now: NOW })
   assert.ok(euOnly.findings.length > 0)
@@ -53,18 +62,32 @@ test('YAML inventories are read too', async () => {
 test('render: every format the core offers; json is the report itself', async () => {
   assert.deepEqual(formats(), ['json', 'ndjson'])
   const report = await scan({ records: smallFleet(), now: NOW })
-  for (const format of formats()) assert.equal(typeof render(report, format), 'string')
-  assert.deepEqual(JSON.parse(render(report, 'json')), report)
-  assert.deepEqual(JSON.parse(render(report)), report)
-  const lines = render(report, 'ndjson').trimEnd().split('\n')
+  for (const format of formats()) assert.equal(typeof render({ report, format }), 'string')
+  assert.deepEqual(JSON.parse(render({ report, format: 'json' })), report)
+  assert.deepEqual(JSON.parse(render({ report })), report)
+  const lines = render({ report, format: 'ndjson' }).trimEnd().split('\n')
   assert.equal(lines.length, report.findings.length)
   assert.deepEqual(lines.map((l) => JSON.parse(l)), report.findings)
+})
+
+test('render: a plan in every plan format, or into a file', async () => {
+  assert.deepEqual(formats('plan'), ['json', 'table', 'script'])
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const planned = await plan({ report, now: NOW })
+  assert.deepEqual(JSON.parse(render({ plan: planned })), planned)
+  assert.match(render({ plan: planned, format: 'table' }), /3 action\(s\)/)
+  assert.match(render({ plan: planned, format: 'script' }), /aws kms enable-key-rotation/)
+  const output = tempFile('plan.json', '')
+  assert.equal(render({ plan: planned, output }), '')
+  assert.deepEqual(JSON.parse(readFileSync(output, 'utf8')), planned)
+  assert.throws(() => render({ plan: planned, format: 'ndjson' }), { code: 'InvalidInput', field: 'format' })
+  assert.throws(() => render({ report, plan: planned }), { code: 'InvalidInput' })
 })
 
 test('a report survives a round trip through its JSON', async () => {
   const report = await scan({ records: smallFleet(), now: NOW })
   const again = JSON.parse(JSON.stringify(report))
-  assert.equal(render(again, 'json'), render(report, 'json'))
+  assert.equal(render({ report: again }), render({ report }))
 })
 
 test('scans run concurrently', async () => {

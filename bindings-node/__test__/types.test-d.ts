@@ -3,13 +3,18 @@
 import {
   apply,
   evaluate,
-  planRemediation,
+  evaluateAsync,
+  evaluateJson,
+  evaluateJsonAsync,
+  plan,
   rollback,
   formats,
   loadExceptions,
   loadPolicy,
   render,
   scan,
+  type ApplyOptions,
+  type AwsOptions,
   type ErrorCode,
   type Exception,
   type Finding,
@@ -18,6 +23,8 @@ import {
   type KmsRotationError,
   type ApplyOutcome,
   type Plan,
+  type PlanFormat,
+  type PlanOptions,
   type RollbackOutcome,
   type PolicyDocument,
   type Report,
@@ -41,15 +48,19 @@ const policy: PolicyDocument = {
   exceptions: [{ match: { tag: { key: 'k', value: 'v' } }, owner: 'o', reason: 'r', expires: '2027-01-01' }],
 }
 
-const findings: Finding[] = evaluate(inventory.keys, policy, new Date())
+const evaluated: Report = evaluate(inventory.keys, policy, new Date())
+const findings: Finding[] = evaluated.findings
 evaluate([record])
 evaluate([record], null, '2026-06-01T00:00:00Z')
+const reportText: string = evaluateJson(JSON.stringify(inventory), policy)
+evaluateJson(Buffer.from('[]'))
 const status: 'pass' | 'fail' | 'not_applicable' | 'exempt' | 'error' = findings[0].status
 const target: string | null = findings[0].remediation_target
 
 const loaded: PolicyDocument = loadPolicy('policy.yaml', { exceptions: ['exceptions.yaml'] })
 const exceptions: Exception[] = loadExceptions('exceptions.yaml')
 const fmts: ReportFormat[] = formats()
+const planFmts: PlanFormat[] = formats('plan')
 
 async function main(): Promise<void> {
   const options: ScanOptions = {
@@ -60,23 +71,33 @@ async function main(): Promise<void> {
     onProgress: (p: ScanProgress) => void (p.keysListed + p.keysRead),
   }
   const report: Report = await scan(options)
-  await scan({ endpointUrl: 'http://127.0.0.1:4566', roleArns: [], rateLimits: { describeKey: 100 }, maxAttempts: 2 })
+  await scan()
+  const aws: AwsOptions = { endpointUrl: 'http://127.0.0.1:4566', roleArns: [], rates: ['describe-key=100'], maxAttempts: 2 }
+  await scan({ ...aws, policyFile: 'policy.yaml', exceptions: ['exceptions.yaml'] })
+  const again: Report = await evaluateAsync([record], policy)
+  const text: string = await evaluateJsonAsync('[]')
   const compliant: boolean = report.summary.compliant
   const fails: number = report.summary.by_status.fail
-  const text: string = render(report, 'ndjson')
-  void [compliant, fails, text, report.scope_errors[0]?.code]
+  const rendered: string = render({ report, format: 'ndjson' })
+  void [compliant, fails, rendered, again, text, report.scope_errors[0]?.code]
 
-  const plan: Plan = planRemediation(report, { include: { regions: ['us-east-1'] }, targetPeriodDays: 365 })
-  const applied: ApplyOutcome = await apply(plan, { journal: 'journal.ndjson', aws: { endpointUrl: 'http://127.0.0.1:1' } })
-  const undone: RollbackOutcome = await rollback('journal.ndjson', { dryRun: true })
-  const watched: ApplyOutcome = await apply(plan, {
-    dryRun: true,
+  const planOptions: PlanOptions = { report, selection: { include: { regions: ['us-east-1'], tags: ['env=prod'] } }, targetPeriodDays: 365 }
+  const planned: Plan = await plan(planOptions)
+  await plan({ scan: { inventory: 'fleet.json' }, priorities: ['tier=gold'], batchSize: 10, onProgress: (p) => void p.keysRead })
+  await plan({ reportFile: 'report.json', now: new Date() })
+  const table: string = render({ plan: planned, format: 'table' })
+  const applyOptions: ApplyOptions = { plan: planned, journal: 'journal.ndjson', dryRun: false, ...aws }
+  const applied: ApplyOutcome = await apply(applyOptions)
+  const preview: ApplyOutcome = await apply({ planFile: 'plan.json' })
+  const undone: RollbackOutcome = await rollback({ journal: 'journal.ndjson' })
+  const watched: ApplyOutcome = await apply({
+    plan: planned,
     onProgress: (p: RemediationProgress) => void (p.done / p.total),
-    throwOnFailure: true,
+    errorOnFailure: true,
   })
-  await rollback('journal.ndjson', { onProgress: (p) => void p.done, throwOnFailure: false })
-  void watched
-  const action: 'enable_rotation' = plan.actions[0].action
+  await rollback({ journal: 'journal.ndjson', dryRun: false, onProgress: (p) => void p.done, errorOnFailure: false })
+  void [watched, preview, table]
+  const action: 'enable_rotation' = planned.actions[0].action
   void [applied.results[0]?.status, undone.results[0]?.restore.enabled, action]
   const journalError: string | null = applied.journal_error
   const warnings: string[] = undone.journal_warnings
@@ -101,11 +122,17 @@ evaluate([{ key_spec: 'SYMMETRIC_DEFAULT' }])
 evaluate([{ ...record, key_spec: 'symmetric_default' }])
 // @ts-expect-error: policy documents are snake_case, like the file
 evaluate([record], { maxRotationPeriodDays: 365 })
-// @ts-expect-error: apply needs its options (the journal, or dryRun)
-void apply({} as Plan)
+// @ts-expect-error: rollback needs its journal
+void rollback({ dryRun: true })
 // @ts-expect-error: progress has `done` and `total`, not scan's counts
-void apply({} as Plan, { dryRun: true, onProgress: (p) => void p.keysRead })
+void apply({ plan: {} as Plan, onProgress: (p) => void p.keysRead })
+// @ts-expect-error: rates are OPERATION=RATE strings
+void scan({ rates: { describeKey: 100 } })
+// @ts-expect-error: a plan has no ndjson rendering
+render({ plan: {} as Plan, format: 'ndjson' })
 // @ts-expect-error: scan returns a Promise
 const notAwaited: Report = scan({})
+// @ts-expect-error: plan returns a Promise
+const notAwaitedPlan: Plan = plan({ report: {} as Report })
 
-void [status, target, exceptions, fmts, main, notAwaited]
+void [status, target, exceptions, fmts, planFmts, reportText, main, notAwaited, notAwaitedPlan]

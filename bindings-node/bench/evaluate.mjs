@@ -1,12 +1,18 @@
 // Benchmark (not a test): `evaluate` on 100,000 records through the binding, against the same
-// rule (rule.md rows 1-11, exceptions, remediation target) written in plain JavaScript.
+// rule (rule.md rows 1-11, exceptions, remediation target) written in plain JavaScript, in one
+// process.
 //
 //   npm run build && node bench/evaluate.mjs [RECORDS] [ROUNDS]
 //
-// Both produce complete findings (verdict plus the record's evidence). The binding also parses
-// and validates every record (enums, ARNs, required fields, period range) and crosses the
-// N-API boundary twice; the JS version trusts its input. Results are checked to agree.
-import { evaluate } from 'kms-rotation'
+// Objects in, objects out: plain JS (findings only, and a whole report: findings in report
+// order plus the summary), `evaluate`, `evaluateAsync`, and where the binding's time goes.
+// Text in, text out: plain JS (JSON.parse, the rule, JSON.stringify) against `evaluateJson` and
+// `evaluateJsonAsync`. For the async calls, the longest the event loop went without turning.
+//
+// The binding does more than the JS rule: it validates every record (enums, ARNs, required
+// fields, period range), keeps one finding per key, and copies the evidence into findings of
+// its own. Every path is checked to give the same verdicts.
+import { evaluate, evaluateAsync, evaluateJson, evaluateJsonAsync } from 'kms-rotation'
 
 const N = Number(process.argv[2] ?? 100_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -106,9 +112,39 @@ function jsEvaluate(records, policy, now) {
       remediation_target: target, aliases: r.aliases ?? [], tags: r.tags ?? {}, key_manager: r.key_manager, key_spec: r.key_spec,
       key_usage: r.key_usage ?? null, origin: r.origin, custom_key_store_id: r.custom_key_store_id ?? null, key_state: r.key_state,
       creation_date: r.creation_date ?? null, multi_region: r.multi_region ?? null, rotation: r.rotation ?? null,
-      period_source: periodSource, exception, error,
+      period_source: periodSource, exception, error, errors: r.errors ?? [],
     }
   })
+}
+
+// The JS rule made into a report like the binding's: findings in report order, the summary.
+function jsReport(records, policy, now) {
+  const findings = jsEvaluate(records, policy, now)
+  const keyed = findings.map((f) => [`${f.account_id}\0${f.region}\0${f.arn}`, f])
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const ordered = keyed.map((k) => k[1])
+  const counts = () => ({ total: 0, pass: 0, fail: 0, not_applicable: 0, exempt: 0, error: 0 })
+  const summary = { compliant: true, complete: true, by_status: counts(), by_reason: {}, by_region: {}, by_account: {} }
+  for (const f of ordered) {
+    summary.by_status.total++
+    summary.by_status[f.status]++
+    summary.by_reason[f.reason] = (summary.by_reason[f.reason] ?? 0) + 1
+    for (const [by, key] of [[summary.by_region, f.region], [summary.by_account, f.account_id]]) {
+      const c = (by[key] ??= counts())
+      c.total++
+      c[f.status]++
+    }
+  }
+  summary.compliant = summary.by_status.fail === 0
+  return { schema_version: 1, generated_at: now, policy, scope: { source: 'memory', accounts: [], regions: [] }, summary, findings: ordered, scope_errors: [] }
+}
+
+const results = []
+function record(label, times) {
+  times.sort((a, b) => a - b)
+  const median = times[Math.floor(times.length / 2)]
+  results.push([label, median])
+  console.log(`${label.padEnd(52)} median ${median.toFixed(0).padStart(6)} ms   min ${times[0].toFixed(0).padStart(6)} ms`)
 }
 
 function time(label, f) {
@@ -119,15 +155,79 @@ function time(label, f) {
     result = f()
     times.push(Number(process.hrtime.bigint() - start) / 1e6)
   }
-  times.sort((a, b) => a - b)
-  console.log(`${label.padEnd(28)} median ${times[Math.floor(times.length / 2)].toFixed(1).padStart(8)} ms   min ${times[0].toFixed(1).padStart(8)} ms`)
+  record(label, times)
   return result
 }
 
+// Async: the wall time, and the longest the event loop went without running a 1 ms timer
+// (from the call, whose synchronous part counts, to the timer after the Promise settled).
+async function timeAsync(label, f) {
+  const times = []
+  const blocked = []
+  let result
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 2))
+  for (let i = 0; i < ROUNDS; i++) {
+    let last = performance.now()
+    let longest = 0
+    const timer = setInterval(() => {
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+    }, 1)
+    await tick()
+    longest = 0
+    last = performance.now()
+    const start = process.hrtime.bigint()
+    result = await f()
+    times.push(Number(process.hrtime.bigint() - start) / 1e6)
+    await tick()
+    clearInterval(timer)
+    blocked.push(longest)
+  }
+  record(label, times)
+  record(`  ${label}: longest event-loop block`, blocked)
+  return result
+}
+
+const verdictsOf = (findings) => new Map(findings.map((f) => [f.arn, `${f.status} ${f.reason}`]))
+function check(label, findings, reference) {
+  const mine = verdictsOf(findings)
+  let differ = findings.length === reference.size ? 0 : Math.abs(findings.length - reference.size)
+  for (const [arn, verdict] of reference) if (mine.get(arn) !== verdict) differ++
+  if (differ) {
+    console.log(`${label}: ${differ} verdicts differ from plain JS`)
+    process.exitCode = 1
+  }
+}
+
 const records = fleet(N)
-console.log(`evaluate: ${N} records, ${ROUNDS} rounds, node ${process.version}`)
-const viaBinding = time('binding (kms-rotation)', () => evaluate(records, policy, NOW))
-const viaJs = time('plain JavaScript', () => jsEvaluate(records, policy, NOW))
-const disagree = viaBinding.filter((f, i) => f.status !== viaJs[i].status || f.reason !== viaJs[i].reason).length
-console.log(`verdicts that differ: ${disagree}`)
-if (disagree) process.exitCode = 1
+const text = JSON.stringify(records)
+console.log(`evaluate: ${N} records (${(text.length / 1e6).toFixed(0)} MB of JSON), ${ROUNDS} rounds, node ${process.version}`)
+
+console.log('\nobjects in, objects out')
+const viaJs = time('plain JS: findings (the rule alone)', () => jsEvaluate(records, policy, NOW))
+const reference = verdictsOf(viaJs)
+check('plain JS report', time('plain JS: report (rule, report order, summary)', () => jsReport(records, policy, NOW)).findings, reference)
+check('evaluate', time('evaluate', () => evaluate(records, policy, NOW)).findings, reference)
+check('evaluateAsync', (await timeAsync('evaluateAsync', () => evaluateAsync(records, policy, NOW))).findings, reference)
+
+console.log('\nwhere evaluate spends its time')
+const options = time('  JSON.stringify of the records (on the event loop)', () => JSON.stringify({ records, policy, now: NOW }))
+void options
+const out = time('  the core, text to text (evaluateJson)', () => evaluateJson(text, policy, NOW))
+time('  JSON.parse of the report (on the event loop)', () => JSON.parse(out))
+
+console.log('\ntext in, text out')
+const jsText = time('plain JS: JSON.parse, the rule, JSON.stringify', () => JSON.stringify(jsEvaluate(JSON.parse(text), policy, NOW)))
+void jsText
+check('evaluateJson', JSON.parse(out).findings, reference)
+time('evaluateJson (string)', () => evaluateJson(text, policy, NOW))
+const bytes = Buffer.from(text)
+time('evaluateJson (Buffer)', () => evaluateJson(bytes, policy, NOW))
+check('evaluateJsonAsync', JSON.parse(await timeAsync('evaluateJsonAsync (Buffer)', () => evaluateJsonAsync(bytes, policy, NOW))).findings, reference)
+
+const median = Object.fromEntries(results)
+const ratio = (a, b) => (median[a] / median[b]).toFixed(1)
+console.log(`\nevaluate / plain JS findings: ${ratio('evaluate', 'plain JS: findings (the rule alone)')}x; ` +
+  `evaluate / plain JS report: ${ratio('evaluate', 'plain JS: report (rule, report order, summary)')}x; ` +
+  `evaluateJson / plain JS text: ${ratio('evaluateJson (string)', 'plain JS: JSON.parse, the rule, JSON.stringify')}x`)

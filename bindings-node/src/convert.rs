@@ -1,58 +1,149 @@
-//! Values across the boundary. Records, findings, reports and policies keep the snake_case
-//! shape of formats.md, so they cross as JSON: V8's `JSON.stringify`/`JSON.parse` and serde_json
-//! are faster than building objects property by property through N-API, and parsing with the
-//! core's reader gives the same errors (with the field path) as a file would.
+//! Values across the boundary, as JSON: options, records, policies, reports and plans go through
+//! V8's `JSON.stringify` and the core's reader (so errors carry the core's field paths), and
+//! results come back through serde_json and V8's `JSON.parse`. Both are faster than building or
+//! reading objects property by property through N-API.
+//!
+//! Nothing here knows an option's name: the one exception is `onProgress`, a function, which
+//! JSON cannot carry and which is the binding's business.
 
-use chrono::{DateTime, Utc};
 use kms_rotation::input::{self, Syntax};
-use kms_rotation::{Error, Policy};
-use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object, Undefined, Unknown};
-use napi::{Env, ValueType};
+use kms_rotation::{Error, ErrorKind};
+use napi::bindgen_prelude::{
+    Either, FromNapiValue, Function, JsObjectValue, JsValue, JsValuesTupleIntoVec, Object,
+    Undefined, Unknown,
+};
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::{Env, Status, ValueType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::under;
+use crate::error;
 
-fn json<'env>(env: &'env Env) -> napi::Result<Object<'env>> {
+/// The name of the one option that is not the core's: the progress callback.
+const ON_PROGRESS: &str = "onProgress";
+
+/// A progress callback, callable from any thread; the event loop runs it.
+pub(crate) type Callback<P> = ThreadsafeFunction<P, (), P, Status, false>;
+
+fn global_json<'env>(env: &'env Env) -> napi::Result<Object<'env>> {
     env.get_global()?.get_named_property("JSON")
 }
 
-/// A JS value as a typed core value; errors name the field under `what`.
-pub(crate) fn from_js<T: DeserializeOwned>(
-    env: &Env,
-    value: Unknown,
-    what: &str,
-) -> napi::Result<Result<T, Error>> {
+/// `JSON.stringify(value)`: `None` for `undefined` (and anything else JSON cannot hold).
+pub(crate) fn stringify(env: &Env, value: Unknown) -> napi::Result<Option<String>> {
     let stringify: Function<Unknown, Either<String, Undefined>> =
-        json(env)?.get_named_property("stringify")?;
-    let text = match stringify.call(value)? {
-        Either::A(text) => text,
-        Either::B(()) => {
-            return Ok(Err(under(
-                what,
-                Error::invalid_input("expected a JSON value, got undefined"),
-            )));
-        }
-    };
-    Ok(input::parse(&text, Syntax::Json).map_err(|e| under(what, e)))
+        global_json(env)?.get_named_property("stringify")?;
+    match stringify.call(value)? {
+        Either::A(text) => Ok(Some(text)),
+        Either::B(()) => Ok(None),
+    }
 }
 
-/// A core value as a plain JS object of the formats.md shape.
-pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> napi::Result<Unknown<'env>> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| napi::Error::new(napi::Status::GenericFailure, e.to_string()))?;
-    let parse: Function<String, Unknown> = json(env)?.get_named_property("parse")?;
+/// `JSON.parse(text)`.
+pub(crate) fn parse_js<'env>(env: &'env Env, text: String) -> napi::Result<Unknown<'env>> {
+    let parse: Function<String, Unknown> = global_json(env)?.get_named_property("parse")?;
     parse.call(text)
 }
 
-/// A policy document (snake_case, the file's shape), validated like a file; the default policy
-/// when absent.
-pub(crate) fn policy(env: &Env, value: Option<Unknown>) -> napi::Result<Result<Policy, Error>> {
-    let Some(value) = value.filter(|v| !is_nullish(v)) else {
-        return Ok(Ok(Policy::default()));
+/// A core value as a plain JS value of the formats.md shape.
+pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> napi::Result<Unknown<'env>> {
+    parse_js(env, to_json(value).map_err(|e| error::to_js(env, &e))?)
+}
+
+/// A core value as compact JSON text.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+}
+
+/// JSON text as a core value, read by the core's reader. Field paths in errors are put under
+/// `prefix` (`records` makes `[3].key_spec` into `records[3].key_spec`) when there is one;
+/// without one, the text is an options object, and the option an error names is spelt as the
+/// core spells it (`dryRun` is `dry_run`), whichever spelling it was given in.
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, prefix: &str) -> Result<T, Error> {
+    input::parse(text, Syntax::Json).map_err(|e| match (prefix, e.context().field.clone()) {
+        ("", Some(field)) => error::relocate("", e).with_field(snake_case_option(&field)),
+        _ => error::relocate(prefix, e),
+    })
+}
+
+/// `dryRun.x[1]` as `dry_run.x[1]`: the first segment of a field path in snake_case.
+fn snake_case_option(path: &str) -> String {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    let mut snake = String::with_capacity(path.len() + 4);
+    for c in path[..end].chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake + &path[end..]
+}
+
+/// An options object taken apart: the JSON text the core reads, and the progress callback.
+pub(crate) struct Options<P: JsValuesTupleIntoVec + 'static> {
+    pub json: String,
+    pub on_progress: Option<Callback<P>>,
+}
+
+/// The JSON text of an options object as the core reads it, and its `onProgress` callback
+/// apart. `null` and `undefined` are no options (`{}`). Any other property goes to the core,
+/// which refuses what it does not know, so a misspelt option is an error, never ignored.
+pub(crate) fn options<P>(
+    env: &Env,
+    options: Option<Unknown>,
+) -> napi::Result<Result<Options<P>, Error>>
+where
+    P: JsValuesTupleIntoVec + 'static,
+{
+    let Some(options) = options.filter(|o| !is_nullish(o)) else {
+        return Ok(Ok(Options {
+            json: "{}".to_owned(),
+            on_progress: None,
+        }));
     };
-    Ok(from_js::<Policy>(env, value, "policy")?
-        .and_then(|p| p.validate().map(|()| p).map_err(|e| under("policy", e))))
+    if options.get_type()? != ValueType::Object {
+        // The core says what it expected.
+        let json = stringify(env, options)?.unwrap_or_default();
+        return Ok(Ok(Options {
+            json,
+            on_progress: None,
+        }));
+    }
+    let object = Object::from_unknown(options)?;
+    let mut rest = Object::new(env)?;
+    let mut on_progress = None;
+    for key in Object::keys(&object)? {
+        let value: Unknown = object.get_named_property_unchecked(&key)?;
+        match (key.as_str(), value.get_type()?) {
+            (ON_PROGRESS, ValueType::Function) => {
+                let function: Function<P, ()> = Function::from_unknown(value)?;
+                on_progress = Some(
+                    function
+                        .build_threadsafe_function()
+                        .callee_handled::<false>()
+                        .build()?,
+                );
+            }
+            (ON_PROGRESS, ValueType::Null | ValueType::Undefined) => {}
+            (ON_PROGRESS, _) => {
+                return Ok(Err(
+                    Error::invalid_input("must be a function").with_field(ON_PROGRESS)
+                ));
+            }
+            // JSON.stringify would drop it without a word.
+            (_, ValueType::Function) => {
+                return Ok(Err(Error::invalid_input(format!(
+                    "a function is not an option value (only `{ON_PROGRESS}` takes one)"
+                ))
+                .with_field(key)));
+            }
+            _ => rest.set_named_property(&key, value)?,
+        }
+    }
+    let json = stringify(env, rest.to_unknown())?.unwrap_or_default();
+    Ok(Ok(Options { json, on_progress }))
 }
 
 /// Whether `value` is `null` or `undefined` (optional arguments).
@@ -60,18 +151,31 @@ pub(crate) fn is_nullish(value: &Unknown) -> bool {
     matches!(value.get_type(), Ok(ValueType::Null | ValueType::Undefined))
 }
 
-/// `now` as a `Date` or an RFC 3339 string.
-pub(crate) fn now(
-    value: Option<Either<DateTime<Utc>, String>>,
-) -> Result<Option<DateTime<Utc>>, Error> {
-    match value {
-        None => Ok(None),
-        Some(Either::A(date)) => Ok(Some(date)),
-        Some(Either::B(text)) => DateTime::parse_from_rfc3339(&text)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| {
-                Error::invalid_input(format!("`{text}` is not an RFC 3339 time: {e}"))
-                    .with_field("now")
-            }),
+#[cfg(test)]
+mod tests {
+    use super::snake_case_option;
+
+    #[test]
+    fn option_names_in_errors_are_the_cores() {
+        assert_eq!(snake_case_option("dryRun"), "dry_run");
+        assert_eq!(snake_case_option("dry_run"), "dry_run");
+        assert_eq!(
+            snake_case_option("operationAttemptTimeoutMs"),
+            "operation_attempt_timeout_ms"
+        );
+        // Only the option: what is under it is data, spelt as given.
+        assert_eq!(
+            snake_case_option("records[3].key_spec"),
+            "records[3].key_spec"
+        );
+        assert_eq!(
+            snake_case_option("policy.exceptions[0].match"),
+            "policy.exceptions[0].match"
+        );
+        assert_eq!(snake_case_option("roleArns[0]"), "role_arns[0]");
+        assert_eq!(
+            snake_case_option("scan.records[0].tags.Owner"),
+            "scan.records[0].tags.Owner"
+        );
     }
 }

@@ -65,17 +65,21 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error>
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| Err(from_panic(p)))
 }
 
-/// Moves a field path under `prefix` (`[3].key_spec` under `records` is `records[3].key_spec`).
-/// Line and column are dropped: they count lines of a serialisation the caller never saw.
-pub(crate) fn under(prefix: &str, err: Error) -> Error {
-    let field = match err.context().field.as_deref() {
-        Some(path) if path.starts_with('[') => format!("{prefix}{path}"),
-        Some(path) => format!("{prefix}.{path}"),
-        None => prefix.to_owned(),
+/// An error about JSON the binding made from the caller's values: its field path moved under
+/// `prefix` (`[3].key_spec` under `records` is `records[3].key_spec`; an empty prefix leaves it
+/// as it is), and without line and column, which count lines of text the caller never saw.
+pub(crate) fn relocate(prefix: &str, err: Error) -> Error {
+    let field = match (err.context().field.as_deref(), prefix) {
+        (Some(path), "") => Some(path.to_owned()),
+        (Some(path), _) if path.starts_with('[') => Some(format!("{prefix}{path}")),
+        (Some(path), _) => Some(format!("{prefix}.{path}")),
+        (None, "") => None,
+        (None, _) => Some(prefix.to_owned()),
     };
-    let mut moved = Error::new(err.kind(), err.message())
-        .with_retryable(err.is_retryable())
-        .with_field(field);
+    let mut moved = Error::new(err.kind(), err.message()).with_retryable(err.is_retryable());
+    if let Some(field) = field {
+        moved = moved.with_field(field);
+    }
     if let Some(arn) = &err.context().key_arn {
         moved = moved.with_key_arn(arn.clone());
     }

@@ -1,59 +1,139 @@
-//! Node binding of kms-rotation: a thin layer over `kms-rotation-core`.
+//! Node binding of kms-rotation: a thin layer over `kms-rotation-core`'s operations
+//! (`kms_rotation::ops`).
 //!
-//! It converts values and maps errors, nothing else: the rule, the policy checks, the sources
-//! and the renderings are the core's. Options are camelCase, as JS expects; records, findings,
-//! reports and policy documents keep the snake_case shape of formats.md, so the same JSON crosses
-//! every boundary. Async functions run on napi's tokio runtime and return Promises.
+//! Each function converts its arguments, calls the core and maps the error, nothing else: the
+//! options, their defaults and checks (a dry run unless `dryRun: false`, a journal to write,
+//! known regions...), the rule, the sources and the renderings are the core's. An options object
+//! goes to the core as JSON and is read by the core's options type, which takes JavaScript's
+//! camelCase spellings and refuses unknown names; data (records, policies, reports, plans) keeps
+//! the snake_case shape of formats.md. I/O operations return Promises and run on napi's tokio
+//! runtime.
 
 #![deny(clippy::unwrap_used)]
 
+mod chunked;
 mod convert;
 mod error;
-mod remediate;
-mod scan;
+mod ops;
 
-use chrono::{DateTime, Utc};
-use kms_rotation::{Format, KeyRecord, Policy, Report, rule};
+use kms_rotation::ops::{EvaluateOptions, RenderOptions};
+use kms_rotation::remediate::PlanFormat;
+use kms_rotation::{Error, Format, KeyRecord, Policy, ops as core};
 use napi::Env;
-use napi::bindgen_prelude::{Either, Unknown};
+use napi::bindgen_prelude::{BufferSlice, Either, JsObjectValue, JsValue, Null, Object, Unknown};
 use napi_derive::napi;
 
-pub use remediate::{apply, plan_remediation, rollback};
-pub use scan::{AwsRateLimits, ScanOptions, ScanProgress, scan};
+pub use ops::{
+    RemediationProgress, ScanProgress, apply, evaluate_async, evaluate_json_async, plan, rollback,
+    scan,
+};
 
 /// Turns a core result into a thrown JS error.
-pub(crate) fn throw<T>(env: &Env, result: Result<T, kms_rotation::Error>) -> napi::Result<T> {
+pub(crate) fn throw<T>(env: &Env, result: Result<T, Error>) -> napi::Result<T> {
     result.map_err(|e| error::to_js(env, &e))
 }
 
-/// Evaluates key records against a policy: one finding per record, in the records' order.
+/// The JSON of `{records, policy, now}`: the core's `EvaluateOptions`. `undefined` records
+/// become `null`, which the core refuses by name rather than reading as no records.
+pub(crate) fn evaluate_options_json(
+    env: &Env,
+    records: Option<Unknown>,
+    policy: Option<Unknown>,
+    now: Option<Unknown>,
+) -> napi::Result<String> {
+    let mut options = Object::new(env)?;
+    match records {
+        Some(records) if convert::is_nullish(&records) => {
+            options.set_named_property("records", Null)?;
+        }
+        Some(records) => options.set_named_property("records", records)?,
+        None => {}
+    }
+    for (name, value) in [("policy", policy), ("now", now)] {
+        if let Some(value) = value {
+            options.set_named_property(name, value)?;
+        }
+    }
+    Ok(convert::stringify(env, options.to_unknown())?.unwrap_or_default())
+}
+
+/// Evaluates key records against a policy and returns the report: the same report a `scan` of
+/// these records gives (findings in report order, one per key, the summary).
 ///
-/// Pure and synchronous (no I/O). `records` are inventory records (`formats.md`): the `keys` of
-/// a parsed inventory file go in as they are. `policy` is a policy document in the file's
+/// Pure and synchronous (no I/O). `records` are inventory records (formats.md): the `keys` of a
+/// parsed inventory file go in as they are. `policy` is a policy document in the file's
 /// snake_case shape (`loadPolicy` returns one); the default policy when absent. `now` is a `Date`
 /// or an RFC 3339 string (the clock when absent): exceptions expire relative to it.
 ///
 /// Throws an `Error` with `code: 'InvalidInput'` and `field` (e.g. `records[3].key_spec`) for a
-/// malformed record or policy.
+/// malformed record or policy. For large fleets, `evaluateAsync` keeps the event loop free and
+/// `evaluateJson` is the fastest path (see BENCHMARKS.md).
 #[napi(
     catch_unwind,
     ts_args_type = "records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null",
-    ts_return_type = "Finding[]"
+    ts_return_type = "Report"
 )]
 pub fn evaluate<'env>(
     env: &'env Env,
     records: Unknown<'env>,
     policy: Option<Unknown<'env>>,
-    now: Option<Either<DateTime<Utc>, String>>,
+    now: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let records: Vec<KeyRecord> = throw(env, convert::from_js(env, records, "records")?)?;
-    let policy = throw(env, convert::policy(env, policy)?)?;
-    let now = throw(env, convert::now(now))?.unwrap_or_else(Utc::now);
-    let findings = throw(
+    let json = evaluate_options_json(env, Some(records), policy, now)?;
+    let report = throw(env, error::guard(|| evaluate_text(&json)))?;
+    convert::parse_js(env, report)
+}
+
+/// `evaluate` from the JSON of its options to the JSON of the report.
+pub(crate) fn evaluate_text(options: &str) -> Result<String, Error> {
+    let options: EvaluateOptions = convert::from_json(options, "")?;
+    convert::to_json(&core::evaluate(options)?)
+}
+
+/// `evaluate` from JSON text to JSON text: the fastest way to evaluate many records, since no
+/// record or finding becomes a JS object.
+///
+/// `input` is the JSON text (a string, or a `Buffer` of UTF-8) of an array of key records or of
+/// an inventory document (`{"schema_version": 1, "keys": [...]}`). Returns the report as compact
+/// JSON: `JSON.parse(evaluateJson(text))` deep-equals `evaluate(JSON.parse(text))`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null"
+)]
+pub fn evaluate_json<'env>(
+    env: &'env Env,
+    input: Either<String, BufferSlice<'env>>,
+    policy: Option<Unknown<'env>>,
+    now: Option<Unknown<'env>>,
+) -> napi::Result<String> {
+    let options = evaluate_options_json(env, None, policy, now)?;
+    throw(
         env,
-        error::guard(|| Ok(rule::evaluate_all(&records, &policy, now))),
-    )?;
-    convert::to_js(env, &findings)
+        error::guard(|| match &input {
+            Either::A(text) => evaluate_json_text(text, &options),
+            Either::B(bytes) => evaluate_json_text(utf8(bytes)?, &options),
+        }),
+    )
+}
+
+/// `evaluateJson`'s work: records from `input` plus the rest of the options in `options`.
+pub(crate) fn evaluate_json_text(input: &str, options: &str) -> Result<String, Error> {
+    let mut options: EvaluateOptions = convert::from_json(options, "")?;
+    options.records = if input.trim_start().starts_with('{') {
+        // An inventory document, checked as the inventory source checks a file.
+        let source =
+            kms_rotation::InventorySource::parse(input, kms_rotation::input::Syntax::Json)?;
+        source.records().to_vec()
+    } else {
+        convert::from_json::<Vec<KeyRecord>>(input, "records")?
+    };
+    convert::to_json(&core::evaluate(options)?)
+}
+
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::invalid_input(format!("the input is not UTF-8: {e}")).with_field("input")
+    })
 }
 
 /// Options of [`load_policy`].
@@ -107,22 +187,42 @@ pub fn load_exceptions<'env>(env: &'env Env, path: String) -> napi::Result<Unkno
     convert::to_js(env, &policy.exceptions)
 }
 
-/// Renders a report in one of the core's formats (see `formats()`): `json` is the whole report
-/// as the CLI writes it, `ndjson` one finding per line.
+/// Renders a report (formats `json`, the default, and `ndjson`) or a plan (`json`, `table`,
+/// `script`): `{ report, format }` or `{ plan, format }`. Returns the text; with `output`, writes
+/// that file instead (atomically) and returns an empty string.
 #[napi(
     catch_unwind,
-    ts_args_type = "report: Report, format?: ReportFormat | null"
+    ts_args_type = "options: RenderOptions",
+    ts_return_type = "string"
 )]
-pub fn render(env: &Env, report: Unknown, format: Option<String>) -> napi::Result<String> {
-    let report: Report = throw(env, convert::from_js(env, report, "report")?)?;
-    let format: Format = throw(env, format.as_deref().unwrap_or("json").parse())?;
-    throw(env, error::guard(|| report.render_to_string(format)))
+pub fn render(env: &Env, options: Unknown) -> napi::Result<String> {
+    let json = convert::stringify(env, options)?.unwrap_or_default();
+    throw(
+        env,
+        error::guard(|| {
+            let options: RenderOptions = convert::from_json(&json, "")?;
+            core::render(options)
+        }),
+    )
 }
 
-/// The formats `render` accepts, in the core's order.
-#[napi(ts_return_type = "ReportFormat[]")]
-pub fn formats() -> Vec<&'static str> {
-    Format::ALL.iter().map(|f| f.as_str()).collect()
+/// The formats `render` accepts for a report (the default) or a plan, in the core's order.
+#[napi(
+    ts_generic_types = "Of extends 'report' | 'plan' = 'report'",
+    ts_args_type = "of?: Of | null",
+    ts_return_type = "Of extends 'plan' ? PlanFormat[] : ReportFormat[]"
+)]
+pub fn formats(env: &Env, of: Option<String>) -> napi::Result<Vec<&'static str>> {
+    match of.as_deref().unwrap_or("report") {
+        "report" => Ok(Format::ALL.iter().map(|f| f.as_str()).collect()),
+        "plan" => Ok(PlanFormat::ALL.iter().map(|f| f.as_str()).collect()),
+        other => throw(
+            env,
+            Err(Error::invalid_input(format!(
+                "`{other}`: expected `report` or `plan`"
+            ))),
+        ),
+    }
 }
 
 /// The names `err.code` can take: the core's error kinds.
@@ -154,15 +254,13 @@ pub fn error_codes() -> Vec<&'static str> {
 )]
 pub fn panic_for_tests(env: &Env, in_async: bool) -> napi::Result<Unknown<'_>> {
     if in_async {
-        let promise = scan::spawn(
+        ops::spawn(
             env,
             async { panic!("test panic in a Promise") },
             |env, ()| napi::bindgen_prelude::ToNapiValue::into_unknown((), env),
-        )?;
-        Ok(promise)
+        )
     } else {
-        let result: Result<(), kms_rotation::Error> =
-            error::guard(|| panic!("test panic in a sync call"));
+        let result: Result<(), Error> = error::guard(|| panic!("test panic in a sync call"));
         throw(env, result)?;
         napi::bindgen_prelude::ToNapiValue::into_unknown((), env)
     }

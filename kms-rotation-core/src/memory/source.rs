@@ -31,6 +31,17 @@ impl MemorySource {
             .filter(|r| request.scope.includes(r))
             .cloned()
             .collect();
+        Self::collected(records, request)
+    }
+
+    /// [`MemorySource::collect`] without copying the records: for a source used once.
+    pub(crate) fn into_collected(mut self, request: &ReadRequest) -> Result<Collected> {
+        request.scope.validate()?;
+        self.records.retain(|r| request.scope.includes(r));
+        Self::collected(self.records, request)
+    }
+
+    fn collected(records: Vec<KeyRecord>, request: &ReadRequest) -> Result<Collected> {
         let covered = |asked: &[String], seen: BTreeSet<&String>| -> Vec<String> {
             if asked.is_empty() {
                 seen.into_iter().cloned().collect()

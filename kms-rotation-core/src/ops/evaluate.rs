@@ -33,6 +33,7 @@ pub fn evaluate(options: EvaluateOptions) -> Result<Report> {
         ..ScanRequest::default()
     };
     let source = MemorySource::new(options.records);
-    let collected = source.collect(&request.read_request())?;
-    Ok(collected.into_report(source.name(), &request, now).0)
+    let name = source.name().to_owned();
+    let collected = source.into_collected(&request.read_request())?;
+    Ok(collected.into_report(&name, &request, now).0)
 }
