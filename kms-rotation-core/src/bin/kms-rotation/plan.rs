@@ -17,8 +17,12 @@ use crate::scan::SourceArgs;
 
 #[derive(Debug, Args, Serialize)]
 pub struct PlanArgs {
-    /// A saved JSON report (`scan --format json`) to plan from, instead of scanning.
-    #[arg(long = "report", value_name = "FILE")]
+    /// A saved JSON report (`scan --format json`) to plan from, instead of scanning. The scan
+    /// flags (every field of `SourceArgs`, and the AWS flags) conflict with it.
+    #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
+        "inventory", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
+        "now", "rotation_history", "all_tags", "ConnectionArgs",
+    ])]
     #[serde(skip_serializing_if = "Option::is_none")]
     report_file: Option<PathBuf>,
 
@@ -128,19 +132,12 @@ impl From<FormatArg> for PlanFormat {
 }
 
 pub async fn run(args: PlanArgs) -> Result<Code> {
-    let scan = if args.report_file.is_some() {
-        if args.source.given()? {
-            return Err(kms_rotation::Error::invalid_input(
-                "--report plans from a saved report: scan flags (--inventory, --policy, \
-                 --region, AWS options...) do not apply to it",
-            )
-            .with_field("--report"));
-        }
-        None
-    } else {
-        Some(serde_json::to_value(&args.source).map_err(|e| {
+    // Without --report, plan from a scan made with the scan flags (clap refuses both).
+    let scan = match args.report_file {
+        Some(_) => None,
+        None => Some(serde_json::to_value(&args.source).map_err(|e| {
             kms_rotation::Error::new(kms_rotation::ErrorKind::Unexpected, e.to_string())
-        })?)
+        })?),
     };
     let options: PlanOptions = from_flags(&args, |map| {
         map.insert("selection".into(), args.selection.to_json());

@@ -68,21 +68,6 @@ impl SourceArgs {
     pub fn scan_options(&self) -> Result<ScanOptions> {
         from_flags(self, |_| {})
     }
-
-    /// Whether any of these flags was given (the `plan --report` check).
-    pub fn given(&self) -> Result<bool> {
-        let defaults = ScanOptions::default();
-        let options = self.scan_options()?;
-        Ok(options.inventory.is_some()
-            || options.policy_file.is_some()
-            || !options.exceptions.is_empty()
-            || !options.regions.is_empty()
-            || !options.accounts.is_empty()
-            || options.now.is_some()
-            || options.all_tags
-            || options.rotation_history
-            || options.aws != defaults.aws)
-    }
 }
 
 #[derive(Debug, Args)]
