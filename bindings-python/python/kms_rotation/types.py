@@ -94,7 +94,7 @@ __all__ = [
 
 
 StrPath: TypeAlias = str | os.PathLike[str]
-"""A path: a ``str`` or any ``os.PathLike`` (``pathlib.Path``), as every path option takes."""
+"""A path: a ``str`` or any ``os.PathLike`` (``pathlib.Path``), as path options take."""
 
 
 class _ActionRequired(TypedDict):
