@@ -2,323 +2,36 @@
 /* eslint-disable */
 
 // ---------------------------------------------------------------------------------------------
-// The public data shapes of formats.md. They cross every boundary as the same JSON (files, the
-// CLI, Python, Node), so field names are snake_case and AWS enum values keep AWS's spelling.
-// Options of the functions below are camelCase (see the options block at the end).
+// The data and options types are generated from the core's JSON Schemas (scripts/gen-types
+// writes types.generated.d.ts): data keeps the snake_case JSON of formats.md, options are
+// camelCase. This header holds only what the schemas do not describe: what the binding adds
+// (progress callbacks, its errors, the names `formats()` returns).
 // ---------------------------------------------------------------------------------------------
 
-export type KeyManager = 'AWS' | 'CUSTOMER'
-export type KeySpec =
-  | 'SYMMETRIC_DEFAULT' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096'
-  | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'ECC_NIST_EDWARDS25519'
-  | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512' | 'SM2'
-  | 'ML_DSA_44' | 'ML_DSA_65' | 'ML_DSA_87' | 'ML_KEM_512' | 'ML_KEM_768' | 'ML_KEM_1024'
-export type KeyUsage =
-  | 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT' | 'ENCAPSULATE_DECAPSULATE'
-export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE'
-export type KeyState =
-  | 'Creating' | 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport'
-  | 'PendingReplicaDeletion' | 'Unavailable' | 'Updating'
-
-/** An RFC 3339 time, e.g. `2026-03-01T12:00:00Z`. */
-export type Timestamp = string
-/** A calendar date, `YYYY-MM-DD`. */
-export type DateString = string
-
-export interface MultiRegion {
-  role: 'PRIMARY' | 'REPLICA'
-  primary_arn?: string | null
-}
-
-export interface LastRotation {
-  date: Timestamp
-  type: 'AUTOMATIC' | 'ON_DEMAND'
-}
-
-export interface Rotation {
-  enabled: boolean
-  /** `RotationPeriodInDays`; absent from older emulators and inventories (taken as 365). */
-  period_days?: number | null
-  next_rotation_date?: Timestamp | null
-  on_demand_rotation_start_date?: Timestamp | null
-  last_rotation?: LastRotation | null
-}
-
-/** A fact a source could not read for one key. */
-export interface KeyError {
-  /** The AWS operation, e.g. `GetKeyRotationStatus`. */
-  operation: string
-  /** The AWS error code, e.g. `AccessDeniedException`. */
-  code: string
-  message?: string
-}
+export * from './types.generated.js'
+import type {
+  ApplyOptions,
+  ApplyOutcome,
+  KeyRecord,
+  Plan,
+  PlanOptions,
+  Policy,
+  PolicyException,
+  PolicyInput,
+  RenderOptions,
+  Report,
+  RollbackOptions,
+  RollbackOutcome,
+  ScanOptions,
+} from './types.generated.js'
 
 /**
- * One KMS key as a source saw it (an entry of an inventory's `keys`). Only `arn` is always
- * required; `key_manager`, `key_spec`, `origin` and `key_state` are required unless `errors` has
- * a `DescribeKey` entry. Account, region and key id are derived from the ARN when absent.
+ * The binding's one option beside the core's: a function called with the progress, on the event
+ * loop (keep it quick). `scan` and `plan` (with `scan`) pass a `ScanProgress`; `apply` and
+ * `rollback` a `RemediationProgress`.
  */
-export interface KeyRecord {
-  arn: string
-  account_id?: string
-  region?: string
-  key_id?: string
-  /** Absent or null: not read (never taken as "no aliases"). */
-  aliases?: string[] | null
-  /** Absent or null: not read (never taken as "no tags"). */
-  tags?: Record<string, string> | null
-  key_manager?: KeyManager | null
-  key_spec?: KeySpec | null
-  key_usage?: KeyUsage | null
-  origin?: Origin | null
-  custom_key_store_id?: string | null
-  key_state?: KeyState | null
-  creation_date?: Timestamp | null
-  multi_region?: MultiRegion | null
-  rotation?: Rotation | null
-  errors?: KeyError[]
-}
-
-/** An inventory file (the `inventory` source's input; what a scan can save). */
-export interface Inventory {
-  schema_version: 1
-  keys: KeyRecord[]
-}
-
-/** How an exception picks its key: exactly one of these. */
-export type ExceptionMatch =
-  | { arn: string }
-  | { key_id: string }
-  | { alias: string }
-  | { tag: { key: string; value: string } }
-
-/** An accepted risk: the key fails, its owner knows, and it is excused until `expires`. */
-export interface Exception {
-  match: ExceptionMatch
-  owner: string
-  reason: string
-  ticket?: string | null
-  /** Active through this whole day, UTC. */
-  expires: DateString
-}
-
-/** A policy document: the shape of a policy file (every field optional; defaults in rule.md). */
-export interface PolicyDocument {
-  /** The longest automatic rotation period that passes (90-2560, default 365). */
-  max_rotation_period_days?: number
-  /** The period remediation sets (90-2560, at most the maximum; default 365). */
-  target_rotation_period_days?: number
-  disabled_keys?: 'evaluate' | 'skip'
-  imported_key_max_age_days?: number | null
-  exceptions?: Exception[]
-}
-
-/** A policy with every field filled in, as reports and `loadPolicy` return it. */
-export type Policy = Required<PolicyDocument>
-
-export type Status = 'pass' | 'fail' | 'not_applicable' | 'exempt' | 'error'
-export type Reason =
-  | 'describe_failed' | 'aws_managed' | 'unsupported_key_spec' | 'custom_key_store'
-  | 'imported_key_material' | 'imported_key_rotated_on_demand' | 'imported_key_rotation_overdue'
-  | 'pending_deletion' | 'key_state_pending_import' | 'key_state_unavailable' | 'key_state_creating'
-  | 'key_disabled' | 'rotation_status_failed' | 'rotation_disabled'
-  | 'rotation_period_exceeds_policy' | 'rotation_enabled' | 'exception_undecidable'
-
-/** The exception that matched a would-be failing key; `expired` when it no longer excuses it. */
-export interface AppliedException extends Exception {
-  expired: boolean
-}
-
-/** The rule's verdict on one key, with the record's evidence field for field. */
-export interface Finding {
-  arn: string
-  account_id: string
-  region: string
-  key_id: string
-  status: Status
-  reason: Reason
-  /** True exactly when the finding is `fail` and a plan can act on it. */
-  remediable: boolean
-  /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
-  remediation_target: string | null
-  /** Null when the aliases were not read (or their read failed), not "no aliases". */
-  aliases: string[] | null
-  /** Null when the tags were not read (or their read failed), not "no tags". */
-  tags: Record<string, string> | null
-  key_manager: KeyManager | null
-  key_spec: KeySpec | null
-  key_usage: KeyUsage | null
-  origin: Origin | null
-  custom_key_store_id: string | null
-  key_state: KeyState | null
-  creation_date: Timestamp | null
-  multi_region: MultiRegion | null
-  rotation: Rotation | null
-  period_source: 'reported' | 'assumed_default' | null
-  exception: AppliedException | null
-  /** For `error` findings: the failed or missing read that decided it. */
-  error: KeyError | null
-  /** Every read that failed for this key, deciding or not. */
-  errors: KeyError[]
-}
-
-export interface StatusCounts {
-  total: number
-  pass: number
-  fail: number
-  not_applicable: number
-  exempt: number
-  error: number
-}
-
-export interface Summary {
-  /** True exactly when no finding is `fail`. */
-  compliant: boolean
-  /** False when a region or account could not be listed (see `scope_errors`). */
-  complete: boolean
-  by_status: StatusCounts
-  by_reason: Partial<Record<Reason, number>>
-  by_region: Record<string, StatusCounts>
-  by_account: Record<string, StatusCounts>
-}
-
-/** A region or account that could not be listed at all. */
-export interface ScopeError {
-  account_id: string | null
-  region: string | null
-  operation: string
-  code: string
-  message: string
-}
-
-/** A scan's result: the same JSON as the CLI's `--format json`. */
-export interface Report {
-  schema_version: 1
-  generated_at: Timestamp
-  policy: Policy
-  scope: { source: string; accounts: string[]; regions: string[] }
-  summary: Summary
-  /** Ordered by account, region, ARN. */
-  findings: Finding[]
-  scope_errors: ScopeError[]
-}
-
-/** A key's automatic rotation setting, as GetKeyRotationStatus shows it. */
-export interface RotationState {
-  enabled: boolean
-  period_days?: number | null
-}
-
-/** One change to make, on one key (a multi-Region primary stands for its replicas). */
-export interface Action {
-  action: 'enable_rotation'
-  target_arn: string
-  region: string
-  account_id: string
-  rotation_period_days: number
-  /** 1-based; batches run one after the other. */
-  batch: number
-  /** 1-based rank of the first priority rule the key matches (lower runs first). */
-  priority: number
-  /** The ARNs of the findings this action fixes. */
-  because: string[]
-  /** The CloudFormation stack that manages the key, when tagged. */
-  managed_by_cloudformation?: string
-}
-
-export type SkipReason =
-  | 'passing' | 'exempt' | 'not_applicable' | 'error_rescan_first' | 'key_disabled'
-  | 'imported_key' | 'excluded' | 'no_remediation_target' | 'primary_passing' | 'not_remediable'
-
-/** A remediation plan (formats.md): the same JSON as the CLI's plan file. */
-export interface Plan {
-  schema_version: 1
-  generated_at: Timestamp
-  policy: Policy
-  /** In execution order. */
-  actions: Action[]
-  skips: { arn: string; reason: SkipReason }[]
-}
-
-/** An error recorded for one key during apply or rollback. */
-export interface JournalError {
-  /** The AWS error code (e.g. `AccessDeniedException`) or the error kind. */
-  code: string
-  message: string
-  /** The AWS operation that failed (e.g. `EnableKeyRotation`), when known. */
-  operation?: string
-}
-
-/** One line of a journal file (NDJSON). */
-export interface JournalEntry {
-  at: Timestamp
-  run_id: string
-  target_arn: string
-  event:
-    | 'before' | 'skipped' | 'after' | 'verified' | 'verification_failed' | 'failed'
-    | 'rolled_back' | 'rollback_skipped' | 'rollback_failed'
-  state: RotationState | null
-  /** On a `before` line: the state about to be written (the intent). */
-  target?: RotationState
-  error: JournalError | null
-  /** e.g. `already_at_target`, `changed_since`, `chain_broken`, `unsupported_key_spec`. */
-  reason?: string
-}
-
-export interface ActionResult {
-  target_arn: string
-  region: string
-  account_id: string
-  status: 'remediated' | 'verification_failed' | 'failed' | 'skipped' | 'would_remediate' | 'not_attempted'
-  /**
-   * e.g. `already_at_target`, `already_compliant`, `circuit_breaker`, `journal_failed`,
-   * `write_outcome_unknown`, or why the key is out of scope: `aws_managed`,
-   * `unsupported_key_spec`, `custom_key_store`, `imported_key_material`, `key_disabled`,
-   * `pending_deletion`, `key_not_enabled`, `replica_key`, `key_metadata_incomplete`.
-   */
-  reason?: string
-  before: RotationState | null
-  after: RotationState | null
-  error: JournalError | null
-}
-
-/** What `apply` did. */
-export interface ApplyOutcome {
-  run_id: string
-  dry_run: boolean
-  results: ActionResult[]
-  /** Why the run stopped early (the circuit breaker, a journal that failed), if it did. */
-  stopped: string | null
-  /** Why the journal could not be written, if it could not: the run stopped sending writes. */
-  journal_error: string | null
-  /** Torn last lines an interrupted earlier run left in the journal (removed before appending). */
-  journal_warnings: string[]
-}
-
-export interface RollbackResult {
-  target_arn: string
-  status: 'rolled_back' | 'skipped' | 'failed' | 'would_roll_back' | 'not_attempted'
-  /**
-   * e.g. `changed_since`, `already_at_before_state`, `chain_broken`, `journal_failed`, or why
-   * the key is out of scope now (`key_disabled`, ...).
-   */
-  reason?: string
-  restore: RotationState
-  current: RotationState | null
-  error: JournalError | null
-  /** The change undone was never confirmed by its run (no `after`, or a write that may have landed). */
-  possibly_applied: boolean
-}
-
-/** What `rollback` did. */
-export interface RollbackOutcome {
-  run_id: string
-  dry_run: boolean
-  results: RollbackResult[]
-  /** Why the journal could not be written, if it could not: no write was sent after that. */
-  journal_error: string | null
-  /** Torn last lines found in the journal (an interrupted run), ignored. */
-  journal_warnings: string[]
+export interface WithProgress<Progress> {
+  onProgress?: ((progress: Progress) => void) | null
 }
 
 /** What `render` can write for a report (see `formats()`). */
@@ -351,160 +64,6 @@ export interface KmsRotationError extends Error {
   field?: string
 }
 
-// =============================================================================================
-// OPTIONS (hand-written for now; to be generated from the core's options types).
-//
-// The options objects of the functions below, camelCase. Each is read by the core's options
-// type (`kms_rotation::ops::ScanOptions`, ...), which also accepts the snake_case names, fills
-// in the defaults and refuses unknown names; errors name the core's snake_case field
-// (`field: 'max_attempts'`). Durations are whole milliseconds (`*Ms`).
-// =============================================================================================
-
-/** How to reach AWS: the same for `scan`, `apply` and `rollback` (every field has a default). */
-export interface AwsOptions {
-  /** Read every region enabled for each account (needs `account:ListRegions`). */
-  allRegions?: boolean
-  /** A named profile from the shared config files instead of the default chain. */
-  profile?: string | null
-  /** Roles to assume, one per account (the account is taken from the ARN). */
-  roleArns?: string[]
-  /** The external id the roles require; never printed. */
-  externalId?: string | null
-  /** Read the external id from this file instead (e.g. a mounted secret). */
-  externalIdFile?: string | null
-  /** The role session name (default `kms-rotation`). */
-  sessionName?: string
-  /** Send every AWS call here (emulators). `AWS_ENDPOINT_URL(_KMS)` is honoured when unset. */
-  endpointUrl?: string | null
-  /** Attempts per call, retries included (default 5). */
-  maxAttempts?: number
-  /** The first retry's backoff ceiling (the SDK's 1000 when absent). */
-  initialBackoffMs?: number | null
-  /** How long a throttled call may go on being retried. */
-  throttlingBudgetMs?: number
-  /** Keys read at once per account and region. */
-  concurrencyPerRegion?: number
-  /** Account-region pairs read at once. */
-  maxConcurrentRegions?: number
-  /** Client-side rates per account, region and operation: `['describe-key=1000']`. */
-  rates?: string[]
-  connectTimeoutMs?: number | null
-  operationTimeoutMs?: number | null
-  operationAttemptTimeoutMs?: number | null
-}
-
-/** Options of `scan`. The source is `records` when given, else `inventory`, else AWS. */
-export interface ScanOptions extends AwsOptions {
-  /** Key records in memory (the `memory` source). */
-  records?: KeyRecord[] | null
-  /** An inventory file (JSON, or YAML by extension). */
-  inventory?: string | null
-  /** A policy document; the default policy when neither it nor `policyFile` is given. */
-  policy?: PolicyDocument | null
-  /** A policy file (JSON or YAML), instead of `policy`. */
-  policyFile?: string | null
-  /** Exceptions files, added to the policy's exceptions. */
-  exceptions?: string[]
-  /** Only these regions (known AWS regions unless `allowUnknownRegion`). */
-  regions?: string[]
-  /** Only these accounts (12 digits). */
-  accounts?: string[]
-  allowUnknownRegion?: boolean
-  /** Evaluate as of this time; the clock when absent. */
-  now?: Date | Timestamp | null
-  /** Read every key's tags, not only where they can decide something. */
-  allTags?: boolean
-  /** Read each key's last rotation (ListKeyRotations; its quota is 100/s). */
-  rotationHistory?: boolean
-  /** Also save the records read as an inventory file. */
-  saveInventory?: string | null
-  /** Called as the scan progresses, on the event loop; keep it quick. */
-  onProgress?: ((progress: ScanProgress) => void) | null
-}
-
-/** Keys named by account, region, ARN, alias (`alias/` optional) or tag (`KEY=VALUE`). */
-export interface KeyFilter {
-  accounts?: string[]
-  regions?: string[]
-  arns?: string[]
-  aliases?: string[]
-  tags?: string[]
-}
-
-/** Options of `plan`: exactly one of `report`, `reportFile` and `scan`. */
-export interface PlanOptions {
-  /** A report (rechecked: every verdict is recomputed from its evidence). */
-  report?: Report | null
-  /** A saved JSON report, rechecked the same way. */
-  reportFile?: string | null
-  /** Scan first, with these options. */
-  scan?: Omit<ScanOptions, 'onProgress'> | null
-  /** The period to set (90-2560, at most the policy's maximum); the policy's target by default. */
-  targetPeriodDays?: number | null
-  /** Tag matches (`KEY=VALUE`), most urgent first. */
-  priorities?: string[]
-  /** Actions per batch (default 50). */
-  batchSize?: number
-  /** Which failing keys the plan may act on. */
-  selection?: { include?: KeyFilter; exclude?: KeyFilter }
-  /** The plan's `generated_at`; the clock when absent. */
-  now?: Date | Timestamp | null
-  /** The progress of the scan, with `scan`. */
-  onProgress?: ((progress: ScanProgress) => void) | null
-}
-
-/** Options of `apply`: `plan` or `planFile`. A dry run unless `dryRun: false`. */
-export interface ApplyOptions extends AwsOptions {
-  plan?: Plan | null
-  /** A plan file (JSON, or YAML by extension). */
-  planFile?: string | null
-  /** The journal file (NDJSON) every step is appended to; required unless a dry run. */
-  journal?: string | null
-  /** `true` (the default): call nothing, write nothing, say what would be done. */
-  dryRun?: boolean
-  /** Write calls per second per account and region (0: no limit). */
-  writesPerSecond?: number
-  /** Keys changed at once. */
-  concurrency?: number
-  /** Stop after this many failures in a row (0: never). */
-  maxConsecutiveFailures?: number
-  /** Reads after each write until the change shows. */
-  verifyAttempts?: number
-  verifyDelayMs?: number
-  /** The run id written to the journal; a new one when absent. */
-  runId?: string | null
-  /** Reject with the first failed action's error instead of resolving with the outcome. */
-  errorOnFailure?: boolean
-  /** Called after each action finishes, on the event loop. */
-  onProgress?: ((progress: RemediationProgress) => void) | null
-}
-
-/** Options of `rollback`. A dry run unless `dryRun: false`. */
-export interface RollbackOptions extends AwsOptions {
-  /** The journal an apply wrote. */
-  journal: string
-  /** `true` (the default): only read the journal and say what would be undone. */
-  dryRun?: boolean
-  /** Undo only this apply run; every run in the journal when absent. */
-  onlyRun?: string | null
-  writesPerSecond?: number
-  concurrency?: number
-  verifyAttempts?: number
-  verifyDelayMs?: number
-  runId?: string | null
-  errorOnFailure?: boolean
-  onProgress?: ((progress: RemediationProgress) => void) | null
-}
-
-/** Options of `render`: a report or a plan, and a format (`json` by default). */
-export type RenderOptions =
-  | { report: Report; plan?: null; format?: ReportFormat | null; output?: string | null }
-  | { plan: Plan; report?: null; format?: PlanFormat | null; output?: string | null }
-
-// =============================================================================================
-// END OF OPTIONS
-// =============================================================================================
-
 // ---------------------------------------------------------------------------------------------
 // Generated from the Rust sources (src/*.rs) by `napi build`.
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +88,7 @@ export declare function __panicForTests(inAsync: boolean): Promise<never> | neve
  * rate-limits its writes, verifies and journals each one. Resolves with the outcome; rejects
  * when the run cannot go on at all, or, with `errorOnFailure`, with the first failed action.
  */
-export declare function apply(options: ApplyOptions): Promise<ApplyOutcome>
+export declare function apply(options: ApplyOptions & WithProgress<RemediationProgress>): Promise<ApplyOutcome>
 
 /** The names `err.code` can take: the core's error kinds. */
 export declare function errorCodes(): ErrorCode[]
@@ -547,14 +106,14 @@ export declare function errorCodes(): ErrorCode[]
  * malformed record or policy. For large fleets, `evaluateAsync` keeps the event loop free and
  * `evaluateJson` is the fastest path (see BENCHMARKS.md).
  */
-export declare function evaluate(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Report
+export declare function evaluate(records: KeyRecord[], policy?: PolicyInput | null, now?: Date | string | null): Report
 
 /**
  * `evaluate` off the event loop: the rule runs on a worker thread, and the records and the
  * report's findings cross the event loop a slice at a time (see `chunked.rs`), so the event
  * loop keeps turning. The records must not change until the Promise settles.
  */
-export declare function evaluateAsync(records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null): Promise<Report>
+export declare function evaluateAsync(records: KeyRecord[], policy?: PolicyInput | null, now?: Date | string | null): Promise<Report>
 
 /**
  * `evaluate` from JSON text to JSON text: the fastest way to evaluate many records, since no
@@ -564,10 +123,10 @@ export declare function evaluateAsync(records: KeyRecord[], policy?: PolicyDocum
  * an inventory document (`{"schema_version": 1, "keys": [...]}`). Returns the report as compact
  * JSON: `JSON.parse(evaluateJson(text))` deep-equals `evaluate(JSON.parse(text))`.
  */
-export declare function evaluateJson(input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null): string
+export declare function evaluateJson(input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null): string
 
 /** `evaluateJson` off the event loop: only copying the text in and out runs on it. */
-export declare function evaluateJsonAsync(input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null): Promise<string>
+export declare function evaluateJsonAsync(input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null): Promise<string>
 
 /** The formats `render` accepts for a report (the default) or a plan, in the core's order. */
 export declare function formats<Of extends 'report' | 'plan' = 'report'>(of?: Of | null): Of extends 'plan' ? PlanFormat[] : ReportFormat[]
@@ -576,7 +135,7 @@ export declare function formats<Of extends 'report' | 'plan' = 'report'>(of?: Of
  * Reads and validates an exceptions file (`{"exceptions": [...]}`, JSON or YAML) and returns its
  * entries, ready for a policy document's `exceptions`.
  */
-export declare function loadExceptions(path: string): Exception[]
+export declare function loadExceptions(path: string): PolicyException[]
 
 /**
  * Reads and validates a policy file (JSON, or YAML by extension) and any exceptions files, as
@@ -600,7 +159,7 @@ export interface LoadPolicyOptions {
  * verdict is recomputed from its evidence), `reportFile`, or a scan made first with the options
  * in `scan`.
  */
-export declare function plan(options: PlanOptions): Promise<Plan>
+export declare function plan(options: PlanOptions & WithProgress<ScanProgress>): Promise<Plan>
 
 /**
  * Progress of `apply` (actions) or `rollback` (keys), passed to `onProgress` after each one
@@ -626,7 +185,7 @@ export declare function render(options: RenderOptions): string
  * events to the journal (so a second rollback changes nothing) and leaves alone any key
  * changed since (`rollback_skipped`).
  */
-export declare function rollback(options: RollbackOptions): Promise<RollbackOutcome>
+export declare function rollback(options: RollbackOptions & WithProgress<RemediationProgress>): Promise<RollbackOutcome>
 
 /**
  * Scans keys and returns a Promise of the report (formats.md shape, the same JSON as the
@@ -638,7 +197,7 @@ export declare function rollback(options: RollbackOptions): Promise<RollbackOutc
  * listed are `scope_errors`: the Promise rejects only when the scan cannot run at all, with an
  * `Error` whose `code` is the error kind. The findings cross the event loop a slice at a time.
  */
-export declare function scan(options?: ScanOptions | null): Promise<Report>
+export declare function scan(options?: (ScanOptions & WithProgress<ScanProgress>) | null): Promise<Report>
 
 /** Progress of a scan (cumulative counts), passed to `scan`'s and `plan`'s `onProgress`. */
 export interface ScanProgress {

@@ -3,8 +3,9 @@
 // run scripts/gen-types (`scripts/gen-types --check` fails while this file is stale).
 //
 // Data types keep their snake_case wire names; the options' properties are camelCase (the core
-// accepts those spellings too). `<Name>Input` is the shape a document is read in when it differs
-// from the shape the tool writes (`<Name>`): fields with defaults may be left out.
+// accepts those spellings too), and a date-time option takes a `Date` too. `<Name>Input` is the
+// shape a document is read in when it differs from the shape the tool writes (`<Name>`): fields
+// with defaults may be left out.
 /* eslint-disable */
 
 /** One change to make, on one key (a multi-Region primary stands for its replicas). */
@@ -265,7 +266,7 @@ export interface EvaluateOptions {
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
    * @default null
    */
-  now?: string | null
+  now?: string | Date | null
   /**
    * The policy; the default policy when absent.
    * @default null
@@ -279,48 +280,6 @@ export interface EvaluateOptions {
 }
 
 /**
- * What happened to a key. The snake_case names are public API.
- *
- * - `before`: The state read before acting (`state`). With `target`, it is the intent: the write of
- *   `target` is about to be sent, and may have landed even if no `after` follows.
- * - `skipped`: Already at the target (or compliant): no write.
- * - `after`: The write call succeeded; `state` is what it set.
- * - `verified`: A re-read showed the target state.
- * - `verification_failed`: The re-reads never showed the target state; `state` is the last one read.
- * - `failed`: The describe, the read or the write failed; `error` has the code. After an intent, a
- *   code that does not rule the write out (`write_may_have_applied`)
- *   means it may have landed.
- * - `rolled_back`: Rollback restored `state`, the key's state before the run.
- * - `rollback_skipped`: Rollback left the key alone; `reason` says why (changed since, runs that do not chain, out
- *   of scope).
- * - `rollback_failed`: Rollback's read or write failed; `error` has the code.
- */
-export type Event =
-  | 'before'
-  | 'skipped'
-  | 'after'
-  | 'verified'
-  | 'verification_failed'
-  | 'failed'
-  | 'rolled_back'
-  | 'rollback_skipped'
-  | 'rollback_failed'
-
-/** An accepted risk: the key fails, its owner knows, and it is excused until `expires`. */
-export interface Exception {
-  /**
-   * Active through this whole day, UTC.
-   *
-   * A calendar date, `YYYY-MM-DD`.
-   */
-  expires: string
-  match: ExceptionMatch
-  owner: string
-  reason: string
-  ticket?: string | null
-}
-
-/**
  * How an exception picks its key. Exact matches only.
  *
  * On the wire it is an object with exactly one of `arn`, `key_id`, `alias` or `tag`
@@ -330,12 +289,12 @@ export interface ExceptionMatch {
   alias?: string | null
   arn?: string | null
   key_id?: string | null
-  tag?: RawTag | null
+  tag?: Tag | null
 }
 
 /** The shape of an `--exceptions` file. */
 export interface ExceptionsFile {
-  exceptions: Exception[]
+  exceptions: PolicyException[]
 }
 
 /** The rule's verdict on one key plus the record's evidence, field for field. */
@@ -348,12 +307,12 @@ export interface Finding {
   creation_date: string | null
   custom_key_store_id: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
-  error: KeyError | null
+  error: ReadError | null
   /**
    * Every read that failed for this key, deciding or not (a failed tag read on a passing
    * key, say), so that a reader knows which facts are missing.
    */
-  errors: KeyError[]
+  errors: ReadError[]
   /** Set when an exception matched a would-be failing key. */
   exception: AppliedException | null
   key_id: string
@@ -390,13 +349,13 @@ export interface FindingInput {
   creation_date?: string | null
   custom_key_store_id?: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
-  error?: KeyErrorInput | null
+  error?: ReadErrorInput | null
   /**
    * Every read that failed for this key, deciding or not (a failed tag read on a passing
    * key, say), so that a reader knows which facts are missing.
    * @default []
    */
-  errors?: KeyErrorInput[]
+  errors?: ReadErrorInput[]
   /** Set when an exception matched a would-be failing key. */
   exception?: AppliedException | null
   key_id: string
@@ -434,7 +393,7 @@ export interface JournalEntry {
   /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
   at: string
   error: JournalError | null
-  event: Event
+  event: JournalEvent
   /**
    * Why, for `skipped` and `rollback_skipped` (e.g. `already_at_target`, `changed_since`,
    * `unsupported_key_spec`).
@@ -456,24 +415,33 @@ export interface JournalError {
   operation?: string | null
 }
 
-/** A fact a source could not read for one key. */
-export interface KeyError {
-  /** The AWS error code, e.g. `AccessDeniedException`. */
-  code: string
-  message: string
-  /** The AWS operation, e.g. `GetKeyRotationStatus`. */
-  operation: string
-}
-
-/** A fact a source could not read for one key. */
-export interface KeyErrorInput {
-  /** The AWS error code, e.g. `AccessDeniedException`. */
-  code: string
-  /** @default "" */
-  message?: string
-  /** The AWS operation, e.g. `GetKeyRotationStatus`. */
-  operation: string
-}
+/**
+ * What happened to a key. The snake_case names are public API.
+ *
+ * - `before`: The state read before acting (`state`). With `target`, it is the intent: the write of
+ *   `target` is about to be sent, and may have landed even if no `after` follows.
+ * - `skipped`: Already at the target (or compliant): no write.
+ * - `after`: The write call succeeded; `state` is what it set.
+ * - `verified`: A re-read showed the target state.
+ * - `verification_failed`: The re-reads never showed the target state; `state` is the last one read.
+ * - `failed`: The describe, the read or the write failed; `error` has the code. After an intent, a
+ *   code that does not rule the write out (`write_may_have_applied`)
+ *   means it may have landed.
+ * - `rolled_back`: Rollback restored `state`, the key's state before the run.
+ * - `rollback_skipped`: Rollback left the key alone; `reason` says why (changed since, runs that do not chain, out
+ *   of scope).
+ * - `rollback_failed`: Rollback's read or write failed; `error` has the code.
+ */
+export type JournalEvent =
+  | 'before'
+  | 'skipped'
+  | 'after'
+  | 'verified'
+  | 'verification_failed'
+  | 'failed'
+  | 'rolled_back'
+  | 'rollback_skipped'
+  | 'rollback_failed'
 
 /**
  * Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
@@ -511,7 +479,7 @@ export interface KeyRecord {
   creation_date?: string | null
   custom_key_store_id?: string | null
   /** @default [] */
-  errors?: KeyErrorInput[]
+  errors?: ReadErrorInput[]
   key_id?: string | null
   key_manager?: KeyManager | null
   key_spec?: KeySpec | null
@@ -640,7 +608,7 @@ export interface PlanOptions {
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
    * @default null
    */
-  now?: string | null
+  now?: string | Date | null
   /** Tag matches (`KEY=VALUE`), most urgent first: keys matching one go first. */
   priorities?: TagMatch[]
   /**
@@ -672,7 +640,7 @@ export interface PlanOptions {
 /** The policy. Every field has the default of `rule.md`. */
 export interface Policy {
   disabled_keys: DisabledKeys
-  exceptions: Exception[]
+  exceptions: PolicyException[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
    * this many days; when unset they are `not_applicable`.
@@ -684,12 +652,26 @@ export interface Policy {
   target_rotation_period_days: RotationPeriod
 }
 
+/** An accepted risk: the key fails, its owner knows, and it is excused until `expires`. */
+export interface PolicyException {
+  /**
+   * Active through this whole day, UTC.
+   *
+   * A calendar date, `YYYY-MM-DD`.
+   */
+  expires: string
+  match: ExceptionMatch
+  owner: string
+  reason: string
+  ticket?: string | null
+}
+
 /** The policy. Every field has the default of `rule.md`. */
 export interface PolicyInput {
   /** @default "evaluate" */
   disabled_keys?: DisabledKeys
   /** @default [] */
-  exceptions?: Exception[]
+  exceptions?: PolicyException[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
    * this many days; when unset they are `not_applicable`.
@@ -708,9 +690,23 @@ export interface PolicyInput {
   target_rotation_period_days?: RotationPeriod
 }
 
-export interface RawTag {
-  key: string
-  value: string
+/** A fact a source could not read for one key. */
+export interface ReadError {
+  /** The AWS error code, e.g. `AccessDeniedException`. */
+  code: string
+  message: string
+  /** The AWS operation, e.g. `GetKeyRotationStatus`. */
+  operation: string
+}
+
+/** A fact a source could not read for one key. */
+export interface ReadErrorInput {
+  /** The AWS error code, e.g. `AccessDeniedException`. */
+  code: string
+  /** @default "" */
+  message?: string
+  /** The AWS operation, e.g. `GetKeyRotationStatus`. */
+  operation: string
 }
 
 /**
@@ -1138,7 +1134,7 @@ export interface ScanOptions {
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
    * @default null
    */
-  now?: string | null
+  now?: string | Date | null
   /**
    * Limit on one attempt of a call; `None`: no limit.
    * @default 20000
@@ -1311,6 +1307,11 @@ export interface Summary {
   complete: boolean
   /** True exactly when no finding is `fail`. */
   compliant: boolean
+}
+
+export interface Tag {
+  key: string
+  value: string
 }
 
 /** A tag `key=value`, as given on the command line and in every surface's options. */

@@ -14,9 +14,7 @@ import {
   render,
   scan,
   type ApplyOptions,
-  type AwsOptions,
   type ErrorCode,
-  type Exception,
   type Finding,
   type Inventory,
   type KeyRecord,
@@ -26,12 +24,15 @@ import {
   type PlanFormat,
   type PlanOptions,
   type RollbackOutcome,
-  type PolicyDocument,
+  type Policy,
+  type PolicyException,
+  type PolicyInput,
   type Report,
   type ReportFormat,
   type ScanOptions,
   type ScanProgress,
   type RemediationProgress,
+  type WithProgress,
 } from 'kms-rotation'
 
 const record: KeyRecord = {
@@ -43,7 +44,7 @@ const record: KeyRecord = {
   rotation: { enabled: true, period_days: 365 },
 }
 const inventory: Inventory = { schema_version: 1, keys: [record] }
-const policy: PolicyDocument = {
+const policy: PolicyInput = {
   max_rotation_period_days: 365,
   exceptions: [{ match: { tag: { key: 'k', value: 'v' } }, owner: 'o', reason: 'r', expires: '2027-01-01' }],
 }
@@ -57,13 +58,14 @@ evaluateJson(Buffer.from('[]'))
 const status: 'pass' | 'fail' | 'not_applicable' | 'exempt' | 'error' = findings[0].status
 const target: string | null = findings[0].remediation_target
 
-const loaded: PolicyDocument = loadPolicy('policy.yaml', { exceptions: ['exceptions.yaml'] })
-const exceptions: Exception[] = loadExceptions('exceptions.yaml')
+// What the tool writes goes where it reads: a loaded `Policy` is a `PolicyInput`.
+const loaded: Policy = loadPolicy('policy.yaml', { exceptions: ['exceptions.yaml'] })
+const exceptions: PolicyException[] = loadExceptions('exceptions.yaml')
 const fmts: ReportFormat[] = formats()
 const planFmts: PlanFormat[] = formats('plan')
 
 async function main(): Promise<void> {
-  const options: ScanOptions = {
+  const options: ScanOptions & WithProgress<ScanProgress> = {
     inventory: 'fleet.json',
     policy: loaded,
     regions: ['us-east-1'],
@@ -72,7 +74,12 @@ async function main(): Promise<void> {
   }
   const report: Report = await scan(options)
   await scan()
-  const aws: AwsOptions = { endpointUrl: 'http://127.0.0.1:4566', roleArns: [], rates: ['describe-key=100'], maxAttempts: 2 }
+  const aws: Pick<ScanOptions, 'endpointUrl' | 'roleArns' | 'rates' | 'maxAttempts'> = {
+    endpointUrl: 'http://127.0.0.1:4566',
+    roleArns: [],
+    rates: ['describe-key=100'],
+    maxAttempts: 2,
+  }
   await scan({ ...aws, policyFile: 'policy.yaml', exceptions: ['exceptions.yaml'] })
   const again: Report = await evaluateAsync([record], policy)
   const text: string = await evaluateJsonAsync('[]')
@@ -116,20 +123,30 @@ async function main(): Promise<void> {
 
 // @ts-expect-error: options are camelCase
 void scan({ endpoint_url: 'http://127.0.0.1:1' })
+// @ts-expect-error: a misspelt option
+void scan({ inventroy: 'fleet.json' })
+// @ts-expect-error: a misspelt option, where it matters most (`dryRun`)
+void apply({ planFile: 'plan.json', dryrun: false })
+// @ts-expect-error: a misspelt option of the scan a plan makes first
+void plan({ scan: { inventroy: 'fleet.json' } })
+// @ts-expect-error: an option of another operation
+void rollback({ journal: 'journal.ndjson', planFile: 'plan.json' })
+// @ts-expect-error: a misspelt selection dimension
+void plan({ reportFile: 'report.json', selection: { include: { region: ['us-east-1'] } } })
+// @ts-expect-error: numbers are numbers
+void apply({ planFile: 'plan.json', concurrency: '4' })
 // @ts-expect-error: a key record needs its ARN
 evaluate([{ key_spec: 'SYMMETRIC_DEFAULT' }])
 // @ts-expect-error: AWS's spelling of key specs
 evaluate([{ ...record, key_spec: 'symmetric_default' }])
 // @ts-expect-error: policy documents are snake_case, like the file
 evaluate([record], { maxRotationPeriodDays: 365 })
-// @ts-expect-error: rollback needs its journal
-void rollback({ dryRun: true })
 // @ts-expect-error: progress has `done` and `total`, not scan's counts
 void apply({ plan: {} as Plan, onProgress: (p) => void p.keysRead })
 // @ts-expect-error: rates are OPERATION=RATE strings
 void scan({ rates: { describeKey: 100 } })
-// @ts-expect-error: a plan has no ndjson rendering
-render({ plan: {} as Plan, format: 'ndjson' })
+// @ts-expect-error: render takes the report itself, not its file
+render({ report: 'report.json' })
 // @ts-expect-error: scan returns a Promise
 const notAwaited: Report = scan({})
 // @ts-expect-error: plan returns a Promise

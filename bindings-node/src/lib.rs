@@ -70,7 +70,7 @@ pub(crate) fn evaluate_options_json(
 /// `evaluateJson` is the fastest path (see BENCHMARKS.md).
 #[napi(
     catch_unwind,
-    ts_args_type = "records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null",
+    ts_args_type = "records: KeyRecord[], policy?: PolicyInput | null, now?: Date | string | null",
     ts_return_type = "Report"
 )]
 pub fn evaluate<'env>(
@@ -98,7 +98,7 @@ pub(crate) fn evaluate_text(options: &str) -> Result<String, Error> {
 /// JSON: `JSON.parse(evaluateJson(text))` deep-equals `evaluate(JSON.parse(text))`.
 #[napi(
     catch_unwind,
-    ts_args_type = "input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null"
+    ts_args_type = "input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null"
 )]
 pub fn evaluate_json<'env>(
     env: &'env Env,
@@ -174,7 +174,7 @@ pub fn load_policy<'env>(
 
 /// Reads and validates an exceptions file (`{"exceptions": [...]}`, JSON or YAML) and returns its
 /// entries, ready for a policy document's `exceptions`.
-#[napi(catch_unwind, ts_return_type = "Exception[]")]
+#[napi(catch_unwind, ts_return_type = "PolicyException[]")]
 pub fn load_exceptions<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
     let policy = throw(
         env,

@@ -81,7 +81,7 @@ fn remediation_progress(callback: Callback<RemediationProgress>) -> RemediationP
 /// `Error` whose `code` is the error kind. The findings cross the event loop a slice at a time.
 #[napi(
     catch_unwind,
-    ts_args_type = "options?: ScanOptions | null",
+    ts_args_type = "options?: (ScanOptions & WithProgress<ScanProgress>) | null",
     ts_return_type = "Promise<Report>"
 )]
 pub fn scan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
@@ -104,7 +104,7 @@ pub fn scan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Resul
 /// in `scan`.
 #[napi(
     catch_unwind,
-    ts_args_type = "options: PlanOptions",
+    ts_args_type = "options: PlanOptions & WithProgress<ScanProgress>",
     ts_return_type = "Promise<Plan>"
 )]
 pub fn plan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
@@ -122,7 +122,7 @@ pub fn plan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Resul
 /// when the run cannot go on at all, or, with `errorOnFailure`, with the first failed action.
 #[napi(
     catch_unwind,
-    ts_args_type = "options: ApplyOptions",
+    ts_args_type = "options: ApplyOptions & WithProgress<RemediationProgress>",
     ts_return_type = "Promise<ApplyOutcome>"
 )]
 pub fn apply<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
@@ -140,7 +140,7 @@ pub fn apply<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Resu
 /// changed since (`rollback_skipped`).
 #[napi(
     catch_unwind,
-    ts_args_type = "options: RollbackOptions",
+    ts_args_type = "options: RollbackOptions & WithProgress<RemediationProgress>",
     ts_return_type = "Promise<RollbackOutcome>"
 )]
 pub fn rollback<'env>(
@@ -160,7 +160,7 @@ pub fn rollback<'env>(
 /// loop keeps turning. The records must not change until the Promise settles.
 #[napi(
     catch_unwind,
-    ts_args_type = "records: KeyRecord[], policy?: PolicyDocument | null, now?: Date | string | null",
+    ts_args_type = "records: KeyRecord[], policy?: PolicyInput | null, now?: Date | string | null",
     ts_return_type = "Promise<Report>"
 )]
 pub fn evaluate_async<'env>(
@@ -195,7 +195,7 @@ pub fn evaluate_async<'env>(
 /// `evaluateJson` off the event loop: only copying the text in and out runs on it.
 #[napi(
     catch_unwind,
-    ts_args_type = "input: string | Buffer, policy?: PolicyDocument | null, now?: Date | string | null",
+    ts_args_type = "input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null",
     ts_return_type = "Promise<string>"
 )]
 pub fn evaluate_json_async<'env>(

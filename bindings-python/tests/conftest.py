@@ -7,25 +7,27 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from kms_rotation.types import KeyRecord
 from support import FLEET, KEY_ARN
 
 
 @pytest.fixture
-def fleet_keys() -> list[dict[str, Any]]:
+def fleet_keys() -> list[KeyRecord]:
     """The sample fleet's records, as plain dicts."""
-    keys: list[dict[str, Any]] = json.loads(FLEET.read_text())["keys"]
+    keys: list[KeyRecord] = json.loads(FLEET.read_text())["keys"]
     return keys
 
 
 @pytest.fixture
-def record() -> Callable[..., dict[str, Any]]:
-    """A customer-managed symmetric key with rotation on; keyword arguments override fields."""
+def record() -> Callable[..., KeyRecord]:
+    """A customer-managed symmetric key with rotation on; keyword arguments override fields.
+    Typed as a record, though a test may override a field with anything."""
 
-    def make(**fields: Any) -> dict[str, Any]:
+    def make(**fields: Any) -> KeyRecord:
         base: dict[str, Any] = {
             "arn": KEY_ARN,
             "aliases": ["alias/payments"],
@@ -40,7 +42,7 @@ def record() -> Callable[..., dict[str, Any]]:
         }
         base = copy.deepcopy(base)
         base.update(fields)
-        return base
+        return cast(KeyRecord, base)
 
     return make
 

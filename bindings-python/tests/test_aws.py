@@ -175,7 +175,7 @@ def test_per_key_write_failures_are_results_not_exceptions(
                               **connect)
     assert not done.success
     failed = [r for r in done.results if r["status"] == "failed"]
-    assert failed and all(r["error"]["code"] == code for r in failed), done.to_dict()
+    assert failed and all(r["error"] and r["error"]["code"] == code for r in failed), done.to_dict()
     assert done.stopped is not None and "circuit breaker" in done.stopped
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
-
 import pytest
 
 import kms_rotation
+from kms_rotation.types import KeyRecord, PolicyInput
 from support import FLEET, KEY_ARN, POLICY
 
-Make = Callable[..., dict[str, Any]]
+Make = Callable[..., KeyRecord]
 
 
 def test_a_dict_record_is_judged_by_the_rule(record: Make) -> None:
@@ -59,7 +58,7 @@ def test_every_status_comes_through(record: Make) -> None:
 
 
 def test_dicts_give_the_same_report_as_scanning_the_inventory_file(
-    fleet_keys: list[dict[str, Any]],
+    fleet_keys: list[KeyRecord],
 ) -> None:
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     from_dicts = kms_rotation.evaluate(fleet_keys, policy=kms_rotation.load_policy(POLICY), now=now)
@@ -70,7 +69,7 @@ def test_dicts_give_the_same_report_as_scanning_the_inventory_file(
 
 
 def test_an_inventory_dict_and_key_records_are_accepted(
-    fleet_keys: list[dict[str, Any]],
+    fleet_keys: list[KeyRecord],
 ) -> None:
     as_dicts = kms_rotation.evaluate(fleet_keys)
     as_inventory = kms_rotation.evaluate({"schema_version": 1, "keys": fleet_keys})
@@ -83,7 +82,7 @@ def test_an_inventory_dict_and_key_records_are_accepted(
     assert as_inventory.scope["source"] == as_dicts.scope["source"] == "memory"
 
 
-def test_an_inventory_dict_is_checked_like_a_file(fleet_keys: list[dict[str, Any]]) -> None:
+def test_an_inventory_dict_is_checked_like_a_file(fleet_keys: list[KeyRecord]) -> None:
     with pytest.raises(kms_rotation.InvalidInputError) as caught:
         kms_rotation.evaluate({"schema_version": 2, "keys": fleet_keys})
     assert caught.value.field == "schema_version"
@@ -99,10 +98,11 @@ def test_unknown_fields_are_ignored(record: Make) -> None:
 def test_policy_as_dict_or_object_not_a_path(record: Make) -> None:
     long_period = record(rotation={"enabled": True, "period_days": 730})
     assert kms_rotation.evaluate([long_period]).findings[0].status == "fail"
-    for policy in (
+    policies: list[PolicyInput | kms_rotation.Policy] = [
         {"max_rotation_period_days": 730},
         kms_rotation.Policy(max_rotation_period_days=730),
-    ):
+    ]
+    for policy in policies:
         assert kms_rotation.evaluate([long_period], policy=policy).findings[0].status == "pass"
     assert kms_rotation.evaluate(
         [long_period], policy=kms_rotation.load_policy(POLICY)
@@ -114,7 +114,7 @@ def test_policy_as_dict_or_object_not_a_path(record: Make) -> None:
 
 
 def test_now_decides_whether_an_exception_is_active(record: Make) -> None:
-    policy = {
+    policy: PolicyInput = {
         "exceptions": [
             {"match": {"alias": "payments"}, "owner": "o", "reason": "r", "expires": "2026-06-30"}
         ]
@@ -157,7 +157,7 @@ def test_a_bad_record_names_its_index_and_field(record: Make) -> None:
 
 def test_a_record_missing_required_fields_is_refused(record: Make) -> None:
     key = record()
-    del key["key_state"]
+    del key["key_state"]  # type: ignore[misc]
     with pytest.raises(kms_rotation.InvalidInputError, match="key_state"):
         kms_rotation.evaluate([key])
     with pytest.raises(kms_rotation.InvalidInputError) as caught:
@@ -173,7 +173,7 @@ def test_records_must_be_an_iterable(record: Make) -> None:
         kms_rotation.evaluate([object()])  # type: ignore[list-item]
 
 
-def test_evaluate_async_gives_the_same_report(fleet_keys: list[dict[str, Any]]) -> None:
+def test_evaluate_async_gives_the_same_report(fleet_keys: list[KeyRecord]) -> None:
     now = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
     async def both() -> tuple[kms_rotation.Report, kms_rotation.Report]:

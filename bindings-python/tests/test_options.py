@@ -1,5 +1,6 @@
 """Options are the core's: its snake_case names, its defaults and checks, and nothing else.
-The binding only converts keyword arguments (the stub's TypedDicts document them)."""
+The binding only converts keyword arguments; their types are the TypedDicts generated from the
+core's schemas (kms_rotation.types), which type checkers hold calls to."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any, Callable
 import pytest
 
 import kms_rotation
-from support import FLEET
+from kms_rotation.types import KeyRecord
+from support import FLEET, KEY_ARN
 
 OPERATIONS: list[tuple[Callable[..., Any], type]] = [
     (kms_rotation.scan, kms_rotation.ScanOptions),
@@ -69,7 +71,7 @@ def test_the_documented_options_are_all_the_core_has(
 
 
 def test_options_are_documented_in_snake_case_only() -> None:
-    typed = [kms_rotation.AwsOptions, kms_rotation.KeyFilter, kms_rotation.Selection]
+    typed = [kms_rotation.types.EvaluateOptions, kms_rotation.KeyFilter, kms_rotation.Selection]
     for options in [o for _, o in OPERATIONS] + typed:
         for name in options.__annotations__:
             assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name), (options, name)
@@ -78,6 +80,32 @@ def test_options_are_documented_in_snake_case_only() -> None:
     with pytest.raises(kms_rotation.InvalidInputError, match="duplicate field"):
         kms_rotation.scan(inventory=FLEET, allow_unknown_region=False,
                           allowUnknownRegion=True)  # type: ignore[call-arg]
+
+
+def test_type_checkers_refuse_what_the_core_refuses(record: Callable[..., KeyRecord]) -> None:
+    # Each `type: ignore[code]` is an expected type error: test_stubs.py runs mypy --strict over
+    # this file, which fails on an ignore that is no longer needed (as tsc on @ts-expect-error).
+    # The same calls fail at run time, in the core.
+    scan, plan, evaluate = kms_rotation.scan, kms_rotation.plan, kms_rotation.evaluate
+    with pytest.raises(kms_rotation.InvalidInputError, match="unknown field `inventroy`"):
+        scan(inventroy=FLEET)  # type: ignore[call-arg]
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        scan(inventory=FLEET, max_attempts="3")  # type: ignore[arg-type]
+    assert caught.value.field == "max_attempts"
+    with pytest.raises(kms_rotation.InvalidInputError, match="unknown field `inventroy`"):
+        plan(scan={"inventroy": FLEET})  # type: ignore[arg-type]
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        plan(scan={"inventory": FLEET}, selection={"include": {"region": []}})  # type: ignore[arg-type]
+    assert caught.value.field == "selection.include.region"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        evaluate([record()], policy={"disabled_keys": "ignore"})  # type: ignore[arg-type]
+    assert caught.value.field == "policy.disabled_keys"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        evaluate([{"arn": KEY_ARN, "key_spec": "symmetric_default"}])  # type: ignore[list-item]
+    assert caught.value.field == "records[0].key_spec"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.render(report=evaluate([]), format=1)  # type: ignore[arg-type]
+    assert caught.value.field == "format"
 
 
 def test_defaults_and_checks_are_the_cores(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ A thin layer over the Rust core's operations: ``scan`` reads keys and reports, `
 judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
 ``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
 a plan in one of its formats. Options are keyword arguments with the core's snake_case names
-(see ``ScanOptions`` and the other ``*Options`` types); the core checks them all. Sync calls
-release the GIL while they wait; ``kms_rotation.aio`` has the asyncio versions.
+(see ``ScanOptions`` and the other ``*Options`` types); the core checks them all. The shapes of
+every option and of the data (``to_dict()``) are the ``TypedDict`` classes of
+``kms_rotation.types``, generated from the core's JSON Schemas. Sync calls release the GIL while
+they wait; ``kms_rotation.aio`` has the asyncio versions.
 
 >>> import kms_rotation
 >>> report = kms_rotation.evaluate([{
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 import atexit
 
-from . import _native, aio
+# `types` is not in __all__: a star import would hide the standard library's module of that name.
+from . import _native, aio, types
 from ._errors import (
     AccessDeniedError,
     InvalidInputError,
@@ -57,9 +60,8 @@ from ._native import (
     rollback,
     scan,
 )
-from ._options import (
+from .types import (
     ApplyOptions,
-    AwsOptions,
     KeyFilter,
     PlanOptions,
     RenderOptions,
@@ -78,7 +80,6 @@ __all__ = [
     "AccessDeniedError",
     "ApplyOptions",
     "ApplyResult",
-    "AwsOptions",
     "Finding",
     "InvalidInputError",
     "InvalidKeyStateError",

@@ -11,11 +11,11 @@ event loop is never blocked. A ``progress`` callback runs on the event loop's th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import _native
+from . import _native, types
 from ._native import (
     ApplyResult,
     KeyRecord,
@@ -30,15 +30,15 @@ from ._native import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._options import ApplyOptions, PlanOptions, RenderOptions, RollbackOptions, ScanOptions
+    from .types import ApplyOptions, PlanOptions, RenderOptions, RollbackOptions, ScanOptions
 
 __all__ = ["apply", "evaluate", "plan", "render", "rollback", "scan"]
 
 
 async def evaluate(
-    records: Iterable[Mapping[str, Any] | KeyRecord] | Mapping[str, Any],
-    policy: Policy | Mapping[str, Any] | None = None,
-    now: datetime | str | None = None,
+    records: Iterable[types.KeyRecord | KeyRecord] | types.Inventory,
+    policy: types.PolicyInput | Policy | None = None,
+    now: str | datetime | None = None,
 ) -> Report:
     """``kms_rotation.evaluate``, off the event loop's thread."""
     return await _native.evaluate_async(records, policy, now)

@@ -6,13 +6,26 @@ then run ``scripts/gen-types`` (``scripts/gen-types --check`` fails while this f
 
 Keys are the snake_case wire names everywhere. ``<Name>Input`` is the shape a document is read
 in when it differs from the shape the tool writes (``<Name>``): keys with defaults may be left
-out. A name that would shadow a Python builtin ends in ``_`` (``Exception_``).
+out. The data types are the JSON (what ``to_dict()`` returns). The options types
+(``ScanOptions``, ...) are the keyword arguments of the operations, so they also take what the
+package converts: a ``datetime`` for a date-time, an ``os.PathLike`` for a path, the package's
+own objects (a ``Report`` where a report goes), and ``None`` for "not given". The types the
+package only reads (options, ``<Name>Input``) have read-only keys and take any sequence, so
+that what it writes can be passed back: a ``Plan`` where a ``PlanInput`` goes.
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, TypedDict
 from typing import TypeAlias
+
+from . import _native
+
+if TYPE_CHECKING:
+    from typing_extensions import ReadOnly
 
 __all__ = [
     "Action",
@@ -24,17 +37,14 @@ __all__ = [
     "ApplyOutcome",
     "DisabledKeys",
     "EvaluateOptions",
-    "Event",
     "ExceptionMatch",
-    "Exception_",
     "ExceptionsFile",
     "Finding",
     "FindingInput",
     "Inventory",
     "JournalEntry",
     "JournalError",
-    "KeyErrorInput",
-    "KeyError_",
+    "JournalEvent",
     "KeyFilter",
     "KeyManager",
     "KeyRecord",
@@ -50,8 +60,10 @@ __all__ = [
     "PlanInput",
     "PlanOptions",
     "Policy",
+    "PolicyException",
     "PolicyInput",
-    "RawTag",
+    "ReadError",
+    "ReadErrorInput",
     "Reason",
     "RenderOptions",
     "Report",
@@ -74,9 +86,15 @@ __all__ = [
     "SkipReason",
     "Status",
     "StatusCounts",
+    "StrPath",
     "Summary",
+    "Tag",
     "TagMatch",
 ]
+
+
+StrPath: TypeAlias = str | os.PathLike[str]
+"""A path: a ``str`` or any ``os.PathLike`` (``pathlib.Path``), as path options take."""
 
 
 class _ActionRequired(TypedDict):
@@ -169,7 +187,7 @@ class AppliedException(_AppliedExceptionRequired, total=False):
 
 class ApplyOptions(TypedDict, total=False):
     """Options of ``apply``. One of ``plan`` and ``plan_file`` is the plan."""
-    all_regions: bool
+    all_regions: ReadOnly[bool | None]
     """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
     ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
     are read, and any that is not enabled is reported as a scope error
@@ -178,137 +196,137 @@ class ApplyOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
-    concurrency: int
+    concurrency: ReadOnly[int | None]
     """Keys changed at once, at least 1.
 
     Default: ``8``.
     """
-    concurrency_per_region: int
+    concurrency_per_region: ReadOnly[int | None]
     """Keys read at once per account and region.
 
     Default: ``64``.
     """
-    connect_timeout_ms: int | None
+    connect_timeout_ms: ReadOnly[int | None]
     """Connection timeout; ``None``: the SDK's (3.1 s).
 
     Default: ``None``.
     """
-    dry_run: bool
+    dry_run: ReadOnly[bool | None]
     """``true`` (the default): call nothing and write nothing, and say what would be done.
     Only ``false`` changes keys.
 
     Default: ``True``.
     """
-    endpoint_url: str | None
+    endpoint_url: ReadOnly[str | None]
     """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
     and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
-    error_on_failure: bool
+    error_on_failure: ReadOnly[bool | None]
     """Fail with the first failed action's error instead of returning the outcome.
 
     Default: ``False``.
     """
-    external_id: str | None
+    external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
-    external_id_file: str | None
+    external_id_file: ReadOnly[StrPath | None]
     """Read the external id from this file instead (its trailing line break dropped), e.g. a
     mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
-    initial_backoff_ms: int | None
+    initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
     it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
-    journal: str | None
+    journal: ReadOnly[StrPath | None]
     """The journal file every step is appended to (NDJSON), locked for the run: what
     ``rollback`` reads. Required to write; a dry run neither creates nor opens it.
 
     Default: ``None``.
     """
-    max_attempts: int
+    max_attempts: ReadOnly[int | None]
     """Attempts per call, retries included. At least 1. Throttling is retried past this, within
     ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
 
     Default: ``5``.
     """
-    max_concurrent_regions: int
+    max_concurrent_regions: ReadOnly[int | None]
     """Account-region pairs read at once.
 
     Default: ``32``.
     """
-    max_consecutive_failures: int
+    max_consecutive_failures: ReadOnly[int | None]
     """Stop after this many failures in a row; 0: never.
 
     Default: ``5``.
     """
-    operation_attempt_timeout_ms: int | None
+    operation_attempt_timeout_ms: ReadOnly[int | None]
     """Limit on one attempt of a call; ``None``: no limit.
 
     Default: ``20000``.
     """
-    operation_timeout_ms: int | None
+    operation_timeout_ms: ReadOnly[int | None]
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
     """
-    plan: PlanInput | None
+    plan: ReadOnly[PlanInput | _native.Plan | None]
     """The plan (a ``plan``'s result), checked completely.
 
     Default: ``None``.
     """
-    plan_file: str | None
+    plan_file: ReadOnly[StrPath | None]
     """A plan file (JSON, or YAML by extension), checked completely.
 
     Default: ``None``.
     """
-    profile: str | None
+    profile: ReadOnly[str | None]
     """A named profile from the shared config files instead of the default chain.
 
     Default: ``None``.
     """
-    rates: list[str]
+    rates: ReadOnly[Sequence[str] | None]
     """Client-side request rates per account, region and operation, as ``OPERATION=RATE``
     strings (``describe-key=1000``); the others keep their defaults.
     """
-    role_arns: list[str]
+    role_arns: ReadOnly[Sequence[str] | None]
     """Roles to assume, one account each (the account is taken from the ARN). Empty: the
     default credentials' own account.
 
     Default: ``[]``.
     """
-    run_id: str | None
+    run_id: ReadOnly[str | None]
     """The run id written to the journal; a new one (a UUID v7) when absent.
 
     Default: ``None``.
     """
-    session_name: str
+    session_name: ReadOnly[str | None]
     """The role session name, visible in the target accounts' CloudTrail.
 
     Default: ``'kms-rotation'``.
     """
-    throttling_budget_ms: int
+    throttling_budget_ms: ReadOnly[int | None]
     """How long one call may go on being retried while it is throttled, from its first attempt.
     A throttle storm (other callers using the account's quota) then slows the scan down
     instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
 
     Default: ``300000``.
     """
-    verify_attempts: int
+    verify_attempts: ReadOnly[int | None]
     """Reads after each write until the change shows, at least 1.
 
     Default: ``10``.
     """
-    verify_delay_ms: int
+    verify_delay_ms: ReadOnly[int | None]
     """Pause between those reads, in milliseconds.
 
     Default: ``1000``.
     """
-    writes_per_second: int
+    writes_per_second: ReadOnly[int | None]
     """Write calls per second per account and region; 0: no limit.
 
     Default: ``10``.
@@ -341,69 +359,23 @@ DisabledKeys: TypeAlias = Literal["evaluate"] | Literal["skip"]
 
 class EvaluateOptions(TypedDict, total=False):
     """Options of ``evaluate``."""
-    now: str | None
+    now: ReadOnly[str | datetime | None]
     """Evaluate as of this time (RFC 3339); the clock when absent.
 
     An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
-    policy: PolicyInput | None
+    policy: ReadOnly[PolicyInput | _native.Policy | None]
     """The policy; the default policy when absent.
 
     Default: ``None``.
     """
-    records: list[KeyRecord]
+    records: ReadOnly[Sequence[KeyRecord | _native.KeyRecord] | None]
     """The key records (the inventory format's ``keys``).
 
     Default: ``[]``.
     """
-
-
-Event: TypeAlias = (
-    Literal["before"]
-    | Literal["skipped"]
-    | Literal["after"]
-    | Literal["verified"]
-    | Literal["verification_failed"]
-    | Literal["failed"]
-    | Literal["rolled_back"]
-    | Literal["rollback_skipped"]
-    | Literal["rollback_failed"]
-)
-"""What happened to a key. The snake_case names are public API.
-
-- ``before``: The state read before acting (``state``). With ``target``, it is the intent: the write of
-  ``target`` is about to be sent, and may have landed even if no ``after`` follows.
-- ``skipped``: Already at the target (or compliant): no write.
-- ``after``: The write call succeeded; ``state`` is what it set.
-- ``verified``: A re-read showed the target state.
-- ``verification_failed``: The re-reads never showed the target state; ``state`` is the last one read.
-- ``failed``: The describe, the read or the write failed; ``error`` has the code. After an intent, a
-  code that does not rule the write out (``write_may_have_applied``)
-  means it may have landed.
-- ``rolled_back``: Rollback restored ``state``, the key's state before the run.
-- ``rollback_skipped``: Rollback left the key alone; ``reason`` says why (changed since, runs that do not chain, out
-  of scope).
-- ``rollback_failed``: Rollback's read or write failed; ``error`` has the code.
-"""
-
-
-class _Exception_Required(TypedDict):
-    """The keys ``Exception_`` requires."""
-    expires: str
-    """Active through this whole day, UTC.
-
-    A calendar date, ``YYYY-MM-DD``.
-    """
-    match: ExceptionMatch
-    owner: str
-    reason: str
-
-
-class Exception_(_Exception_Required, total=False):
-    """An accepted risk: the key fails, its owner knows, and it is excused until ``expires``."""
-    ticket: str | None
 
 
 class ExceptionMatch(TypedDict, total=False):
@@ -415,12 +387,12 @@ class ExceptionMatch(TypedDict, total=False):
     alias: str | None
     arn: str | None
     key_id: str | None
-    tag: RawTag | None
+    tag: Tag | None
 
 
 class ExceptionsFile(TypedDict):
     """The shape of an ``--exceptions`` file."""
-    exceptions: list[Exception_]
+    exceptions: ReadOnly[Sequence[PolicyException]]
 
 
 class Finding(TypedDict):
@@ -432,9 +404,9 @@ class Finding(TypedDict):
     creation_date: str | None
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
     custom_key_store_id: str | None
-    error: KeyError_ | None
+    error: ReadError | None
     """Set for ``error`` findings: the failed or missing read that decided it."""
-    errors: list[KeyError_]
+    errors: list[ReadError]
     """Every read that failed for this key, deciding or not (a failed tag read on a passing
     key, say), so that a reader knows which facts are missing.
     """
@@ -463,48 +435,48 @@ class Finding(TypedDict):
 
 class _FindingInputRequired(TypedDict):
     """The keys ``FindingInput`` requires."""
-    account_id: str
-    arn: str
-    key_id: str
-    reason: Reason
-    region: str
-    remediable: bool
+    account_id: ReadOnly[str]
+    arn: ReadOnly[str]
+    key_id: ReadOnly[str]
+    reason: ReadOnly[Reason]
+    region: ReadOnly[str]
+    remediable: ReadOnly[bool]
     """True exactly when the finding is ``fail`` and a plan can act on it."""
-    status: Status
+    status: ReadOnly[Status]
 
 
 class FindingInput(_FindingInputRequired, total=False):
     """The rule's verdict on one key plus the record's evidence, field for field."""
-    aliases: list[str] | None
+    aliases: ReadOnly[Sequence[str] | None]
     """``None``: not read (or the read failed; see ``errors``). Not the same as none.
 
     Default: ``None``.
     """
-    creation_date: str | None
+    creation_date: ReadOnly[str | None]
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
-    custom_key_store_id: str | None
-    error: KeyErrorInput | None
+    custom_key_store_id: ReadOnly[str | None]
+    error: ReadOnly[ReadErrorInput | None]
     """Set for ``error`` findings: the failed or missing read that decided it."""
-    errors: list[KeyErrorInput]
+    errors: ReadOnly[Sequence[ReadErrorInput]]
     """Every read that failed for this key, deciding or not (a failed tag read on a passing
     key, say), so that a reader knows which facts are missing.
 
     Default: ``[]``.
     """
-    exception: AppliedException | None
+    exception: ReadOnly[AppliedException | None]
     """Set when an exception matched a would-be failing key."""
-    key_manager: KeyManager | None
-    key_spec: KeySpec | None
-    key_state: KeyState | None
-    key_usage: KeyUsage | None
-    multi_region: MultiRegion | None
-    origin: Origin | None
-    period_source: PeriodSource | None
+    key_manager: ReadOnly[KeyManager | None]
+    key_spec: ReadOnly[KeySpec | None]
+    key_state: ReadOnly[KeyState | None]
+    key_usage: ReadOnly[KeyUsage | None]
+    multi_region: ReadOnly[MultiRegion | None]
+    origin: ReadOnly[Origin | None]
+    period_source: ReadOnly[PeriodSource | None]
     """Set when the rule used a rotation period: reported, or assumed to be AWS's 365."""
-    remediation_target: str | None
+    remediation_target: ReadOnly[str | None]
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
-    rotation: RotationInput | None
-    tags: dict[str, str] | None
+    rotation: ReadOnly[RotationInput | None]
+    tags: ReadOnly[Mapping[str, str] | None]
     """``None``: not read (or the read failed; see ``errors``). Not the same as none.
 
     Default: ``None``.
@@ -513,8 +485,8 @@ class FindingInput(_FindingInputRequired, total=False):
 
 class Inventory(TypedDict):
     """A versioned list of key records: the ``inventory`` source's input, and what a scan can save."""
-    keys: list[KeyRecord]
-    schema_version: int
+    keys: ReadOnly[Sequence[KeyRecord]]
+    schema_version: ReadOnly[int]
 
 
 class _JournalEntryRequired(TypedDict):
@@ -522,7 +494,7 @@ class _JournalEntryRequired(TypedDict):
     at: str
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
     error: JournalError | None
-    event: Event
+    event: JournalEvent
     run_id: str
     state: RotationState | None
     target_arn: str
@@ -551,45 +523,51 @@ class JournalError(_JournalErrorRequired, total=False):
     """The AWS operation that failed (``EnableKeyRotation``), when known."""
 
 
-class KeyError_(TypedDict):
-    """A fact a source could not read for one key."""
-    code: str
-    """The AWS error code, e.g. ``AccessDeniedException``."""
-    message: str
-    operation: str
-    """The AWS operation, e.g. ``GetKeyRotationStatus``."""
+JournalEvent: TypeAlias = (
+    Literal["before"]
+    | Literal["skipped"]
+    | Literal["after"]
+    | Literal["verified"]
+    | Literal["verification_failed"]
+    | Literal["failed"]
+    | Literal["rolled_back"]
+    | Literal["rollback_skipped"]
+    | Literal["rollback_failed"]
+)
+"""What happened to a key. The snake_case names are public API.
 
-
-class _KeyErrorInputRequired(TypedDict):
-    """The keys ``KeyErrorInput`` requires."""
-    code: str
-    """The AWS error code, e.g. ``AccessDeniedException``."""
-    operation: str
-    """The AWS operation, e.g. ``GetKeyRotationStatus``."""
-
-
-class KeyErrorInput(_KeyErrorInputRequired, total=False):
-    """A fact a source could not read for one key."""
-    message: str
-    """Default: ``''``."""
+- ``before``: The state read before acting (``state``). With ``target``, it is the intent: the write of
+  ``target`` is about to be sent, and may have landed even if no ``after`` follows.
+- ``skipped``: Already at the target (or compliant): no write.
+- ``after``: The write call succeeded; ``state`` is what it set.
+- ``verified``: A re-read showed the target state.
+- ``verification_failed``: The re-reads never showed the target state; ``state`` is the last one read.
+- ``failed``: The describe, the read or the write failed; ``error`` has the code. After an intent, a
+  code that does not rule the write out (``write_may_have_applied``)
+  means it may have landed.
+- ``rolled_back``: Rollback restored ``state``, the key's state before the run.
+- ``rollback_skipped``: Rollback left the key alone; ``reason`` says why (changed since, runs that do not chain, out
+  of scope).
+- ``rollback_failed``: Rollback's read or write failed; ``error`` has the code.
+"""
 
 
 class KeyFilter(TypedDict, total=False):
     """Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
     see ``Selection`` for how dimensions combine.
     """
-    accounts: list[str]
+    accounts: ReadOnly[Sequence[str]]
     """Default: ``[]``."""
-    aliases: list[str]
+    aliases: ReadOnly[Sequence[str]]
     """``alias/name``; the ``alias/`` prefix may be left out.
 
     Default: ``[]``.
     """
-    arns: list[str]
+    arns: ReadOnly[Sequence[str]]
     """Default: ``[]``."""
-    regions: list[str]
+    regions: ReadOnly[Sequence[str]]
     """Default: ``[]``."""
-    tags: list[TagMatch]
+    tags: ReadOnly[Sequence[TagMatch]]
 
 
 KeyManager: TypeAlias = Literal["AWS"] | Literal["CUSTOMER"]
@@ -598,7 +576,7 @@ KeyManager: TypeAlias = Literal["AWS"] | Literal["CUSTOMER"]
 
 class _KeyRecordRequired(TypedDict):
     """The keys ``KeyRecord`` requires."""
-    arn: str
+    arn: ReadOnly[str]
 
 
 class KeyRecord(_KeyRecordRequired, total=False):
@@ -607,23 +585,23 @@ class KeyRecord(_KeyRecordRequired, total=False):
     ``key_manager``, ``key_spec``, ``origin`` and ``key_state`` are optional only because a key whose
     DescribeKey failed has nothing but its ARN; the inventory loader requires them otherwise.
     """
-    account_id: str | None
-    aliases: list[str] | None
-    creation_date: str | None
+    account_id: ReadOnly[str | None]
+    aliases: ReadOnly[Sequence[str] | None]
+    creation_date: ReadOnly[str | None]
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
-    custom_key_store_id: str | None
-    errors: list[KeyErrorInput]
+    custom_key_store_id: ReadOnly[str | None]
+    errors: ReadOnly[Sequence[ReadErrorInput]]
     """Default: ``[]``."""
-    key_id: str | None
-    key_manager: KeyManager | None
-    key_spec: KeySpec | None
-    key_state: KeyState | None
-    key_usage: KeyUsage | None
-    multi_region: MultiRegion | None
-    origin: Origin | None
-    region: str | None
-    rotation: RotationInput | None
-    tags: dict[str, str] | None
+    key_id: ReadOnly[str | None]
+    key_manager: ReadOnly[KeyManager | None]
+    key_spec: ReadOnly[KeySpec | None]
+    key_state: ReadOnly[KeyState | None]
+    key_usage: ReadOnly[KeyUsage | None]
+    multi_region: ReadOnly[MultiRegion | None]
+    origin: ReadOnly[Origin | None]
+    region: ReadOnly[str | None]
+    rotation: ReadOnly[RotationInput | None]
+    tags: ReadOnly[Mapping[str, str] | None]
 
 
 KeySpec: TypeAlias = (
@@ -731,52 +709,52 @@ class PlanInput(TypedDict):
     """A remediation plan. Build one with ``plan``; load one with
     ``Plan::from_file``.
     """
-    actions: list[Action]
+    actions: ReadOnly[Sequence[Action]]
     """In execution order."""
-    generated_at: str
+    generated_at: ReadOnly[str]
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
-    policy: PolicyInput
+    policy: ReadOnly[PolicyInput]
     """The report's policy, with ``target_rotation_period_days`` the period the actions set."""
-    schema_version: int
-    skips: list[Skip]
+    schema_version: ReadOnly[int]
+    skips: ReadOnly[Sequence[Skip]]
 
 
 class PlanOptions(TypedDict, total=False):
     """Options of ``plan``. Exactly one of ``report``, ``report_file`` and ``scan`` says what to plan
     from.
     """
-    batch_size: int
+    batch_size: ReadOnly[int | None]
     """Actions per batch, at least 1.
 
     Default: ``50``.
     """
-    now: str | None
+    now: ReadOnly[str | datetime | None]
     """The plan's ``generated_at``; the clock when absent.
 
     An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
-    priorities: list[TagMatch]
+    priorities: ReadOnly[Sequence[TagMatch] | None]
     """Tag matches (``KEY=VALUE``), most urgent first: keys matching one go first."""
-    report: ReportInput | None
+    report: ReadOnly[ReportInput | _native.Report | None]
     """A report (a scan's result). Rechecked like a file: every verdict is recomputed from
     its evidence, so an edited report cannot widen the plan.
 
     Default: ``None``.
     """
-    report_file: str | None
+    report_file: ReadOnly[StrPath | None]
     """A saved JSON report, rechecked the same way.
 
     Default: ``None``.
     """
-    scan: ScanOptions | None
+    scan: ReadOnly[ScanOptions | None]
     """Scan first, with these options (any source, AWS included)."""
-    selection: Selection
+    selection: ReadOnly[Selection | None]
     """Which failing keys the plan may act on (``include``, ``exclude``: accounts, regions, arns,
     aliases, tags).
     """
-    target_period_days: int | None
+    target_period_days: ReadOnly[int | None]
     """The rotation period to set (90-2560, at most the policy's maximum); default: the
     policy's ``target_rotation_period_days``.
 
@@ -787,7 +765,7 @@ class PlanOptions(TypedDict, total=False):
 class Policy(TypedDict):
     """The policy. Every field has the default of ``rule.md``."""
     disabled_keys: DisabledKeys
-    exceptions: list[Exception_]
+    exceptions: list[PolicyException]
     imported_key_max_age_days: int | None
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
@@ -798,33 +776,68 @@ class Policy(TypedDict):
     """The period remediation sets; never above ``max_rotation_period_days``."""
 
 
+class _PolicyExceptionRequired(TypedDict):
+    """The keys ``PolicyException`` requires."""
+    expires: str
+    """Active through this whole day, UTC.
+
+    A calendar date, ``YYYY-MM-DD``.
+    """
+    match: ExceptionMatch
+    owner: str
+    reason: str
+
+
+class PolicyException(_PolicyExceptionRequired, total=False):
+    """An accepted risk: the key fails, its owner knows, and it is excused until ``expires``."""
+    ticket: str | None
+
+
 class PolicyInput(TypedDict, total=False):
     """The policy. Every field has the default of ``rule.md``."""
-    disabled_keys: DisabledKeys
+    disabled_keys: ReadOnly[DisabledKeys]
     """Default: ``'evaluate'``."""
-    exceptions: list[Exception_]
+    exceptions: ReadOnly[Sequence[PolicyException]]
     """Default: ``[]``."""
-    imported_key_max_age_days: int | None
+    imported_key_max_age_days: ReadOnly[int | None]
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
 
     Default: ``None``.
     """
-    max_rotation_period_days: RotationPeriod
+    max_rotation_period_days: ReadOnly[RotationPeriod]
     """The longest automatic rotation period that passes.
 
     Default: ``365``.
     """
-    target_rotation_period_days: RotationPeriod
+    target_rotation_period_days: ReadOnly[RotationPeriod]
     """The period remediation sets; never above ``max_rotation_period_days``.
 
     Default: ``365``.
     """
 
 
-class RawTag(TypedDict):
-    key: str
-    value: str
+class ReadError(TypedDict):
+    """A fact a source could not read for one key."""
+    code: str
+    """The AWS error code, e.g. ``AccessDeniedException``."""
+    message: str
+    operation: str
+    """The AWS operation, e.g. ``GetKeyRotationStatus``."""
+
+
+class _ReadErrorInputRequired(TypedDict):
+    """The keys ``ReadErrorInput`` requires."""
+    code: ReadOnly[str]
+    """The AWS error code, e.g. ``AccessDeniedException``."""
+    operation: ReadOnly[str]
+    """The AWS operation, e.g. ``GetKeyRotationStatus``."""
+
+
+class ReadErrorInput(_ReadErrorInputRequired, total=False):
+    """A fact a source could not read for one key."""
+    message: ReadOnly[str]
+    """Default: ``''``."""
 
 
 Reason: TypeAlias = (
@@ -871,22 +884,22 @@ Reason: TypeAlias = (
 
 class RenderOptions(TypedDict, total=False):
     """Options of ``render``: one of ``report`` and ``plan``, and a format."""
-    format: str | None
+    format: ReadOnly[str | None]
     """The format's name.
 
     Default: ``None``.
     """
-    output: str | None
+    output: ReadOnly[StrPath | None]
     """Write here (atomically: a reader never sees half a file) instead of returning the text.
 
     Default: ``None``.
     """
-    plan: PlanInput | None
+    plan: ReadOnly[PlanInput | _native.Plan | None]
     """A plan: formats ``json`` (the default; what apply reads), ``table`` and ``script``.
 
     Default: ``None``.
     """
-    report: ReportInput | None
+    report: ReadOnly[ReportInput | _native.Report | None]
     """A report: formats ``json`` (the default) and ``ndjson``.
 
     Default: ``None``.
@@ -908,15 +921,15 @@ class Report(TypedDict):
 
 class ReportInput(TypedDict):
     """A scan's result."""
-    findings: list[FindingInput]
+    findings: ReadOnly[Sequence[FindingInput]]
     """Ordered by account, region, ARN."""
-    generated_at: str
+    generated_at: ReadOnly[str]
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
-    policy: PolicyInput
-    schema_version: int
-    scope: ReportScope
-    scope_errors: list[ScopeErrorInput]
-    summary: Summary
+    policy: ReadOnly[PolicyInput]
+    schema_version: ReadOnly[int]
+    scope: ReadOnly[ReportScope]
+    scope_errors: ReadOnly[Sequence[ScopeErrorInput]]
+    summary: ReadOnly[Summary]
 
 
 class ReportScope(TypedDict):
@@ -929,7 +942,7 @@ class ReportScope(TypedDict):
 
 class RollbackOptions(TypedDict, total=False):
     """Options of ``rollback``."""
-    all_regions: bool
+    all_regions: ReadOnly[bool | None]
     """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
     ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
     are read, and any that is not enabled is reported as a scope error
@@ -938,127 +951,127 @@ class RollbackOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
-    concurrency: int
+    concurrency: ReadOnly[int | None]
     """Keys changed at once, at least 1.
 
     Default: ``4``.
     """
-    concurrency_per_region: int
+    concurrency_per_region: ReadOnly[int | None]
     """Keys read at once per account and region.
 
     Default: ``64``.
     """
-    connect_timeout_ms: int | None
+    connect_timeout_ms: ReadOnly[int | None]
     """Connection timeout; ``None``: the SDK's (3.1 s).
 
     Default: ``None``.
     """
-    dry_run: bool
+    dry_run: ReadOnly[bool | None]
     """``true`` (the default): call nothing and write nothing, and say what would be undone.
     Only ``false`` changes keys.
 
     Default: ``True``.
     """
-    endpoint_url: str | None
+    endpoint_url: ReadOnly[str | None]
     """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
     and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
-    error_on_failure: bool
+    error_on_failure: ReadOnly[bool | None]
     """Fail with the first failed key's error instead of returning the outcome.
 
     Default: ``False``.
     """
-    external_id: str | None
+    external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
-    external_id_file: str | None
+    external_id_file: ReadOnly[StrPath | None]
     """Read the external id from this file instead (its trailing line break dropped), e.g. a
     mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
-    initial_backoff_ms: int | None
+    initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
     it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
-    journal: str | None
+    journal: ReadOnly[StrPath | None]
     """The journal an apply wrote. Rollback appends its own events to it (so a second
     rollback changes nothing), holding its lock for the run; a dry run only reads it.
 
     Default: ``None``.
     """
-    max_attempts: int
+    max_attempts: ReadOnly[int | None]
     """Attempts per call, retries included. At least 1. Throttling is retried past this, within
     ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
 
     Default: ``5``.
     """
-    max_concurrent_regions: int
+    max_concurrent_regions: ReadOnly[int | None]
     """Account-region pairs read at once.
 
     Default: ``32``.
     """
-    only_run: str | None
+    only_run: ReadOnly[str | None]
     """Undo only this apply run (its ``run_id``); every run in the journal when absent.
 
     Default: ``None``.
     """
-    operation_attempt_timeout_ms: int | None
+    operation_attempt_timeout_ms: ReadOnly[int | None]
     """Limit on one attempt of a call; ``None``: no limit.
 
     Default: ``20000``.
     """
-    operation_timeout_ms: int | None
+    operation_timeout_ms: ReadOnly[int | None]
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
     """
-    profile: str | None
+    profile: ReadOnly[str | None]
     """A named profile from the shared config files instead of the default chain.
 
     Default: ``None``.
     """
-    rates: list[str]
+    rates: ReadOnly[Sequence[str] | None]
     """Client-side request rates per account, region and operation, as ``OPERATION=RATE``
     strings (``describe-key=1000``); the others keep their defaults.
     """
-    role_arns: list[str]
+    role_arns: ReadOnly[Sequence[str] | None]
     """Roles to assume, one account each (the account is taken from the ARN). Empty: the
     default credentials' own account.
 
     Default: ``[]``.
     """
-    run_id: str | None
+    run_id: ReadOnly[str | None]
     """The run id of the rollback's own journal lines; a new one when absent.
 
     Default: ``None``.
     """
-    session_name: str
+    session_name: ReadOnly[str | None]
     """The role session name, visible in the target accounts' CloudTrail.
 
     Default: ``'kms-rotation'``.
     """
-    throttling_budget_ms: int
+    throttling_budget_ms: ReadOnly[int | None]
     """How long one call may go on being retried while it is throttled, from its first attempt.
     A throttle storm (other callers using the account's quota) then slows the scan down
     instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
 
     Default: ``300000``.
     """
-    verify_attempts: int
+    verify_attempts: ReadOnly[int | None]
     """Reads after each write until the old state shows, at least 1.
 
     Default: ``10``.
     """
-    verify_delay_ms: int
+    verify_delay_ms: ReadOnly[int | None]
     """Pause between those reads, in milliseconds.
 
     Default: ``1000``.
     """
-    writes_per_second: int
+    writes_per_second: ReadOnly[int | None]
     """Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
     is 5/s.
 
@@ -1134,30 +1147,30 @@ class Rotation(TypedDict):
 
 class _RotationInputRequired(TypedDict):
     """The keys ``RotationInput`` requires."""
-    enabled: bool
+    enabled: ReadOnly[bool]
 
 
 class RotationInput(_RotationInputRequired, total=False):
     """What GetKeyRotationStatus (and optionally ListKeyRotations) said."""
-    last_rotation: LastRotation | None
+    last_rotation: ReadOnly[LastRotation | None]
     """Collected only when asked (rotation history), or for imported keys when the policy needs it.
     Absent when not collected or when the key never rotated.
 
     Default: ``None``.
     """
-    next_rotation_date: str | None
+    next_rotation_date: ReadOnly[str | None]
     """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
-    on_demand_rotation_start_date: str | None
+    on_demand_rotation_start_date: ReadOnly[str | None]
     """Set only while an on-demand rotation is running.
 
     An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
-    period_days: int | None
+    period_days: ReadOnly[int | None]
     """``RotationPeriodInDays``; absent from older emulators and inventories (taken as 365).
 
     Default: ``None``.
@@ -1183,12 +1196,12 @@ class ScanOptions(TypedDict, total=False):
     """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS (with
     the AWS options, which the other two sources refuse).
     """
-    accounts: list[str]
+    accounts: ReadOnly[Sequence[str] | None]
     """Only these accounts (12 digits). One that is never read is a scope error.
 
     Default: ``[]``.
     """
-    all_regions: bool
+    all_regions: ReadOnly[bool | None]
     """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
     ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
     are read, and any that is not enabled is reported as a scope error
@@ -1197,138 +1210,138 @@ class ScanOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
-    all_tags: bool
+    all_tags: ReadOnly[bool | None]
     """Read every key's tags, not only where an exception or priority may match by tag.
 
     Default: ``False``.
     """
-    allow_unknown_region: bool
+    allow_unknown_region: ReadOnly[bool | None]
     """Accept region names this release does not know (new regions, emulators).
 
     Default: ``False``.
     """
-    concurrency_per_region: int
+    concurrency_per_region: ReadOnly[int | None]
     """Keys read at once per account and region.
 
     Default: ``64``.
     """
-    connect_timeout_ms: int | None
+    connect_timeout_ms: ReadOnly[int | None]
     """Connection timeout; ``None``: the SDK's (3.1 s).
 
     Default: ``None``.
     """
-    endpoint_url: str | None
+    endpoint_url: ReadOnly[str | None]
     """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
     and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
-    exceptions: list[str]
+    exceptions: ReadOnly[Sequence[StrPath] | None]
     """Exceptions files (``{"exceptions": [...]}``), added to the policy's exceptions.
 
     Default: ``[]``.
     """
-    external_id: str | None
+    external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
-    external_id_file: str | None
+    external_id_file: ReadOnly[StrPath | None]
     """Read the external id from this file instead (its trailing line break dropped), e.g. a
     mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
-    initial_backoff_ms: int | None
+    initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
     it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
-    inventory: str | None
+    inventory: ReadOnly[StrPath | None]
     """An inventory file (JSON, or YAML by extension).
 
     Default: ``None``.
     """
-    max_attempts: int
+    max_attempts: ReadOnly[int | None]
     """Attempts per call, retries included. At least 1. Throttling is retried past this, within
     ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
 
     Default: ``5``.
     """
-    max_concurrent_regions: int
+    max_concurrent_regions: ReadOnly[int | None]
     """Account-region pairs read at once.
 
     Default: ``32``.
     """
-    now: str | None
+    now: ReadOnly[str | datetime | None]
     """Evaluate as of this time (RFC 3339); the clock when absent.
 
     An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
-    operation_attempt_timeout_ms: int | None
+    operation_attempt_timeout_ms: ReadOnly[int | None]
     """Limit on one attempt of a call; ``None``: no limit.
 
     Default: ``20000``.
     """
-    operation_timeout_ms: int | None
+    operation_timeout_ms: ReadOnly[int | None]
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
     """
-    policy: PolicyInput | None
+    policy: ReadOnly[PolicyInput | _native.Policy | None]
     """A policy document; the default policy when neither it nor ``policy_file`` is given.
 
     Default: ``None``.
     """
-    policy_file: str | None
+    policy_file: ReadOnly[StrPath | None]
     """A policy file (JSON or YAML), instead of ``policy``.
 
     Default: ``None``.
     """
-    profile: str | None
+    profile: ReadOnly[str | None]
     """A named profile from the shared config files instead of the default chain.
 
     Default: ``None``.
     """
-    rates: list[str]
+    rates: ReadOnly[Sequence[str] | None]
     """Client-side request rates per account, region and operation, as ``OPERATION=RATE``
     strings (``describe-key=1000``); the others keep their defaults.
     """
-    records: list[KeyRecord] | None
+    records: ReadOnly[Sequence[KeyRecord | _native.KeyRecord] | None]
     """Key records in memory (the inventory format's ``keys``).
 
     Default: ``None``.
     """
-    regions: list[str]
+    regions: ReadOnly[Sequence[str] | None]
     """Only these regions. Checked against the known AWS regions unless
     ``allow_unknown_region`` (a typo would scan nothing and pass). For AWS: the regions to
     read (default: the configured region, or every enabled one with ``all_regions``).
 
     Default: ``[]``.
     """
-    role_arns: list[str]
+    role_arns: ReadOnly[Sequence[str] | None]
     """Roles to assume, one account each (the account is taken from the ARN). Empty: the
     default credentials' own account.
 
     Default: ``[]``.
     """
-    rotation_history: bool
+    rotation_history: ReadOnly[bool | None]
     """Read each key's last rotation (ListKeyRotations; its quota is 100/s).
 
     Default: ``False``.
     """
-    save_inventory: str | None
+    save_inventory: ReadOnly[StrPath | None]
     """Also save the key records read as an inventory file (atomically): scanning it
     reproduces the same findings offline.
 
     Default: ``None``.
     """
-    session_name: str
+    session_name: ReadOnly[str | None]
     """The role session name, visible in the target accounts' CloudTrail.
 
     Default: ``'kms-rotation'``.
     """
-    throttling_budget_ms: int
+    throttling_budget_ms: ReadOnly[int | None]
     """How long one call may go on being retried while it is throttled, from its first attempt.
     A throttle storm (other callers using the account's quota) then slows the scan down
     instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
@@ -1348,15 +1361,15 @@ class ScopeError(TypedDict):
 
 class _ScopeErrorInputRequired(TypedDict):
     """The keys ``ScopeErrorInput`` requires."""
-    code: str
-    message: str
-    operation: str
+    code: ReadOnly[str]
+    message: ReadOnly[str]
+    operation: ReadOnly[str]
 
 
 class ScopeErrorInput(_ScopeErrorInputRequired, total=False):
     """A region or account that could not be listed at all. The report is then incomplete."""
-    account_id: str | None
-    region: str | None
+    account_id: ReadOnly[str | None]
+    region: ReadOnly[str | None]
 
 
 class Selection(TypedDict, total=False):
@@ -1371,8 +1384,8 @@ class Selection(TypedDict, total=False):
     Tag and alias entries need the finding's tags or aliases. Where they were not read, the
     selection cannot be decided, and ``plan`` refuses rather than guess.
     """
-    exclude: KeyFilter
-    include: KeyFilter
+    exclude: ReadOnly[KeyFilter]
+    include: ReadOnly[KeyFilter]
 
 
 class Skip(TypedDict):
@@ -1453,6 +1466,11 @@ class Summary(TypedDict):
     """False when a region or account could not be listed (see ``scope_errors``)."""
     compliant: bool
     """True exactly when no finding is ``fail``."""
+
+
+class Tag(TypedDict):
+    key: str
+    value: str
 
 
 TagMatch: TypeAlias = str
