@@ -1,5 +1,6 @@
 //! The operations every surface offers (the CLI, Python, Node, and Rust programs), each taking
-//! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`].
+//! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`];
+//! and `iam_policy`, the permissions they need.
 //!
 //! This is where the surfaces' decisions are made, once: defaults (a dry run unless
 //! `dry_run: false`), validation (known regions, account ids, rate syntax, timeouts), which
@@ -26,6 +27,8 @@ mod apply;
 mod evaluate;
 pub(crate) mod files;
 #[cfg(feature = "aws")]
+mod iam_policy;
+#[cfg(feature = "aws")]
 pub(crate) mod millis;
 mod plan;
 mod render;
@@ -34,6 +37,8 @@ mod scan;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
+#[cfg(feature = "aws")]
+pub use iam_policy::{IamPolicyOptions, iam_policy};
 pub use plan::{PlanOptions, plan};
 pub use render::{RenderOptions, render, render_to};
 pub use rollback::{RollbackOptions, rollback, rollback_to};
