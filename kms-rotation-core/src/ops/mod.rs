@@ -1,6 +1,6 @@
 //! The operations every surface offers (the CLI, Python, Node, and Rust programs), each taking
 //! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`];
-//! and `iam_policy`, the permissions they need.
+//! and two that explain: [`explain`] (a reason code) and `iam_policy` (the permissions).
 //!
 //! This is where the surfaces' decisions are made, once: defaults (a dry run unless
 //! `dry_run: false`), validation (known regions, account ids, rate syntax, timeouts), which
@@ -25,6 +25,7 @@
 
 mod apply;
 mod evaluate;
+mod explain;
 pub(crate) mod files;
 #[cfg(feature = "aws")]
 mod iam_policy;
@@ -37,6 +38,7 @@ mod scan;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
+pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]
 pub use iam_policy::{IamPolicyOptions, iam_policy};
 pub use plan::{PlanOptions, plan};
