@@ -195,3 +195,39 @@ fn man_prints_roff_pages_for_the_command_and_its_subcommands() {
     assert!(page.contains("\\-\\-inventory"));
     assert_eq!(code(&kms_rotation(&["man", "scna"])), 2);
 }
+
+/// SECURITY.md shows, under each `kms-rotation iam-policy ...` command, the document it prints:
+/// each is checked against the command's real output, so the page cannot drift from the code.
+#[test]
+fn the_policies_in_security_md_are_what_iam_policy_prints() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../SECURITY.md")).unwrap();
+    let section = page.split("## IAM permissions").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let blocks: Vec<&str> = section.split("```").skip(1).step_by(2).collect();
+    let mut checked = 0;
+    for pair in blocks.windows(2) {
+        let (Some(command), Some(json)) =
+            (pair[0].strip_prefix("sh\n"), pair[1].strip_prefix("json\n"))
+        else {
+            continue;
+        };
+        let args: Vec<&str> = command
+            .split_whitespace()
+            .skip(1)
+            .chain(["--quiet"])
+            .collect();
+        let out = kms_rotation(&args);
+        assert_eq!(code(&out), 0, "{command}: {}", stderr(&out));
+        let printed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let shown: Value = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            shown,
+            printed,
+            "SECURITY.md disagrees with `{}`",
+            command.trim()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "one policy per mode");
+}
