@@ -17,6 +17,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 mod error;
+pub mod explain;
 mod finding;
 pub mod input;
 pub mod memory;

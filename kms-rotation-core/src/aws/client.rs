@@ -110,6 +110,7 @@ pub(crate) async fn targets(
         }];
     }
     let mut targets = Vec::with_capacity(options.role_arns.len());
+    // Each role's credentials come from STS: `permissions::Action::AssumeRole`.
     for role in &options.role_arns {
         let mut provider = AssumeRoleProvider::builder(role)
             .configure(base)

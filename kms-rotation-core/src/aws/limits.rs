@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_kms::config::retry::{RetryPartition, TokenBucket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use super::permissions::Action;
 use crate::{Error, Result};
 
 /// Requests per second the AWS source allows itself, per account, region and operation.
@@ -140,17 +141,21 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// The API action this operation calls (and the IAM permission it needs).
+    pub(crate) fn action(self) -> Action {
+        match self {
+            Op::DescribeKey => Action::DescribeKey,
+            Op::GetKeyRotationStatus => Action::GetKeyRotationStatus,
+            Op::ListKeys => Action::ListKeys,
+            Op::ListAliases => Action::ListAliases,
+            Op::ListResourceTags => Action::ListResourceTags,
+            Op::ListKeyRotations => Action::ListKeyRotations,
+        }
+    }
+
     /// The operation's AWS name, as errors and the model name it.
     pub(crate) fn name(self) -> &'static str {
-        use crate::model::operation;
-        match self {
-            Op::DescribeKey => operation::DESCRIBE_KEY,
-            Op::GetKeyRotationStatus => operation::GET_KEY_ROTATION_STATUS,
-            Op::ListKeys => super::read::LIST_KEYS,
-            Op::ListAliases => operation::LIST_ALIASES,
-            Op::ListResourceTags => operation::LIST_RESOURCE_TAGS,
-            Op::ListKeyRotations => operation::LIST_KEY_ROTATIONS,
-        }
+        self.action().operation()
     }
 }
 

@@ -32,6 +32,7 @@ pub mod errors;
 mod external_id;
 mod limits;
 mod options;
+pub mod permissions;
 mod progress;
 mod read;
 mod regions;

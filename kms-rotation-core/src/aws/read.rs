@@ -25,13 +25,14 @@ use super::client::Target;
 use super::convert;
 use super::errors::{REPEATED_MARKER, TRUNCATED_WITHOUT_MARKER, UNIDENTIFIED_KEY};
 use super::limits::{Op, RegionLimiter};
+use super::permissions::Action;
 use super::progress::Progress;
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, Origin, Rotation, operation};
 use crate::rule;
 use crate::source::{ReadRequest, ScopeError, TagNeed};
 
 /// The operation name of a failed listing in scope errors.
-pub(crate) const LIST_KEYS: &str = "ListKeys";
+pub(crate) const LIST_KEYS: &str = Action::ListKeys.operation();
 
 /// Largest pages each list operation accepts (`kms-api.md` §1.11): fewer round trips.
 const LIST_KEYS_LIMIT: i32 = 1000;

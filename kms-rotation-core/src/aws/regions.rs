@@ -9,10 +9,11 @@ use aws_sdk_account::types::RegionOptStatus;
 
 use super::client::{Target, account_client};
 use super::errors;
+use super::permissions::Action;
 use crate::source::ScopeError;
 
 /// The operation name in scope errors about region discovery.
-pub(crate) const LIST_REGIONS: &str = "ListRegions";
+pub(crate) const LIST_REGIONS: &str = Action::ListRegions.operation();
 /// The code of a scope error for a region that is not enabled in the account.
 pub const REGION_NOT_ENABLED: &str = "RegionNotEnabled";
 

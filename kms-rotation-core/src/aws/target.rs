@@ -25,6 +25,7 @@ use aws_sdk_kms::config::retry::RetryPartition;
 
 use super::call::Backoff;
 use super::errors::to_error;
+use super::permissions::Action;
 use super::{AwsOptions, AwsSource, kms_client};
 use crate::model::{KeyArn, MultiRegion, MultiRegionRole};
 use crate::policy::RotationPeriod;
@@ -191,7 +192,7 @@ impl RemediationTarget for AwsTarget {
         let out = self
             .send(|| async {
                 client.describe_key().key_id(arn).send().await.map_err(|e| {
-                    to_error("DescribeKey", e)
+                    to_error(Action::DescribeKey.operation(), e)
                         .with_key_arn(arn)
                         .with_region(&region)
                 })
@@ -203,7 +204,7 @@ impl RemediationTarget for AwsTarget {
                 "DescribeKey answered without KeyMetadata",
             )
             .with_code(crate::aws::errors::RESPONSE_ERROR)
-            .with_operation("DescribeKey")
+            .with_operation(Action::DescribeKey.operation())
             .with_key_arn(arn)
             .with_region(&region)
         })?;
@@ -220,7 +221,7 @@ impl RemediationTarget for AwsTarget {
                     .send()
                     .await
                     .map_err(|e| {
-                        to_error("GetKeyRotationStatus", e)
+                        to_error(Action::GetKeyRotationStatus.operation(), e)
                             .with_key_arn(arn)
                             .with_region(&region)
                     })
@@ -247,7 +248,7 @@ impl RemediationTarget for AwsTarget {
                 .send()
                 .await
                 .map_err(|e| {
-                    to_error("EnableKeyRotation", e)
+                    to_error(Action::EnableKeyRotation.operation(), e)
                         .with_key_arn(arn)
                         .with_region(&region)
                 })
@@ -265,7 +266,7 @@ impl RemediationTarget for AwsTarget {
                 .send()
                 .await
                 .map_err(|e| {
-                    to_error("DisableKeyRotation", e)
+                    to_error(Action::DisableKeyRotation.operation(), e)
                         .with_key_arn(arn)
                         .with_region(&region)
                 })

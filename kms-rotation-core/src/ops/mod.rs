@@ -1,5 +1,6 @@
 //! The operations every surface offers (the CLI, Python, Node, and Rust programs), each taking
-//! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`].
+//! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`];
+//! and two that explain: [`explain`] (a reason code) and `iam_policy` (the permissions).
 //!
 //! This is where the surfaces' decisions are made, once: defaults (a dry run unless
 //! `dry_run: false`), validation (known regions, account ids, rate syntax, timeouts), which
@@ -24,7 +25,10 @@
 
 mod apply;
 mod evaluate;
+mod explain;
 pub(crate) mod files;
+#[cfg(feature = "aws")]
+mod iam_policy;
 #[cfg(feature = "aws")]
 pub(crate) mod millis;
 mod plan;
@@ -34,6 +38,9 @@ mod scan;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
+pub use explain::{ExplainOptions, explain};
+#[cfg(feature = "aws")]
+pub use iam_policy::{IamPolicyOptions, iam_policy};
 pub use plan::{PlanOptions, plan};
 pub use render::{RenderOptions, render, render_to};
 pub use rollback::{RollbackOptions, rollback, rollback_to};

@@ -2,8 +2,11 @@
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
 mod apply;
+mod completions;
 mod connection;
 mod exit;
+mod explain;
+mod iam_policy;
 mod logging;
 mod options;
 mod output;
@@ -39,6 +42,14 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what a journal says was changed (a dry run without --yes).
     Rollback(rollback::RollbackArgs),
+    /// Explain a finding's reason code: what it means, why it matters, how to fix the key.
+    Explain(explain::ExplainArgs),
+    /// Print the least-privilege IAM policy for scanning or for fixing keys.
+    IamPolicy(iam_policy::IamPolicyArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Print a man page (roff): kms-rotation's, or a subcommand's.
+    Man(completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +73,10 @@ fn main() -> ExitCode {
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Rollback(args) => rollback::run(args).await,
+            Command::Explain(args) => explain::run(args),
+            Command::IamPolicy(args) => iam_policy::run(args),
+            Command::Completions(args) => completions::completions(args),
+            Command::Man(args) => completions::man(args),
         }
     });
     match result {
@@ -82,6 +97,10 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Rollback(_) => "rollback",
+            Command::Explain(_) => "explain",
+            Command::IamPolicy(_) => "iam-policy",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
         }
     }
 }
