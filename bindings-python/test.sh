@@ -10,8 +10,9 @@
 #   CARGO_TARGET_DIR      cargo's target dir (default: the workspace's)
 #   PROFILE               `debug` (default: faster to build) or `release`
 #   FEATURES              extra cargo features of the wheel (default: none; `aws` is a default)
-#   KMS_ROTATION_MOTO_URL a running moto server; else one is started here if moto is installed
+#   KMS_ROTATION_MOTO_URL a running moto server; else one is started here if VENV has moto
 #   KMS_TEST_SERVER_BIN   the kms-test-server binary; else it is built here
+# The servers are started (and stopped however this exits) by scripts/lib/servers.sh.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,13 +20,9 @@ workspace="$(dirname "$here")"
 python="${PYTHON:-python3}"
 profile="${PROFILE:-debug}"
 features="${FEATURES:-}"
+source "$workspace/scripts/lib/servers.sh"
 scratch="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+on_exit rm -rf "$scratch"
 
 if [[ -z "${VENV:-}" ]]; then
     VENV="$here/.venv"
@@ -45,27 +42,11 @@ fresh="$scratch/venv"
 "$fresh/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$here/requirements-test.txt" "$scratch"/dist/kms_rotation-*.whl
 
-if [[ -z "${KMS_TEST_SERVER_BIN:-}" ]]; then
-    echo "--- building kms-test-server"
-    cargo build --quiet --manifest-path "$workspace/Cargo.toml" -p kms-test-server
-    KMS_TEST_SERVER_BIN="${CARGO_TARGET_DIR:-$workspace/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/kms-test-server"
+ensure_kms_test_server_bin
+if [[ -n "${KMS_ROTATION_MOTO_URL:-}" || -x "$VENV/bin/moto_server" ]]; then
+    ensure_moto "$VENV"
 fi
-export KMS_TEST_SERVER_BIN
-
-if [[ -z "${KMS_ROTATION_MOTO_URL:-}" && -x "$VENV/bin/moto_server" ]]; then
-    port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$scratch/moto.log" 2>&1 &
-    pids+=($!)
-    export KMS_ROTATION_MOTO_URL="http://127.0.0.1:$port"
-    for _ in $(seq 100); do
-        curl -fs "$KMS_ROTATION_MOTO_URL/moto-api/" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-fi
-
-# Dummy credentials: nothing here may reach AWS.
-export AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+isolate_from_aws
 
 # Run from outside the source tree, so that `import kms_rotation` is the installed wheel.
 cd "$scratch"

@@ -83,9 +83,9 @@ function assertLoopback(url) {
 
 /**
  * Starts the project's KMS test server (`KMS_TEST_SERVER_BIN`) seeded with `keys`; returns
- * `{ url, stop }`, or null when the variable is not set (the test is then skipped, except in CI).
- * `stop()` resolves with the server's call log: one `{ operation, account_id, region, key_id,
- * key_arn, status, error_code }` per request, in arrival order.
+ * `{ url, calls, stop }`, or null when the variable is not set (the test is then skipped, except
+ * in CI). `calls()` reads the server's call log (`GET /_calls`), at any time: one `{ operation,
+ * account_id, region, key_id, key_arn, status, error_code, write }` per request, in arrival order.
  */
 export async function startTestServer(keys, args = []) {
   const bin = process.env.KMS_TEST_SERVER_BIN
@@ -94,38 +94,33 @@ export async function startTestServer(keys, args = []) {
     return null
   }
   const inventory = tempFile('inventory.json', { schema_version: 1, keys })
-  const child = spawn(bin, ['--inventory', inventory, '--print-calls-on-exit', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(bin, ['--inventory', inventory, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
   const lines = createInterface({ input: child.stdout })
-  const calls = []
-  const closed = new Promise((resolve) => lines.once('close', resolve))
-  let first = true
+  // The first stdout line is the URL, printed once the server listens.
   const url = await new Promise((resolve, reject) => {
-    // The first line is the URL; the call log follows when the server is stopped.
-    lines.on('line', (line) => {
-      if (first) {
-        first = false
-        resolve(line)
-      } else if (line.trim()) {
-        calls.push(JSON.parse(line))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`kms-test-server exited with ${code}`)))
+    lines.once('line', resolve)
+    child.once('error', reject)
+    exited.then((code) => reject(new Error(`kms-test-server exited with ${code}`)))
   })
+  lines.close()
+  const base = assertLoopback(url.trim())
   return {
-    url: assertLoopback(url.trim()),
+    url: base,
+    calls: async () => {
+      const res = await fetch(`${base}/_calls`)
+      if (!res.ok) throw new Error(`GET /_calls: ${res.status}`)
+      return res.json()
+    },
     stop: async () => {
-      if (child.exitCode === null) child.kill()
-      await closed
-      return calls
+      if (child.exitCode === null && child.signalCode === null) child.kill()
+      await exited
     },
   }
 }
 
 /** The write calls (EnableKeyRotation, DisableKeyRotation) of a call log. */
-export const writeCalls = (calls) =>
-  calls.filter((c) => c.operation === 'EnableKeyRotation' || c.operation === 'DisableKeyRotation')
+export const writeCalls = (calls) => calls.filter((c) => c.write)
 
 /** moto's URL (`KMS_ROTATION_MOTO_URL`), or null (skipped) when not set outside CI. */
 export function motoUrl() {

@@ -62,12 +62,13 @@ test('plan refuses a report whose verdicts were edited', async () => {
 test('apply and rollback are dry runs unless told otherwise: no write reaches the server', async (t) => {
   const server = await startTestServer(smallFleet())
   if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
-  let calls
   try {
     const aws = { endpointUrl: server.url, ...quick }
     const before = await scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })
     const planned = await plan({ report: before, now: NOW })
     assert.equal(planned.actions.length, 3)
+    const scanned = await server.calls()
+    assert.ok(scanned.some((c) => c.operation === 'ListKeys'), 'the call log has the scan')
 
     // A journal is given, and AWS options, but not `dryRun: false`.
     const journal = path.join(path.dirname(tempFile('x', '')), 'journal.ndjson')
@@ -87,20 +88,19 @@ test('apply and rollback are dry runs unless told otherwise: no write reaches th
     assert.equal(undo.dry_run, true)
     assert.deepEqual(undo.results.map((r) => r.status), ['would_roll_back', 'would_roll_back'])
     assert.equal(readFileSync(written, 'utf8'), lines.join('\n') + '\n', 'a dry run leaves the journal as it was')
+    assert.deepEqual(await server.calls(), scanned, 'the dry runs made no call')
 
     // Nothing changed: the keys still fail as before.
     assert.deepEqual(verdicts((await scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })).findings), expectedSmallFleet)
+    assert.deepEqual(writeCalls(await server.calls()), [])
   } finally {
-    calls = await server.stop()
+    await server.stop()
   }
-  assert.ok(calls.some((c) => c.operation === 'ListKeys'), 'the call log has the scans')
-  assert.deepEqual(writeCalls(calls), [])
 })
 
 test('plan, apply, re-scan, rollback, re-scan', async (t) => {
   const server = await startTestServer(smallFleet())
   if (!server) return t.skip('KMS_TEST_SERVER_BIN is not set')
-  let calls
   try {
     const aws = { endpointUrl: server.url, ...quick }
     const scanAll = () => scan({ ...aws, regions: ['us-east-1', 'eu-west-1'], now: NOW })
@@ -125,9 +125,11 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     assert.equal(fixed.summary.by_status.fail, 0)
     assert.equal(fixed.summary.compliant, true)
 
-    // The dry run first: what would be undone, nothing undone.
+    // The dry run first: what would be undone, nothing undone, nothing called.
+    const beforePreview = await server.calls()
     const preview = await rollback({ journal, ...aws })
     assert.deepEqual(preview.results.map((r) => r.status), ['would_roll_back', 'would_roll_back', 'would_roll_back'])
+    assert.deepEqual(await server.calls(), beforePreview, 'a dry-run rollback made a call')
     assert.equal((await scanAll()).summary.compliant, true)
 
     const rollbackProgress = []
@@ -141,14 +143,15 @@ test('plan, apply, re-scan, rollback, re-scan', async (t) => {
     // A second rollback of the same journal changes nothing.
     const again = await rollback({ journal, dryRun: false, ...aws, ...fast })
     assert.ok(again.results.every((r) => r.status !== 'rolled_back'), JSON.stringify(again.results))
+
+    // Three writes to apply, three to undo (the 730-day key gets its period back, the others
+    // their rotation turned off): the dry runs and the second rollback wrote nothing.
+    const writes = writeCalls(await server.calls()).map((c) => c.operation)
+    assert.deepEqual(writes.slice(0, 3), Array(3).fill('EnableKeyRotation'))
+    assert.deepEqual(writes.slice(3).sort(), ['DisableKeyRotation', 'DisableKeyRotation', 'EnableKeyRotation'])
   } finally {
-    calls = await server.stop()
+    await server.stop()
   }
-  // Three writes to apply, three to undo (the 730-day key gets its period back, the others
-  // their rotation turned off): the dry runs and the second rollback wrote nothing.
-  const writes = writeCalls(calls).map((c) => c.operation)
-  assert.deepEqual(writes.slice(0, 3), Array(3).fill('EnableKeyRotation'))
-  assert.deepEqual(writes.slice(3).sort(), ['DisableKeyRotation', 'DisableKeyRotation', 'EnableKeyRotation'])
 })
 
 // Per-key failures are data (rule: one bad key does not stop the run): the AWS error code of

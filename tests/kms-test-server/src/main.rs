@@ -67,10 +67,6 @@ struct Args {
     /// Seed of every random fault.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// On SIGTERM or SIGINT, print the call log on stdout (one JSON object per call: operation,
-    /// account_id, region, key_id, key_arn, status, error_code), then exit 0.
-    #[arg(long)]
-    print_calls_on_exit: bool,
 }
 
 fn parse_pair<T: std::str::FromStr>(text: &str) -> Result<(String, T), String> {
@@ -150,42 +146,12 @@ async fn main() -> ExitCode {
                 args.inventory.display(),
                 server.endpoint_url()
             );
-            if !args.print_calls_on_exit {
-                std::future::pending::<()>().await;
-            }
-            if let Err(e) = terminated().await {
-                eprintln!("kms-test-server: cannot wait for a signal: {e}");
-                return ExitCode::FAILURE;
-            }
-            for call in server.calls() {
-                let line = serde_json::json!({
-                    "operation": call.operation,
-                    "account_id": call.account_id,
-                    "region": call.region,
-                    "key_id": call.key_id,
-                    "key_arn": call.key_arn,
-                    "status": call.status,
-                    "error_code": call.error_code,
-                });
-                println!("{line}");
-            }
-            ExitCode::SUCCESS
+            // Serves until killed; the call log is read over HTTP (`GET /_calls`).
+            std::future::pending().await
         }
         Err(e) => {
             eprintln!("kms-test-server: {}: {e}", args.inventory.display());
             ExitCode::from(2)
         }
     }
-}
-
-/// Waits for SIGTERM or SIGINT.
-async fn terminated() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
 }

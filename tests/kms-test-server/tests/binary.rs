@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -76,6 +76,8 @@ async fn serves_an_inventory_and_prints_the_url_first() {
                 .flatten(),
         );
     }
+    // The call log other languages read: the binary serves it over HTTP.
+    let log = http_get(&url, kms_test_server::CALL_LOG_PATH);
     child.kill().unwrap();
     child.wait().unwrap();
     std::fs::remove_file(&path).ok();
@@ -93,6 +95,34 @@ async fn serves_an_inventory_and_prints_the_url_first() {
         .filter(|c| *c == "ThrottlingException")
         .count();
     assert!(throttled >= 2, "--quota ListKeys=2: {burst:?}");
+    let writes: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["write"] == true)
+        .map(|c| {
+            (
+                c["operation"].as_str().unwrap(),
+                c["key_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(writes, [("EnableKeyRotation", "sym")], "{log}");
+}
+
+/// `GET path` over plain HTTP/1.1 (no client crate needed); the JSON body of a 200 reply.
+fn http_get(url: &str, path: &str) -> serde_json::Value {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    serde_json::from_str(&reply[reply.find("\r\n\r\n").unwrap() + 4..]).unwrap()
 }
 
 #[test]

@@ -337,8 +337,9 @@ async fn failing_writes_answer_the_code_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_applies_to_concurrent_calls_and_changes_while_running() {
+    let latency = Duration::from_secs(1);
     let server = start_with(Faults {
-        latency: Duration::from_millis(250),
+        latency,
         ..Faults::default()
     })
     .await;
@@ -347,17 +348,12 @@ async fn latency_applies_to_concurrent_calls_and_changes_while_running() {
     let results = describe_many(&kms, 300, "sym").await;
     let elapsed = started.elapsed();
     assert_eq!(count(&results, Ok(())), 300);
-    // 300 sequential calls would take 75 s; concurrent ones take about one latency.
-    assert!(
-        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    // 300 sequential calls would take 300 latencies; concurrent ones about one, plus what a
+    // loaded machine adds. The bound is far from both, so the machine's speed cannot decide.
+    assert!(elapsed >= latency && elapsed < 60 * latency, "{elapsed:?}");
 
     server.set_faults(Faults::default());
     let started = Instant::now();
     kms.describe_key().key_id("sym").send().await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(200),
-        "latency removed"
-    );
+    assert!(started.elapsed() < latency, "latency removed");
 }
