@@ -494,7 +494,12 @@ export interface KeyFilter {
   tags?: TagMatch[]
 }
 
-/** Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`. */
+/**
+ * Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
+ *
+ * - `AWS`: An AWS managed key (`alias/aws/...`): AWS rotates it every year.
+ * - `CUSTOMER`: A customer managed key: its owner decides its rotation.
+ */
 export type KeyManager = 'AWS' | 'CUSTOMER'
 
 /**
@@ -524,7 +529,30 @@ export interface KeyRecord {
   tags?: Record<string, string> | null
 }
 
-/** The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically. */
+/**
+ * The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
+ *
+ * - `SYMMETRIC_DEFAULT`: A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+ * - `RSA_2048`: An RSA key pair, 2048 bits.
+ * - `RSA_3072`: An RSA key pair, 3072 bits.
+ * - `RSA_4096`: An RSA key pair, 4096 bits.
+ * - `ECC_NIST_P256`: An elliptic-curve key pair on NIST P-256.
+ * - `ECC_NIST_P384`: An elliptic-curve key pair on NIST P-384.
+ * - `ECC_NIST_P521`: An elliptic-curve key pair on NIST P-521.
+ * - `ECC_SECG_P256K1`: An elliptic-curve key pair on secp256k1.
+ * - `ECC_NIST_EDWARDS25519`: An Ed25519 key pair.
+ * - `HMAC_224`: An HMAC key, SHA-224.
+ * - `HMAC_256`: An HMAC key, SHA-256.
+ * - `HMAC_384`: An HMAC key, SHA-384.
+ * - `HMAC_512`: An HMAC key, SHA-512.
+ * - `SM2`: An SM2 key pair (China Regions only).
+ * - `ML_DSA_44`: An ML-DSA-44 signing key pair.
+ * - `ML_DSA_65`: An ML-DSA-65 signing key pair.
+ * - `ML_DSA_87`: An ML-DSA-87 signing key pair.
+ * - `ML_KEM_512`: An ML-KEM-512 key pair.
+ * - `ML_KEM_768`: An ML-KEM-768 key pair.
+ * - `ML_KEM_1024`: An ML-KEM-1024 key pair.
+ */
 export type KeySpec =
   | 'SYMMETRIC_DEFAULT'
   | 'RSA_2048'
@@ -547,7 +575,18 @@ export type KeySpec =
   | 'ML_KEM_768'
   | 'ML_KEM_1024'
 
-/** The key's lifecycle state. */
+/**
+ * The key's lifecycle state.
+ *
+ * - `Creating`: Being created (a multi-Region replica, say): not yet usable.
+ * - `Enabled`: Usable.
+ * - `Disabled`: Not usable until enabled again; it keeps its rotation setting.
+ * - `PendingDeletion`: Scheduled for deletion: AWS reports rotation as off for it, by design.
+ * - `PendingImport`: Waiting for its imported key material.
+ * - `PendingReplicaDeletion`: A multi-Region primary waiting for its replicas to be deleted.
+ * - `Unavailable`: Its custom key store is disconnected.
+ * - `Updating`: Its primary Region is being changed; judged like an enabled key.
+ */
 export type KeyState =
   | 'Creating'
   | 'Enabled'
@@ -558,7 +597,15 @@ export type KeyState =
   | 'Unavailable'
   | 'Updating'
 
-/** What the key is for. */
+/**
+ * What the key is for.
+ *
+ * - `ENCRYPT_DECRYPT`: Encryption and decryption.
+ * - `SIGN_VERIFY`: Signing and verifying signatures.
+ * - `GENERATE_VERIFY_MAC`: Generating and verifying HMACs.
+ * - `KEY_AGREEMENT`: Deriving shared secrets.
+ * - `ENCAPSULATE_DECAPSULATE`: Encapsulating and decapsulating shared secrets (ML-KEM).
+ */
 export type KeyUsage =
   | 'ENCRYPT_DECRYPT'
   | 'SIGN_VERIFY'
@@ -580,10 +627,22 @@ export interface MultiRegion {
   role: MultiRegionRole
 }
 
-/** A multi-Region key's role. */
+/**
+ * A multi-Region key's role.
+ *
+ * - `PRIMARY`: The key its replicas share their rotation setting with: the one a fix goes to.
+ * - `REPLICA`: A copy of a primary in another region.
+ */
 export type MultiRegionRole = 'PRIMARY' | 'REPLICA'
 
-/** Where the key material comes from. */
+/**
+ * Where the key material comes from.
+ *
+ * - `AWS_KMS`: KMS made the key material.
+ * - `EXTERNAL`: Imported key material: it rotates only on demand.
+ * - `AWS_CLOUDHSM`: A CloudHSM custom key store made it: no automatic rotation.
+ * - `EXTERNAL_KEY_STORE`: An external key store holds it: no automatic rotation.
+ */
 export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE'
 
 /**
@@ -1049,7 +1108,12 @@ export interface RotationState {
   period_days: number | null
 }
 
-/** How a rotation happened. */
+/**
+ * How a rotation happened.
+ *
+ * - `AUTOMATIC`: Automatic rotation, on the key's period.
+ * - `ON_DEMAND`: A rotation someone asked for (RotateKeyOnDemand).
+ */
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND'
 
 /**

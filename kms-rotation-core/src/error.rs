@@ -7,8 +7,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use strum::{IntoStaticStr, VariantArray};
+
+use crate::wire::wire_names;
+
 /// What went wrong, in terms a caller can act on. Bindings map on this, never on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A file, option or value given by the caller is malformed or out of range.
@@ -29,21 +33,11 @@ pub enum ErrorKind {
     Unexpected,
 }
 
-impl ErrorKind {
-    /// The stable name used by the bindings (`err.code` in Node, the exception class in Python).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "InvalidInput",
-            ErrorKind::NotFound => "NotFound",
-            ErrorKind::AccessDenied => "AccessDenied",
-            ErrorKind::Throttled => "Throttled",
-            ErrorKind::InvalidKeyState => "InvalidKeyState",
-            ErrorKind::Unsupported => "Unsupported",
-            ErrorKind::Unavailable => "Unavailable",
-            ErrorKind::Unexpected => "Unexpected",
-        }
-    }
+// The names (`as_str`) are the variants' own: the stable names the bindings use (`err.code` in
+// Node, the exception class in Python).
+wire_names!(ErrorKind, "error kind");
 
+impl ErrorKind {
     /// Whether trying the same thing again later may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
@@ -91,12 +85,6 @@ impl ErrorKind {
             | "ServiceUnavailableException" => ErrorKind::Unavailable,
             _ => ErrorKind::Unexpected,
         }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -1,7 +1,6 @@
 //! A finding: the rule's verdict on one key, with the evidence it used.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,8 +23,11 @@ use crate::policy::{Exception, ExceptionMatch};
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Pass,
     Fail,
@@ -34,32 +36,7 @@ pub enum Status {
     /// The facts could not be read: never counted as pass or fail.
     Error,
 }
-
-impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Pass,
-        Status::Fail,
-        Status::NotApplicable,
-        Status::Exempt,
-        Status::Error,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::NotApplicable => "not_applicable",
-            Status::Exempt => "exempt",
-            Status::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire::wire_names!(Status, "status");
 
 /// Why a finding has its status. The snake_case names are public API: stable across releases.
 #[derive(
@@ -74,8 +51,11 @@ impl fmt::Display for Status {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     DescribeFailed,
     AwsManaged,
@@ -97,46 +77,30 @@ pub enum Reason {
     /// on a fact (tags, aliases) that was not read or could not be read.
     ExceptionUndecidable,
 }
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::DescribeFailed => "describe_failed",
-            Reason::AwsManaged => "aws_managed",
-            Reason::UnsupportedKeySpec => "unsupported_key_spec",
-            Reason::CustomKeyStore => "custom_key_store",
-            Reason::ImportedKeyMaterial => "imported_key_material",
-            Reason::ImportedKeyRotatedOnDemand => "imported_key_rotated_on_demand",
-            Reason::ImportedKeyRotationOverdue => "imported_key_rotation_overdue",
-            Reason::PendingDeletion => "pending_deletion",
-            Reason::KeyStatePendingImport => "key_state_pending_import",
-            Reason::KeyStateUnavailable => "key_state_unavailable",
-            Reason::KeyStateCreating => "key_state_creating",
-            Reason::KeyDisabled => "key_disabled",
-            Reason::RotationStatusFailed => "rotation_status_failed",
-            Reason::RotationDisabled => "rotation_disabled",
-            Reason::RotationPeriodExceedsPolicy => "rotation_period_exceeds_policy",
-            Reason::RotationEnabled => "rotation_enabled",
-            Reason::ExceptionUndecidable => "exception_undecidable",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire::wire_names!(Reason, "reason");
 
 /// Where the rotation period the rule used came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PeriodSource {
     /// `RotationPeriodInDays` as the source reported it.
     Reported,
     /// Not reported (older emulators and inventories): taken as AWS's default, 365 days.
     AssumedDefault,
 }
+crate::wire::wire_names!(PeriodSource, "period source");
 
 /// The exception that matched a would-be failing key; `expired` when it no longer excuses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -29,6 +29,7 @@ mod report;
 pub mod rule;
 pub mod schema;
 pub mod source;
+mod wire;
 
 pub use error::{Error, ErrorContext, ErrorKind, Result};
 pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};

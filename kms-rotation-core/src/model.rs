@@ -3,10 +3,12 @@
 //! over without a table.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
+
+use crate::wire::wire_names;
 
 /// The inventory and report schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,122 +24,273 @@ pub(crate) fn check_schema_version(version: u32) -> crate::Result<()> {
     .with_field("schema_version"))
 }
 
-/// Declares an enum whose serialized names are AWS's own spellings, with `as_str`.
-macro_rules! aws_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant,)+
-        }
+// The AWS values keep AWS's spelling: SCREAMING_SNAKE_CASE (a digit after letters gets its own
+// word: `RSA_2048`), except `KeyState`'s PascalCase. Names work as for every wire enum
+// (`crate::wire`).
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The AWS spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire,)+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = crate::Error;
-            fn from_str(s: &str) -> crate::Result<Self> {
-                match s {
-                    $($wire => Ok($name::$variant),)+
-                    other => Err(crate::Error::invalid_input(format!(
-                        "unknown {} `{other}`, expected one of: {}",
-                        stringify!($name),
-                        [$($wire),+].join(", ")
-                    ))),
-                }
-            }
-        }
-    };
+/// Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyManager {
+    /// An AWS managed key (`alias/aws/...`): AWS rotates it every year.
+    Aws,
+    /// A customer managed key: its owner decides its rotation.
+    Customer,
 }
+wire_names!(KeyManager, "KeyManager");
 
-aws_enum!(
-    /// Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
-    KeyManager { Aws = "AWS", Customer = "CUSTOMER" }
-);
+/// The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeySpec {
+    /// A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+    SymmetricDefault,
+    /// An RSA key pair, 2048 bits.
+    #[serde(rename = "RSA_2048")]
+    #[strum(serialize = "RSA_2048")]
+    Rsa2048,
+    /// An RSA key pair, 3072 bits.
+    #[serde(rename = "RSA_3072")]
+    #[strum(serialize = "RSA_3072")]
+    Rsa3072,
+    /// An RSA key pair, 4096 bits.
+    #[serde(rename = "RSA_4096")]
+    #[strum(serialize = "RSA_4096")]
+    Rsa4096,
+    /// An elliptic-curve key pair on NIST P-256.
+    EccNistP256,
+    /// An elliptic-curve key pair on NIST P-384.
+    EccNistP384,
+    /// An elliptic-curve key pair on NIST P-521.
+    EccNistP521,
+    /// An elliptic-curve key pair on secp256k1.
+    EccSecgP256k1,
+    /// An Ed25519 key pair.
+    EccNistEdwards25519,
+    /// An HMAC key, SHA-224.
+    #[serde(rename = "HMAC_224")]
+    #[strum(serialize = "HMAC_224")]
+    Hmac224,
+    /// An HMAC key, SHA-256.
+    #[serde(rename = "HMAC_256")]
+    #[strum(serialize = "HMAC_256")]
+    Hmac256,
+    /// An HMAC key, SHA-384.
+    #[serde(rename = "HMAC_384")]
+    #[strum(serialize = "HMAC_384")]
+    Hmac384,
+    /// An HMAC key, SHA-512.
+    #[serde(rename = "HMAC_512")]
+    #[strum(serialize = "HMAC_512")]
+    Hmac512,
+    /// An SM2 key pair (China Regions only).
+    Sm2,
+    /// An ML-DSA-44 signing key pair.
+    #[serde(rename = "ML_DSA_44")]
+    #[strum(serialize = "ML_DSA_44")]
+    MlDsa44,
+    /// An ML-DSA-65 signing key pair.
+    #[serde(rename = "ML_DSA_65")]
+    #[strum(serialize = "ML_DSA_65")]
+    MlDsa65,
+    /// An ML-DSA-87 signing key pair.
+    #[serde(rename = "ML_DSA_87")]
+    #[strum(serialize = "ML_DSA_87")]
+    MlDsa87,
+    /// An ML-KEM-512 key pair.
+    #[serde(rename = "ML_KEM_512")]
+    #[strum(serialize = "ML_KEM_512")]
+    MlKem512,
+    /// An ML-KEM-768 key pair.
+    #[serde(rename = "ML_KEM_768")]
+    #[strum(serialize = "ML_KEM_768")]
+    MlKem768,
+    /// An ML-KEM-1024 key pair.
+    #[serde(rename = "ML_KEM_1024")]
+    #[strum(serialize = "ML_KEM_1024")]
+    MlKem1024,
+}
+wire_names!(KeySpec, "KeySpec");
 
-aws_enum!(
-    /// The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
-    KeySpec {
-        SymmetricDefault = "SYMMETRIC_DEFAULT",
-        Rsa2048 = "RSA_2048",
-        Rsa3072 = "RSA_3072",
-        Rsa4096 = "RSA_4096",
-        EccNistP256 = "ECC_NIST_P256",
-        EccNistP384 = "ECC_NIST_P384",
-        EccNistP521 = "ECC_NIST_P521",
-        EccSecgP256k1 = "ECC_SECG_P256K1",
-        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
-        Hmac224 = "HMAC_224",
-        Hmac256 = "HMAC_256",
-        Hmac384 = "HMAC_384",
-        Hmac512 = "HMAC_512",
-        Sm2 = "SM2",
-        MlDsa44 = "ML_DSA_44",
-        MlDsa65 = "ML_DSA_65",
-        MlDsa87 = "ML_DSA_87",
-        MlKem512 = "ML_KEM_512",
-        MlKem768 = "ML_KEM_768",
-        MlKem1024 = "ML_KEM_1024",
-    }
-);
+/// What the key is for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyUsage {
+    /// Encryption and decryption.
+    EncryptDecrypt,
+    /// Signing and verifying signatures.
+    SignVerify,
+    /// Generating and verifying HMACs.
+    GenerateVerifyMac,
+    /// Deriving shared secrets.
+    KeyAgreement,
+    /// Encapsulating and decapsulating shared secrets (ML-KEM).
+    EncapsulateDecapsulate,
+}
+wire_names!(KeyUsage, "KeyUsage");
 
-aws_enum!(
-    /// What the key is for.
-    KeyUsage {
-        EncryptDecrypt = "ENCRYPT_DECRYPT",
-        SignVerify = "SIGN_VERIFY",
-        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
-        KeyAgreement = "KEY_AGREEMENT",
-        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
-    }
-);
+/// Where the key material comes from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Origin {
+    /// KMS made the key material.
+    AwsKms,
+    /// Imported key material: it rotates only on demand.
+    External,
+    /// A CloudHSM custom key store made it: no automatic rotation.
+    AwsCloudhsm,
+    /// An external key store holds it: no automatic rotation.
+    ExternalKeyStore,
+}
+wire_names!(Origin, "Origin");
 
-aws_enum!(
-    /// Where the key material comes from.
-    Origin {
-        AwsKms = "AWS_KMS",
-        External = "EXTERNAL",
-        AwsCloudhsm = "AWS_CLOUDHSM",
-        ExternalKeyStore = "EXTERNAL_KEY_STORE",
-    }
-);
+/// The key's lifecycle state.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+pub enum KeyState {
+    /// Being created (a multi-Region replica, say): not yet usable.
+    Creating,
+    /// Usable.
+    Enabled,
+    /// Not usable until enabled again; it keeps its rotation setting.
+    Disabled,
+    /// Scheduled for deletion: AWS reports rotation as off for it, by design.
+    PendingDeletion,
+    /// Waiting for its imported key material.
+    PendingImport,
+    /// A multi-Region primary waiting for its replicas to be deleted.
+    PendingReplicaDeletion,
+    /// Its custom key store is disconnected.
+    Unavailable,
+    /// Its primary Region is being changed; judged like an enabled key.
+    Updating,
+}
+wire_names!(KeyState, "KeyState");
 
-aws_enum!(
-    /// The key's lifecycle state.
-    KeyState {
-        Creating = "Creating",
-        Enabled = "Enabled",
-        Disabled = "Disabled",
-        PendingDeletion = "PendingDeletion",
-        PendingImport = "PendingImport",
-        PendingReplicaDeletion = "PendingReplicaDeletion",
-        Unavailable = "Unavailable",
-        Updating = "Updating",
-    }
-);
+/// A multi-Region key's role.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum MultiRegionRole {
+    /// The key its replicas share their rotation setting with: the one a fix goes to.
+    Primary,
+    /// A copy of a primary in another region.
+    Replica,
+}
+wire_names!(MultiRegionRole, "MultiRegionRole");
 
-aws_enum!(
-    /// A multi-Region key's role.
-    MultiRegionRole { Primary = "PRIMARY", Replica = "REPLICA" }
-);
-
-aws_enum!(
-    /// How a rotation happened.
-    RotationType { Automatic = "AUTOMATIC", OnDemand = "ON_DEMAND" }
-);
+/// How a rotation happened.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum RotationType {
+    /// Automatic rotation, on the key's period.
+    Automatic,
+    /// A rotation someone asked for (RotateKeyOnDemand).
+    OnDemand,
+}
+wire_names!(RotationType, "RotationType");
 
 /// Multi-Region facts. Replicas share their primary's rotation setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -436,9 +589,9 @@ mod tests {
     #[test]
     fn enums_round_trip_with_aws_spelling() {
         for spec in KeySpec::ALL {
-            assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), *spec);
+            assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), spec);
             assert_eq!(
-                serde_json::to_string(spec).unwrap(),
+                serde_json::to_string(&spec).unwrap(),
                 format!("\"{}\"", spec.as_str())
             );
         }

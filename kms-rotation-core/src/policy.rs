@@ -8,9 +8,11 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use crate::input::{self, Syntax};
 use crate::model::KeyRecord;
+use crate::wire::wire_names;
 use crate::{Error, Result};
 
 /// A rotation period in days, within the 90-2560 range that AWS accepts.
@@ -74,9 +76,20 @@ impl fmt::Display for RotationPeriod {
 
 /// What to do with keys in state `Disabled`.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DisabledKeys {
     /// Judge them like any key: a disabled key keeps its rotation setting and comes back with one
     /// EnableKey call, so hiding it would hide a non-rotating key.
@@ -85,6 +98,7 @@ pub enum DisabledKeys {
     /// Report them `not_applicable` / `key_disabled`.
     Skip,
 }
+wire_names!(DisabledKeys, "disabled_keys setting");
 
 /// How an exception picks its key. Exact matches only.
 ///

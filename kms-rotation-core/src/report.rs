@@ -266,7 +266,8 @@ fn is_in_report_order(findings: &[Finding]) -> bool {
 }
 
 /// Report renderings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum Format {
     /// The whole report, pretty-printed.
@@ -274,31 +275,4 @@ pub enum Format {
     /// One finding per line and nothing else, in the report's order.
     Ndjson,
 }
-
-impl Format {
-    pub const ALL: &'static [Format] = &[Format::Json, Format::Ndjson];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Ndjson => "ndjson",
-        }
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Format::ALL
-            .iter()
-            .copied()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                Error::invalid_input(format!(
-                    "unknown format `{s}`, expected one of: {}",
-                    known.join(", ")
-                ))
-            })
-    }
-}
+crate::wire::wire_names!(Format, "format");

@@ -593,7 +593,11 @@ class KeyFilter(TypedDict, total=False):
 
 
 KeyManager: TypeAlias = Literal["AWS"] | Literal["CUSTOMER"]
-"""Who manages the key: ``AWS`` (AWS managed, ``alias/aws/...``) or ``CUSTOMER``."""
+"""Who manages the key: ``AWS`` (AWS managed, ``alias/aws/...``) or ``CUSTOMER``.
+
+- ``AWS``: An AWS managed key (``alias/aws/...``): AWS rotates it every year.
+- ``CUSTOMER``: A customer managed key: its owner decides its rotation.
+"""
 
 
 class _KeyRecordRequired(TypedDict):
@@ -648,7 +652,29 @@ KeySpec: TypeAlias = (
     | Literal["ML_KEM_768"]
     | Literal["ML_KEM_1024"]
 )
-"""The key's type. Only ``SYMMETRIC_DEFAULT`` keys can rotate automatically."""
+"""The key's type. Only ``SYMMETRIC_DEFAULT`` keys can rotate automatically.
+
+- ``SYMMETRIC_DEFAULT``: A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+- ``RSA_2048``: An RSA key pair, 2048 bits.
+- ``RSA_3072``: An RSA key pair, 3072 bits.
+- ``RSA_4096``: An RSA key pair, 4096 bits.
+- ``ECC_NIST_P256``: An elliptic-curve key pair on NIST P-256.
+- ``ECC_NIST_P384``: An elliptic-curve key pair on NIST P-384.
+- ``ECC_NIST_P521``: An elliptic-curve key pair on NIST P-521.
+- ``ECC_SECG_P256K1``: An elliptic-curve key pair on secp256k1.
+- ``ECC_NIST_EDWARDS25519``: An Ed25519 key pair.
+- ``HMAC_224``: An HMAC key, SHA-224.
+- ``HMAC_256``: An HMAC key, SHA-256.
+- ``HMAC_384``: An HMAC key, SHA-384.
+- ``HMAC_512``: An HMAC key, SHA-512.
+- ``SM2``: An SM2 key pair (China Regions only).
+- ``ML_DSA_44``: An ML-DSA-44 signing key pair.
+- ``ML_DSA_65``: An ML-DSA-65 signing key pair.
+- ``ML_DSA_87``: An ML-DSA-87 signing key pair.
+- ``ML_KEM_512``: An ML-KEM-512 key pair.
+- ``ML_KEM_768``: An ML-KEM-768 key pair.
+- ``ML_KEM_1024``: An ML-KEM-1024 key pair.
+"""
 
 
 KeyState: TypeAlias = (
@@ -661,7 +687,17 @@ KeyState: TypeAlias = (
     | Literal["Unavailable"]
     | Literal["Updating"]
 )
-"""The key's lifecycle state."""
+"""The key's lifecycle state.
+
+- ``Creating``: Being created (a multi-Region replica, say): not yet usable.
+- ``Enabled``: Usable.
+- ``Disabled``: Not usable until enabled again; it keeps its rotation setting.
+- ``PendingDeletion``: Scheduled for deletion: AWS reports rotation as off for it, by design.
+- ``PendingImport``: Waiting for its imported key material.
+- ``PendingReplicaDeletion``: A multi-Region primary waiting for its replicas to be deleted.
+- ``Unavailable``: Its custom key store is disconnected.
+- ``Updating``: Its primary Region is being changed; judged like an enabled key.
+"""
 
 
 KeyUsage: TypeAlias = (
@@ -671,7 +707,14 @@ KeyUsage: TypeAlias = (
     | Literal["KEY_AGREEMENT"]
     | Literal["ENCAPSULATE_DECAPSULATE"]
 )
-"""What the key is for."""
+"""What the key is for.
+
+- ``ENCRYPT_DECRYPT``: Encryption and decryption.
+- ``SIGN_VERIFY``: Signing and verifying signatures.
+- ``GENERATE_VERIFY_MAC``: Generating and verifying HMACs.
+- ``KEY_AGREEMENT``: Deriving shared secrets.
+- ``ENCAPSULATE_DECAPSULATE``: Encapsulating and decapsulating shared secrets (ML-KEM).
+"""
 
 
 class LastRotation(TypedDict):
@@ -693,7 +736,11 @@ class MultiRegion(_MultiRegionRequired, total=False):
 
 
 MultiRegionRole: TypeAlias = Literal["PRIMARY"] | Literal["REPLICA"]
-"""A multi-Region key's role."""
+"""A multi-Region key's role.
+
+- ``PRIMARY``: The key its replicas share their rotation setting with: the one a fix goes to.
+- ``REPLICA``: A copy of a primary in another region.
+"""
 
 
 Origin: TypeAlias = (
@@ -702,7 +749,13 @@ Origin: TypeAlias = (
     | Literal["AWS_CLOUDHSM"]
     | Literal["EXTERNAL_KEY_STORE"]
 )
-"""Where the key material comes from."""
+"""Where the key material comes from.
+
+- ``AWS_KMS``: KMS made the key material.
+- ``EXTERNAL``: Imported key material: it rotates only on demand.
+- ``AWS_CLOUDHSM``: A CloudHSM custom key store made it: no automatic rotation.
+- ``EXTERNAL_KEY_STORE``: An external key store holds it: no automatic rotation.
+"""
 
 
 PeriodSource: TypeAlias = Literal["reported"] | Literal["assumed_default"]
@@ -1176,7 +1229,11 @@ class RotationState(TypedDict):
 
 
 RotationType: TypeAlias = Literal["AUTOMATIC"] | Literal["ON_DEMAND"]
-"""How a rotation happened."""
+"""How a rotation happened.
+
+- ``AUTOMATIC``: Automatic rotation, on the key's period.
+- ``ON_DEMAND``: A rotation someone asked for (RotateKeyOnDemand).
+"""
 
 
 class ScanOptions(TypedDict, total=False):

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -18,6 +19,7 @@ use super::plan::{Action, Plan};
 use super::scope::out_of_scope;
 use super::target::{RemediationTarget, RotationState};
 use crate::policy::RotationPeriod;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// Progress of an [`apply`] or a [`rollback`](super::rollback()) run (cumulative counts).
@@ -93,8 +95,21 @@ impl ApplyOptions {
 }
 
 /// The result of one action. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionStatus {
     /// Written and seen.
     Remediated,
@@ -109,19 +124,7 @@ pub enum ActionStatus {
     /// Not written: the run stopped first (circuit breaker, journal failure; `reason`).
     NotAttempted,
 }
-
-impl ActionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionStatus::Remediated => "remediated",
-            ActionStatus::VerificationFailed => "verification_failed",
-            ActionStatus::Failed => "failed",
-            ActionStatus::Skipped => "skipped",
-            ActionStatus::WouldRemediate => "would_remediate",
-            ActionStatus::NotAttempted => "not_attempted",
-        }
-    }
-}
+wire_names!(ActionStatus, "action status");
 
 /// Reasons for `skipped` and `not_attempted`. A key out of the write scope is `skipped` with a
 /// reason from [`scope_reason`](super::scope_reason).

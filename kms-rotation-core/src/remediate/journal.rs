@@ -15,13 +15,28 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use super::target::RotationState;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// What happened to a key. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     /// The state read before acting (`state`). With `target`, it is the intent: the write of
     /// `target` is about to be sent, and may have landed even if no `after` follows.
@@ -46,22 +61,7 @@ pub enum Event {
     /// Rollback's read or write failed; `error` has the code.
     RollbackFailed,
 }
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Before => "before",
-            Event::Skipped => "skipped",
-            Event::After => "after",
-            Event::Verified => "verified",
-            Event::VerificationFailed => "verification_failed",
-            Event::Failed => "failed",
-            Event::RolledBack => "rolled_back",
-            Event::RollbackSkipped => "rollback_skipped",
-            Event::RollbackFailed => "rollback_failed",
-        }
-    }
-}
+wire_names!(Event, "journal event");
 
 /// An AWS error, as far as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -117,25 +117,9 @@ impl JournalError {
 /// the code names (`JournalError::code` holds a kind's name when there was no AWS code).
 pub(crate) fn kind_of(code: &str) -> ErrorKind {
     match ErrorKind::from_aws_code(code) {
-        ErrorKind::Unexpected => kind_named(code).unwrap_or(ErrorKind::Unexpected),
+        ErrorKind::Unexpected => code.parse().unwrap_or(ErrorKind::Unexpected),
         kind => kind,
     }
-}
-
-/// The kind whose name is `name`.
-fn kind_named(name: &str) -> Option<ErrorKind> {
-    [
-        ErrorKind::InvalidInput,
-        ErrorKind::NotFound,
-        ErrorKind::AccessDenied,
-        ErrorKind::Throttled,
-        ErrorKind::InvalidKeyState,
-        ErrorKind::Unsupported,
-        ErrorKind::Unavailable,
-        ErrorKind::Unexpected,
-    ]
-    .into_iter()
-    .find(|kind| kind.as_str() == name)
 }
 
 /// One journal line.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -19,6 +20,7 @@ use super::scope::out_of_scope;
 use super::target::{RemediationTarget, RotationState};
 use crate::model::KeyArn;
 use crate::policy::RotationPeriod;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// Options of [`rollback`].
@@ -225,8 +227,21 @@ fn describe(state: &RotationState) -> String {
 }
 
 /// The result of one key's rollback. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RollbackStatus {
     /// The old state is back (written and seen, or already there).
     RolledBack,
@@ -240,6 +255,7 @@ pub enum RollbackStatus {
     /// Not written: the journal could not be written (`reason`).
     NotAttempted,
 }
+wire_names!(RollbackStatus, "rollback status");
 
 /// Reasons in rollback results and journal lines. A key out of the write scope is skipped with
 /// a reason from [`scope_reason`](super::scope_reason).

@@ -9,32 +9,39 @@ pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, T
 pub use render::PlanFormat;
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use crate::input::{self, Syntax};
 use crate::model::KeyArn;
 use crate::policy::{Policy, RotationPeriod};
+use crate::wire::wire_names;
 use crate::{Error, Result};
 
 /// What an action does. One kind today; the name is checked when a plan is loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionKind {
     /// EnableKeyRotation with `rotation_period_days`.
     EnableRotation,
 }
-
-impl ActionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::EnableRotation => "enable_rotation",
-        }
-    }
-}
+wire_names!(ActionKind, "action");
 
 /// One change to make, on one key (a multi-Region primary stands for its replicas).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -130,8 +137,11 @@ impl TryFrom<RawAction> for Action {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SkipReason {
     /// The key passes.
     Passing,
@@ -155,29 +165,7 @@ pub enum SkipReason {
     /// A failure the plan has no action for.
     NotRemediable,
 }
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Passing => "passing",
-            SkipReason::Exempt => "exempt",
-            SkipReason::NotApplicable => "not_applicable",
-            SkipReason::ErrorRescanFirst => "error_rescan_first",
-            SkipReason::KeyDisabled => "key_disabled",
-            SkipReason::ImportedKey => "imported_key",
-            SkipReason::Excluded => "excluded",
-            SkipReason::NoRemediationTarget => "no_remediation_target",
-            SkipReason::PrimaryPassing => "primary_passing",
-            SkipReason::NotRemediable => "not_remediable",
-        }
-    }
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+wire_names!(SkipReason, "skip reason");
 
 /// A finding the plan does not act on, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
