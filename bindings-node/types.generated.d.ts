@@ -83,14 +83,18 @@ export interface AppliedException {
   ticket?: string | null
 }
 
-/** Options of `apply`. One of `plan` and `plan_file` is the plan. */
+/**
+ * Options of `apply`. One of `plan` and `plan_file` is the plan. The AWS options say how
+ * to reach AWS; each key's account gets its role.
+ */
 export interface ApplyOptions {
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -116,8 +120,8 @@ export interface ApplyOptions {
    */
   dryRun?: boolean
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -126,17 +130,20 @@ export interface ApplyOptions {
    * @default false
    */
   errorOnFailure?: boolean
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -147,8 +154,9 @@ export interface ApplyOptions {
    */
   journal?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -209,9 +217,10 @@ export interface ApplyOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number
@@ -871,14 +880,18 @@ export interface ReportScope {
   source: string
 }
 
-/** Options of `rollback`. */
+/**
+ * Options of `rollback`. The AWS options say how to reach AWS; each key's account gets
+ * its role.
+ */
 export interface RollbackOptions {
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -904,8 +917,8 @@ export interface RollbackOptions {
    */
   dryRun?: boolean
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -914,17 +927,20 @@ export interface RollbackOptions {
    * @default false
    */
   errorOnFailure?: boolean
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -935,8 +951,9 @@ export interface RollbackOptions {
    */
   journal?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -987,9 +1004,10 @@ export interface RollbackOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number
@@ -1004,8 +1022,8 @@ export interface RollbackOptions {
    */
   verifyDelayMs?: number
   /**
-   * Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
-   * is 5/s.
+   * Write calls per second per account and region; 0: no limit. DisableKeyRotation's
+   * quota is 5/s.
    * @default 4
    */
   writesPerSecond?: number
@@ -1117,8 +1135,8 @@ export interface RotationState {
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND'
 
 /**
- * Options of `scan`. The source is `records` when given, else `inventory`, else AWS (with
- * the AWS options, which the other two sources refuse).
+ * Options of `scan`. The source is `records` when given, else `inventory`, else AWS
+ * (with the AWS options, which the other two sources refuse).
  */
 export interface ScanOptions {
   /**
@@ -1127,11 +1145,12 @@ export interface ScanOptions {
    */
   accounts?: string[]
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -1156,8 +1175,8 @@ export interface ScanOptions {
    */
   connectTimeoutMs?: number | null
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -1166,17 +1185,20 @@ export interface ScanOptions {
    * @default []
    */
   exceptions?: string[]
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -1186,8 +1208,9 @@ export interface ScanOptions {
    */
   inventory?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -1268,9 +1291,10 @@ export interface ScanOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number

@@ -52,10 +52,7 @@ fn options_take_snake_case_and_javascript_camel_case_but_nothing_unknown() {
     );
     assert!(!camel.dry_run);
     assert_eq!(camel.writes_per_second, 3);
-    assert_eq!(
-        camel.aws.endpoint_url.as_deref(),
-        Some("http://127.0.0.1:1")
-    );
+    assert_eq!(camel.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
     for bad in [
         json!({ "dry-run": false }),
         json!({ "dryrun": false }),
@@ -70,10 +67,22 @@ fn options_take_snake_case_and_javascript_camel_case_but_nothing_unknown() {
 }
 
 #[test]
+fn the_aws_options_of_every_operation_default_like_aws_options() {
+    let aws = kms_rotation::ops::AwsOptions::default();
+    assert_eq!(ScanOptions::default().aws_options(Vec::new()), aws);
+    assert_eq!(ApplyOptions::default().aws_options(Vec::new()), aws);
+    assert_eq!(RollbackOptions::default().aws_options(Vec::new()), aws);
+    let read: ApplyOptions = options(json!({ "dry_run": false }));
+    assert_eq!(read.aws_options(Vec::new()), aws);
+    assert_eq!(aws.max_attempts, 5);
+    assert_eq!(aws.session_name, "kms-rotation");
+}
+
+#[test]
 fn rate_limits_have_one_syntax() {
     let scan: ScanOptions = options(json!({ "rates": ["describe-key=100", "list-keys = 7"] }));
-    assert_eq!(scan.aws.rate_limits.describe_key, 100);
-    assert_eq!(scan.aws.rate_limits.list_keys, 7);
+    assert_eq!(scan.rate_limits.describe_key, 100);
+    assert_eq!(scan.rate_limits.list_keys, 7);
     for bad in ["describe_key=100", "describe-key", "describe-key=fast"] {
         let err = serde_json::from_value::<ScanOptions>(json!({ "rates": [bad] })).unwrap_err();
         assert!(
@@ -106,7 +115,7 @@ async fn unknown_regions_and_bad_accounts_are_refused_before_any_read() {
 #[tokio::test]
 async fn a_local_source_refuses_aws_options_rather_than_ignore_them() {
     let mut scan: ScanOptions = options(fleet_scan());
-    scan.aws.endpoint_url = Some("http://127.0.0.1:9".into());
+    scan.endpoint_url = Some("http://127.0.0.1:9".into());
     let err = ops::scan(scan, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }

@@ -168,13 +168,16 @@ class AppliedException(_AppliedExceptionRequired, total=False):
 
 
 class ApplyOptions(TypedDict, total=False):
-    """Options of ``apply``. One of ``plan`` and ``plan_file`` is the plan."""
+    """Options of ``apply``. One of ``plan`` and ``plan_file`` is the plan. The AWS options say how
+    to reach AWS; each key's account gets its role.
+    """
     all_regions: bool
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -200,8 +203,8 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``True``.
     """
     endpoint_url: str | None
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -211,16 +214,18 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``False``.
     """
     external_id: str | None
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: str | None
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: int | None
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -231,8 +236,9 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: int
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -292,9 +298,10 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: int
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
@@ -981,13 +988,16 @@ class ReportScope(TypedDict):
 
 
 class RollbackOptions(TypedDict, total=False):
-    """Options of ``rollback``."""
+    """Options of ``rollback``. The AWS options say how to reach AWS; each key's account gets
+    its role.
+    """
     all_regions: bool
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -1013,8 +1023,8 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``True``.
     """
     endpoint_url: str | None
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -1024,16 +1034,18 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``False``.
     """
     external_id: str | None
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: str | None
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: int | None
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -1044,8 +1056,9 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: int
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -1095,9 +1108,10 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: int
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
@@ -1112,8 +1126,8 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``1000``.
     """
     writes_per_second: int
-    """Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
-    is 5/s.
+    """Write calls per second per account and region; 0: no limit. DisableKeyRotation's
+    quota is 5/s.
 
     Default: ``4``.
     """
@@ -1237,8 +1251,8 @@ RotationType: TypeAlias = Literal["AUTOMATIC"] | Literal["ON_DEMAND"]
 
 
 class ScanOptions(TypedDict, total=False):
-    """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS (with
-    the AWS options, which the other two sources refuse).
+    """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS
+    (with the AWS options, which the other two sources refuse).
     """
     accounts: list[str]
     """Only these accounts (12 digits). One that is never read is a scope error.
@@ -1246,11 +1260,12 @@ class ScanOptions(TypedDict, total=False):
     Default: ``[]``.
     """
     all_regions: bool
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -1275,8 +1290,8 @@ class ScanOptions(TypedDict, total=False):
     Default: ``None``.
     """
     endpoint_url: str | None
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -1286,16 +1301,18 @@ class ScanOptions(TypedDict, total=False):
     Default: ``[]``.
     """
     external_id: str | None
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: str | None
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: int | None
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -1305,8 +1322,9 @@ class ScanOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: int
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -1386,9 +1404,10 @@ class ScanOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: int
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
