@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use kms_rotation::ErrorKind;
 use kms_rotation::ops::{self, ApplyOptions, PlanOptions, RollbackOptions, ScanOptions};
-use kms_rotation::remediate::{ActionStatus, MemoryTarget, RollbackStatus, RotationState};
+use kms_rotation::remediate::{
+    ActionStatus, MemoryTarget, RemediationProgress, RollbackStatus, RotationState,
+};
 use serde_json::json;
 
 fn options<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
@@ -251,4 +253,59 @@ async fn apply_then_rollback_through_the_operations() {
         .unwrap();
     assert!(undone.is_success(), "{undone:?}");
     assert_eq!(target.write_calls().len(), 2 * writes);
+}
+
+/// A progress callback that records every update.
+fn recorder() -> (
+    kms_rotation::remediate::RemediationProgressFn,
+    Arc<std::sync::Mutex<Vec<RemediationProgress>>>,
+) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let callback = Arc::new(move |update: RemediationProgress| {
+        sink.lock().expect("not poisoned").push(update);
+    });
+    (callback, seen)
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_progress_as_a_real_run_does() {
+    let plan = fleet_plan().await;
+    let n = plan.actions.len();
+    assert!(n > 1);
+    let every_action: Vec<_> = (1..=n)
+        .map(|done| RemediationProgress { done, total: n })
+        .collect();
+    let target = disabled_target(&plan);
+    let journal = common::scratch("ops-progress-journal.ndjson");
+    let quick = json!({ "dry_run": false, "verify_delay_ms": 1, "journal": journal });
+    let run = |dry_run: bool| {
+        let mut apply: ApplyOptions = options(quick.clone());
+        apply.plan = Some(plan.clone());
+        apply.dry_run = dry_run;
+        apply
+    };
+
+    let (callback, dry) = recorder();
+    ops::apply_to(run(true), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*dry.lock().unwrap(), every_action);
+    let (callback, real) = recorder();
+    ops::apply_to(run(false), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*real.lock().unwrap(), every_action);
+
+    let (callback, dry) = recorder();
+    let rollback: RollbackOptions = options(json!({ "journal": journal }));
+    ops::rollback_to(rollback, target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*dry.lock().unwrap(), every_action);
+    let (callback, real) = recorder();
+    ops::rollback_to(options(quick), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*real.lock().unwrap(), every_action);
 }

@@ -102,7 +102,7 @@ impl ApplyOptions {
 /// Applies the plan `options` name.
 ///
 /// A dry run (the default) checks everything, then calls nothing and writes nothing: every
-/// action comes back `would_remediate`. A real run needs a journal, which is locked before any
+/// action comes back `would_remediate`, and is reported to `progress` as a real run reports it. A real run needs a journal, which is locked before any
 /// call; it connects where the plan points (its regions, each key's account through its role),
 /// describes each key and refuses those out of the write scope, journals each write's intent
 /// before sending it, and verifies it.
@@ -131,7 +131,7 @@ async fn run(
     let plan = options.load_plan()?;
     let engine = options.engine(progress)?;
     let outcome = if options.dry_run {
-        preview(&plan, engine.run_id.clone())
+        preview(&plan, &engine)
     } else {
         let path = options.journal.as_ref().ok_or_else(|| {
             Error::invalid_input(
@@ -157,10 +157,12 @@ async fn run(
     }
 }
 
-/// What a run would do, without a call: every action `would_remediate`.
-fn preview(plan: &Plan, run_id: Option<String>) -> ApplyOutcome {
+/// What a run would do, without a call: every action `would_remediate`, each reported to the
+/// progress callback as a real run reports it.
+fn preview(plan: &Plan, engine: &remediate::ApplyOptions) -> ApplyOutcome {
+    super::preview_progress(engine.progress.as_ref(), plan.actions.len());
     ApplyOutcome {
-        run_id: run_id.unwrap_or_else(remediate::new_run_id),
+        run_id: engine.run_id.clone().unwrap_or_else(remediate::new_run_id),
         dry_run: true,
         results: plan
             .actions

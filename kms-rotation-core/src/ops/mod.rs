@@ -44,6 +44,16 @@ pub use crate::aws::AwsOptions;
 #[cfg(feature = "aws")]
 use crate::aws::with_aws_options;
 
+/// A dry run's progress: one call per previewed action (or key), `done` counting up to `total`,
+/// as a real run makes one per finished action, so that progress bars work the same for both.
+fn preview_progress(progress: Option<&crate::remediate::RemediationProgressFn>, total: usize) {
+    if let Some(callback) = progress {
+        for done in 1..=total {
+            callback(crate::remediate::RemediationProgress { done, total });
+        }
+    }
+}
+
 /// The remediation target for keys in `aws.regions`, through `aws` (each key's account through
 /// its role). Makes no call.
 #[cfg(feature = "aws")]

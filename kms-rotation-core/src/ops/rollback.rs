@@ -86,9 +86,10 @@ impl RollbackOptions {
 /// Undoes what the journal says was changed.
 ///
 /// A dry run (the default) reads the journal and calls nothing: every key comes back
-/// `would_roll_back`, or `skipped` when its runs do not chain. A real run locks the journal
-/// before reading it, connects where the journal points (the keys' regions, each account
-/// through its role), leaves alone any key changed since, and journals every step.
+/// `would_roll_back`, or `skipped` when its runs do not chain, and is reported to `progress` as
+/// a real run reports it. A real run locks the journal before reading it, connects where the
+/// journal points (the keys' regions, each account through its role), leaves alone any key
+/// changed since, and journals every step.
 pub async fn rollback(
     options: RollbackOptions,
     progress: Option<RemediationProgressFn>,
@@ -145,12 +146,14 @@ async fn run(
     }
 }
 
-/// What a run would undo, without a call.
+/// What a run would undo, without a call; each key is reported to the progress callback as a
+/// real run reports it.
 fn preview(
     undos: Vec<Undo>,
     engine: &remediate::RollbackOptions,
     journal_warnings: Vec<String>,
 ) -> RollbackOutcome {
+    super::preview_progress(engine.progress.as_ref(), undos.len());
     RollbackOutcome {
         run_id: engine.run_id.clone().unwrap_or_else(remediate::new_run_id),
         dry_run: engine.dry_run,

@@ -32,7 +32,9 @@ pub struct RemediationProgress {
 }
 
 /// A progress callback of [`apply`] and [`rollback`](super::rollback()): called once after each
-/// action finishes, in order of `done`, from the run's task. Keep it quick.
+/// action finishes, in order of `done`, from the run's task. Keep it quick. The dry runs of
+/// [`ops::apply`](crate::ops::apply()) and [`ops::rollback`](crate::ops::rollback()) call it
+/// the same way, once per previewed action.
 pub type RemediationProgressFn = Arc<dyn Fn(RemediationProgress) + Send + Sync>;
 
 /// Options of [`apply`].
