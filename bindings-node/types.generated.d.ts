@@ -9,7 +9,9 @@
 
 /** One change to make, on one key (a multi-Region primary stands for its replicas). */
 export interface Action {
+  /** The account of `target_arn`, whose role the write uses. */
   account_id: string
+  /** What to do: `enable_rotation`. */
   action: ActionKind
   /** 1-based; batches run one after the other, in order. */
   batch: number
@@ -28,6 +30,7 @@ export interface Action {
   priority: number
   /** From `target_arn`, not from the findings: a replica's fix runs in its primary's region. */
   region: string
+  /** The rotation period to set, in days (90-2560, not above the policy's maximum). */
   rotation_period_days: RotationPeriod
   /** The key the write goes to. */
   target_arn: string
@@ -42,15 +45,27 @@ export type ActionKind = 'enable_rotation'
 
 /** What happened to one action. */
 export interface ActionResult {
+  /** The key's account. */
   account_id: string
   /** The last state read after the write. */
   after: RotationState | null
   /** The state read before acting. */
   before: RotationState | null
+  /**
+   * The AWS error of a failed describe, read or write (or the last failed re-read); `None`
+   * otherwise.
+   */
   error: JournalError | null
+  /**
+   * Why it was skipped, not attempted, or failed as it did (`already_at_target`,
+   * `circuit_breaker`, `write_outcome_unknown`, a scope reason...); absent when there is none.
+   */
   reason?: string | null
+  /** The key's region. */
   region: string
+  /** What happened. */
   status: ActionStatus
+  /** The key the action wrote to (or would have). */
   target_arn: string
 }
 
@@ -243,6 +258,7 @@ export interface ApplyOptions {
 
 /** What a run did: one result per action, in plan order. */
 export interface ApplyOutcome {
+  /** True for a dry run: nothing was written. */
   dry_run: boolean
   /**
    * Set when the journal could not be written: the run stopped sending writes there. Writes
@@ -251,7 +267,9 @@ export interface ApplyOutcome {
   journal_error: string | null
   /** Torn lines an interrupted earlier run left in the journal (removed before appending). */
   journal_warnings: string[]
+  /** One result per action, in plan order. */
   results: ActionResult[]
+  /** The run's id (a UUID v7 unless given); every journal line of the run carries it. */
   run_id: string
   /** Set when the run stopped early, saying why (circuit breaker, journal failure). */
   stopped: string | null
@@ -323,9 +341,13 @@ export interface Exception {
    * A calendar date, `YYYY-MM-DD`.
    */
   expires: string
+  /** Which key it excuses (`match` on the wire). */
   match: ExceptionMatch
+  /** Who accepted the risk (a team or a person); not blank. */
   owner: string
+  /** Why the key does not rotate; not blank. */
   reason: string
+  /** A change or risk ticket, if any. */
   ticket?: string | null
 }
 
@@ -344,6 +366,7 @@ export interface ExceptionMatch {
 
 /** The shape of an `--exceptions` file. */
 export interface ExceptionsFile {
+  /** Exceptions added after the policy's own. */
   exceptions: Exception[]
 }
 
@@ -434,25 +457,39 @@ export interface FindingInput {
 
 /** A versioned list of key records: the `inventory` source's input, and what a scan can save. */
 export interface Inventory {
+  /** One record per key. */
   keys: KeyRecord[]
+  /** The format's version: `1` (`SCHEMA_VERSION`). Another version is refused, not misread. */
   schema_version: number
 }
 
 /** One journal line. */
 export interface JournalEntry {
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the event happened (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   at: string
+  /** The error of a failed describe, read or write; `None` otherwise. */
   error: JournalError | null
+  /** What happened to the key. */
   event: Event
   /**
    * Why, for `skipped` and `rollback_skipped` (e.g. `already_at_target`, `changed_since`,
    * `unsupported_key_spec`).
    */
   reason?: string | null
+  /** The apply or rollback run that wrote the line. */
   run_id: string
+  /**
+   * A rotation state, or `None`; which one depends on the event (read before acting, set by the
+   * write, seen by a re-read, restored).
+   */
   state: RotationState | null
   /** On a `before` line: the state the write about to be sent sets (the intent). */
   target?: RotationState | null
+  /** The key. */
   target_arn: string
 }
 
@@ -460,6 +497,7 @@ export interface JournalEntry {
 export interface JournalError {
   /** The AWS error code (`AccessDeniedException`), or the crate's error kind when there is none. */
   code: string
+  /** The error message; may be empty. */
   message: string
   /** The AWS operation that failed (`EnableKeyRotation`), when known. */
   operation?: string | null
@@ -469,6 +507,7 @@ export interface JournalError {
 export interface KeyError {
   /** The AWS error code, e.g. `AccessDeniedException`. */
   code: string
+  /** The error message, as AWS gave it; may be empty. */
   message: string
   /** The AWS operation, e.g. `GetKeyRotationStatus`. */
   operation: string
@@ -478,7 +517,10 @@ export interface KeyError {
 export interface KeyErrorInput {
   /** The AWS error code, e.g. `AccessDeniedException`. */
   code: string
-  /** @default "" */
+  /**
+   * The error message, as AWS gave it; may be empty.
+   * @default ""
+   */
   message?: string
   /** The AWS operation, e.g. `GetKeyRotationStatus`. */
   operation: string
@@ -489,17 +531,27 @@ export interface KeyErrorInput {
  * see `Selection` for how dimensions combine.
  */
 export interface KeyFilter {
-  /** @default [] */
+  /**
+   * Account ids (12 digits).
+   * @default []
+   */
   accounts?: string[]
   /**
    * `alias/name`; the `alias/` prefix may be left out.
    * @default []
    */
   aliases?: string[]
-  /** @default [] */
+  /**
+   * Key ARNs.
+   * @default []
+   */
   arns?: string[]
-  /** @default [] */
+  /**
+   * Region names.
+   * @default []
+   */
   regions?: string[]
+  /** Tags, as `KEY=VALUE`. */
   tags?: TagMatch[]
 }
 
@@ -624,8 +676,13 @@ export type KeyUsage =
 
 /** The most recent completed rotation (from ListKeyRotations). */
 export interface LastRotation {
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the rotation completed (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   date: string
+  /** How it happened: `AUTOMATIC` (on the key's period) or `ON_DEMAND`. `type` on the wire. */
   type: RotationType
 }
 
@@ -633,6 +690,7 @@ export interface LastRotation {
 export interface MultiRegion {
   /** The primary key's ARN (for a primary, its own). */
   primary_arn?: string | null
+  /** Whether this key is the primary or a replica. */
   role: MultiRegionRole
 }
 
@@ -669,11 +727,17 @@ export type PeriodSource = 'reported' | 'assumed_default'
 export interface Plan {
   /** In execution order. */
   actions: Action[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the plan was made (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
   /** The report's policy, with `target_rotation_period_days` the period the actions set. */
   policy: Policy
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** Every finding with no action, and why. */
   skips: Skip[]
 }
 
@@ -684,11 +748,17 @@ export interface Plan {
 export interface PlanInput {
   /** In execution order. */
   actions: Action[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the plan was made (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
   /** The report's policy, with `target_rotation_period_days` the period the actions set. */
   policy: PolicyInput
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** Every finding with no action, and why. */
   skips: Skip[]
 }
 
@@ -739,7 +809,12 @@ export interface PlanOptions {
 
 /** The policy. Every field has the default of `rule.md`. */
 export interface Policy {
+  /**
+   * What to do with keys in state `Disabled`: judge them (`evaluate`, the default) or report
+   * them `not_applicable` (`skip`).
+   */
   disabled_keys: DisabledKeys
+  /** Accepted risks: a failing key one of them matches, while it is active, is `exempt`. */
   exceptions: Exception[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
@@ -754,9 +829,16 @@ export interface Policy {
 
 /** The policy. Every field has the default of `rule.md`. */
 export interface PolicyInput {
-  /** @default "evaluate" */
+  /**
+   * What to do with keys in state `Disabled`: judge them (`evaluate`, the default) or report
+   * them `not_applicable` (`skip`).
+   * @default "evaluate"
+   */
   disabled_keys?: DisabledKeys
-  /** @default [] */
+  /**
+   * Accepted risks: a failing key one of them matches, while it is active, is `exempt`.
+   * @default []
+   */
   exceptions?: Exception[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
@@ -1031,12 +1113,15 @@ export interface RollbackOptions {
 
 /** What a rollback did, one result per key to undo. */
 export interface RollbackOutcome {
+  /** True for a dry run: nothing was read from AWS or written. */
   dry_run: boolean
   /** Set when the journal could not be written: no write was sent after that. */
   journal_error: string | null
   /** Torn last lines found in the journal (an interrupted run), ignored. */
   journal_warnings: string[]
+  /** One result per key to undo, in journal order. */
   results: RollbackResult[]
+  /** The rollback's own run id, on the journal lines it appends. */
   run_id: string
 }
 
@@ -1044,15 +1129,23 @@ export interface RollbackOutcome {
 export interface RollbackResult {
   /** The last state read. */
   current: RotationState | null
+  /** The AWS error of a failed describe, read or write; `None` otherwise. */
   error: JournalError | null
   /**
    * The change undone was never confirmed by the run that made it (see
    * `Undo::possibly_applied`).
    */
   possibly_applied: boolean
+  /**
+   * Why it was left alone or not attempted (`changed_since`, `chain_broken`, a scope
+   * reason...), or how it came back (`already_at_before_state`); absent when there is none.
+   */
   reason?: string | null
+  /** The state being put back: the key's state before the run(s) changed it. */
   restore: RotationState
+  /** What happened. */
   status: RollbackStatus
+  /** The key. */
   target_arn: string
 }
 
@@ -1070,13 +1163,19 @@ export type RollbackStatus = 'rolled_back' | 'skipped' | 'failed' | 'would_roll_
 
 /** What GetKeyRotationStatus (and optionally ListKeyRotations) said. */
 export interface Rotation {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /**
    * Collected only when asked (rotation history), or for imported keys when the policy needs it.
    * Absent when not collected or when the key never rotated.
    */
   last_rotation: LastRotation | null
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+   * it was not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   next_rotation_date: string | null
   /**
    * Set only while an on-demand rotation is running.
@@ -1090,6 +1189,7 @@ export interface Rotation {
 
 /** What GetKeyRotationStatus (and optionally ListKeyRotations) said. */
 export interface RotationInput {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /**
    * Collected only when asked (rotation history), or for imported keys when the policy needs it.
@@ -1098,6 +1198,9 @@ export interface RotationInput {
    */
   last_rotation?: LastRotation | null
   /**
+   * When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+   * it was not reported.
+   *
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
    * @default null
    */
@@ -1121,6 +1224,7 @@ export type RotationPeriod = number
 
 /** A key's automatic rotation setting, as GetKeyRotationStatus shows it. */
 export interface RotationState {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /** Absent when rotation is off (AWS sends no period then) or the service does not report it. */
   period_days: number | null
@@ -1302,19 +1406,41 @@ export interface ScanOptions {
 
 /** A region or account that could not be listed at all. The report is then incomplete. */
 export interface ScopeError {
+  /** The account that could not be listed; `None` when the failure was not about one account. */
   account_id: string | null
+  /**
+   * The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+   * account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
+   */
   code: string
+  /** What happened, in words. */
   message: string
+  /** The operation that failed: `ListKeys`, `ListRegions`... */
   operation: string
+  /**
+   * The region that could not be listed; `None` when the failure was about a whole account
+   * (one asked for and never read, say).
+   */
   region: string | null
 }
 
 /** A region or account that could not be listed at all. The report is then incomplete. */
 export interface ScopeErrorInput {
+  /** The account that could not be listed; `None` when the failure was not about one account. */
   account_id?: string | null
+  /**
+   * The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+   * account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
+   */
   code: string
+  /** What happened, in words. */
   message: string
+  /** The operation that failed: `ListKeys`, `ListRegions`... */
   operation: string
+  /**
+   * The region that could not be listed; `None` when the failure was about a whole account
+   * (one asked for and never read, say).
+   */
   region?: string | null
 }
 
@@ -1331,13 +1457,17 @@ export interface ScopeErrorInput {
  * selection cannot be decided, and `plan` refuses rather than guess.
  */
 export interface Selection {
+  /** Keys the plan must leave alone, whatever `include` says. */
   exclude?: KeyFilter
+  /** Keys the plan may act on; empty: every failing key. */
   include?: KeyFilter
 }
 
 /** A finding the plan does not act on, and why. */
 export interface Skip {
+  /** The finding's key. */
   arn: string
+  /** Why it gets no action. */
   reason: SkipReason
 }
 

@@ -295,6 +295,7 @@ wire_names!(RotationType, "RotationType");
 /// Multi-Region facts. Replicas share their primary's rotation setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MultiRegion {
+    /// Whether this key is the primary or a replica.
     pub role: MultiRegionRole,
     /// The primary key's ARN (for a primary, its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -304,7 +305,9 @@ pub struct MultiRegion {
 /// The most recent completed rotation (from ListKeyRotations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastRotation {
+    /// When the rotation completed (UTC).
     pub date: DateTime<Utc>,
+    /// How it happened: `AUTOMATIC` (on the key's period) or `ON_DEMAND`. `type` on the wire.
     #[serde(rename = "type")]
     pub rotation_type: RotationType,
 }
@@ -312,10 +315,13 @@ pub struct LastRotation {
 /// What GetKeyRotationStatus (and optionally ListKeyRotations) said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rotation {
+    /// Whether automatic rotation is on.
     pub enabled: bool,
     /// `RotationPeriodInDays`; absent from older emulators and inventories (taken as 365).
     #[serde(default)]
     pub period_days: Option<u32>,
+    /// When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    /// it was not reported.
     #[serde(default)]
     pub next_rotation_date: Option<DateTime<Utc>>,
     /// Set only while an on-demand rotation is running.
@@ -334,16 +340,22 @@ pub struct KeyError {
     pub operation: String,
     /// The AWS error code, e.g. `AccessDeniedException`.
     pub code: String,
+    /// The error message, as AWS gave it; may be empty.
     #[serde(default)]
     pub message: String,
 }
 
 /// Operation names used in [`KeyError::operation`].
 pub mod operation {
+    /// The key's metadata: manager, spec, origin, state, multi-Region role.
     pub const DESCRIBE_KEY: &str = "DescribeKey";
+    /// Whether rotation is on, and its period.
     pub const GET_KEY_ROTATION_STATUS: &str = "GetKeyRotationStatus";
+    /// The key's rotation history (its last rotation).
     pub const LIST_KEY_ROTATIONS: &str = "ListKeyRotations";
+    /// The key's tags.
     pub const LIST_RESOURCE_TAGS: &str = "ListResourceTags";
+    /// The key's aliases.
     pub const LIST_ALIASES: &str = "ListAliases";
 }
 
@@ -354,9 +366,13 @@ pub mod operation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawKeyRecord")]
 pub struct KeyRecord {
+    /// The AWS account that owns the key (12 digits), from the ARN.
     pub account_id: String,
+    /// The region the key is in, from the ARN.
     pub region: String,
+    /// The key id (the ARN's last part: a UUID, or `mrk-...` for a multi-Region key).
     pub key_id: String,
+    /// The key's ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY_ID`.
     pub arn: String,
     /// The key's aliases; `None` when they were not read (or their read failed: see `errors`),
     /// which is not the same as having none.
@@ -364,15 +380,26 @@ pub struct KeyRecord {
     /// The key's tags; `None` when they were not read (or their read failed: see `errors`),
     /// which is not the same as having none.
     pub tags: Option<BTreeMap<String, String>>,
+    /// Who manages the key; `None` only when DescribeKey failed.
     pub key_manager: Option<KeyManager>,
+    /// The key's type; `None` only when DescribeKey failed.
     pub key_spec: Option<KeySpec>,
+    /// What the key is for; `None` when not reported.
     pub key_usage: Option<KeyUsage>,
+    /// Where the key material comes from; `None` only when DescribeKey failed.
     pub origin: Option<Origin>,
+    /// The custom key store holding the key; `None` for keys in KMS itself.
     pub custom_key_store_id: Option<String>,
+    /// The key's lifecycle state; `None` only when DescribeKey failed.
     pub key_state: Option<KeyState>,
+    /// When the key was created (UTC), if reported; imported key material that never rotated
+    /// is as old as the key.
     pub creation_date: Option<DateTime<Utc>>,
+    /// Multi-Region role and primary; `None` for a single-Region key.
     pub multi_region: Option<MultiRegion>,
+    /// What GetKeyRotationStatus said; `None` when it was not read (or failed: see `errors`).
     pub rotation: Option<Rotation>,
+    /// Every read that failed for this key, deciding the verdict or not; empty when none did.
     pub errors: Vec<KeyError>,
 }
 
@@ -420,6 +447,7 @@ impl KeyRecord {
         }
     }
 
+    /// Whether the key is a multi-Region replica (its rotation is its primary's).
     pub fn is_replica(&self) -> bool {
         self.multi_region
             .as_ref()
@@ -430,13 +458,19 @@ impl KeyRecord {
 /// The parts of a KMS key ARN: `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY_ID`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyArn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`...
     pub partition: &'a str,
+    /// The key's region.
     pub region: &'a str,
+    /// The owning account (12 digits).
     pub account_id: &'a str,
+    /// The key id, after `key/`.
     pub key_id: &'a str,
 }
 
 impl<'a> KeyArn<'a> {
+    /// The parts of `arn`; an error (naming the value) when it is not a KMS key ARN with a 12-digit
+    /// account.
     pub fn parse(arn: &'a str) -> crate::Result<Self> {
         let bad = |why: &str| {
             crate::Error::invalid_input(format!(
@@ -546,11 +580,14 @@ impl TryFrom<RawKeyRecord> for KeyRecord {
 /// A versioned list of key records: the `inventory` source's input, and what a scan can save.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Inventory {
+    /// The format's version: `1` ([`SCHEMA_VERSION`]). Another version is refused, not misread.
     pub schema_version: u32,
+    /// One record per key.
     pub keys: Vec<KeyRecord>,
 }
 
 impl Inventory {
+    /// An inventory of `keys`, in this release's format version.
     pub fn new(keys: Vec<KeyRecord>) -> Self {
         Inventory {
             schema_version: SCHEMA_VERSION,
@@ -603,9 +640,16 @@ mod tests {
 /// A region or account that could not be listed at all. The report is then incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScopeError {
+    /// The account that could not be listed; `None` when the failure was not about one account.
     pub account_id: Option<String>,
+    /// The region that could not be listed; `None` when the failure was about a whole account
+    /// (one asked for and never read, say).
     pub region: Option<String>,
+    /// The operation that failed: `ListKeys`, `ListRegions`...
     pub operation: String,
+    /// The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+    /// account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
     pub code: String,
+    /// What happened, in words.
     pub message: String,
 }

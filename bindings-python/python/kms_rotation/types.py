@@ -82,7 +82,9 @@ __all__ = [
 class _ActionRequired(TypedDict):
     """The keys ``Action`` requires."""
     account_id: str
+    """The account of ``target_arn``, whose role the write uses."""
     action: ActionKind
+    """What to do: ``enable_rotation``."""
     batch: int
     """1-based; batches run one after the other, in order."""
     because: list[str]
@@ -94,6 +96,7 @@ class _ActionRequired(TypedDict):
     region: str
     """From ``target_arn``, not from the findings: a replica's fix runs in its primary's region."""
     rotation_period_days: RotationPeriod
+    """The rotation period to set, in days (90-2560, not above the policy's maximum)."""
     target_arn: str
     """The key the write goes to."""
 
@@ -118,19 +121,29 @@ ActionKind: TypeAlias = Literal["enable_rotation"]
 class _ActionResultRequired(TypedDict):
     """The keys ``ActionResult`` requires."""
     account_id: str
+    """The key's account."""
     after: RotationState | None
     """The last state read after the write."""
     before: RotationState | None
     """The state read before acting."""
     error: JournalError | None
+    """The AWS error of a failed describe, read or write (or the last failed re-read); ``None``
+    otherwise.
+    """
     region: str
+    """The key's region."""
     status: ActionStatus
+    """What happened."""
     target_arn: str
+    """The key the action wrote to (or would have)."""
 
 
 class ActionResult(_ActionResultRequired, total=False):
     """What happened to one action."""
     reason: str | None
+    """Why it was skipped, not attempted, or failed as it did (``already_at_target``,
+    ``circuit_breaker``, ``write_outcome_unknown``, a scope reason...); absent when there is none.
+    """
 
 
 ActionStatus: TypeAlias = (
@@ -325,6 +338,7 @@ class ApplyOptions(TypedDict, total=False):
 class ApplyOutcome(TypedDict):
     """What a run did: one result per action, in plan order."""
     dry_run: bool
+    """True for a dry run: nothing was written."""
     journal_error: str | None
     """Set when the journal could not be written: the run stopped sending writes there. Writes
     sent before are covered by their journaled intent.
@@ -332,7 +346,9 @@ class ApplyOutcome(TypedDict):
     journal_warnings: list[str]
     """Torn lines an interrupted earlier run left in the journal (removed before appending)."""
     results: list[ActionResult]
+    """One result per action, in plan order."""
     run_id: str
+    """The run's id (a UUID v7 unless given); every journal line of the run carries it."""
     stopped: str | None
     """Set when the run stopped early, saying why (circuit breaker, journal failure)."""
 
@@ -404,13 +420,17 @@ class _Exception_Required(TypedDict):
     A calendar date, ``YYYY-MM-DD``.
     """
     match: ExceptionMatch
+    """Which key it excuses (``match`` on the wire)."""
     owner: str
+    """Who accepted the risk (a team or a person); not blank."""
     reason: str
+    """Why the key does not rotate; not blank."""
 
 
 class Exception_(_Exception_Required, total=False):
     """An accepted risk: the key fails, its owner knows, and it is excused until ``expires``."""
     ticket: str | None
+    """A change or risk ticket, if any."""
 
 
 class ExceptionMatch(TypedDict, total=False):
@@ -428,6 +448,7 @@ class ExceptionMatch(TypedDict, total=False):
 class ExceptionsFile(TypedDict):
     """The shape of an ``--exceptions`` file."""
     exceptions: list[Exception_]
+    """Exceptions added after the policy's own."""
 
 
 class Finding(TypedDict):
@@ -521,18 +542,30 @@ class FindingInput(_FindingInputRequired, total=False):
 class Inventory(TypedDict):
     """A versioned list of key records: the ``inventory`` source's input, and what a scan can save."""
     keys: list[KeyRecord]
+    """One record per key."""
     schema_version: int
+    """The format's version: ``1`` (``SCHEMA_VERSION``). Another version is refused, not misread."""
 
 
 class _JournalEntryRequired(TypedDict):
     """The keys ``JournalEntry`` requires."""
     at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the event happened (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     error: JournalError | None
+    """The error of a failed describe, read or write; ``None`` otherwise."""
     event: Event
+    """What happened to the key."""
     run_id: str
+    """The apply or rollback run that wrote the line."""
     state: RotationState | None
+    """A rotation state, or ``None``; which one depends on the event (read before acting, set by the
+    write, seen by a re-read, restored).
+    """
     target_arn: str
+    """The key."""
 
 
 class JournalEntry(_JournalEntryRequired, total=False):
@@ -550,6 +583,7 @@ class _JournalErrorRequired(TypedDict):
     code: str
     """The AWS error code (``AccessDeniedException``), or the crate's error kind when there is none."""
     message: str
+    """The error message; may be empty."""
 
 
 class JournalError(_JournalErrorRequired, total=False):
@@ -563,6 +597,7 @@ class KeyError_(TypedDict):
     code: str
     """The AWS error code, e.g. ``AccessDeniedException``."""
     message: str
+    """The error message, as AWS gave it; may be empty."""
     operation: str
     """The AWS operation, e.g. ``GetKeyRotationStatus``."""
 
@@ -578,7 +613,10 @@ class _KeyErrorInputRequired(TypedDict):
 class KeyErrorInput(_KeyErrorInputRequired, total=False):
     """A fact a source could not read for one key."""
     message: str
-    """Default: ``''``."""
+    """The error message, as AWS gave it; may be empty.
+
+    Default: ``''``.
+    """
 
 
 class KeyFilter(TypedDict, total=False):
@@ -586,17 +624,27 @@ class KeyFilter(TypedDict, total=False):
     see ``Selection`` for how dimensions combine.
     """
     accounts: list[str]
-    """Default: ``[]``."""
+    """Account ids (12 digits).
+
+    Default: ``[]``.
+    """
     aliases: list[str]
     """``alias/name``; the ``alias/`` prefix may be left out.
 
     Default: ``[]``.
     """
     arns: list[str]
-    """Default: ``[]``."""
+    """Key ARNs.
+
+    Default: ``[]``.
+    """
     regions: list[str]
-    """Default: ``[]``."""
+    """Region names.
+
+    Default: ``[]``.
+    """
     tags: list[TagMatch]
+    """Tags, as ``KEY=VALUE``."""
 
 
 KeyManager: TypeAlias = Literal["AWS"] | Literal["CUSTOMER"]
@@ -727,13 +775,18 @@ KeyUsage: TypeAlias = (
 class LastRotation(TypedDict):
     """The most recent completed rotation (from ListKeyRotations)."""
     date: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the rotation completed (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     type: RotationType
+    """How it happened: ``AUTOMATIC`` (on the key's period) or ``ON_DEMAND``. ``type`` on the wire."""
 
 
 class _MultiRegionRequired(TypedDict):
     """The keys ``MultiRegion`` requires."""
     role: MultiRegionRole
+    """Whether this key is the primary or a replica."""
 
 
 class MultiRegion(_MultiRegionRequired, total=False):
@@ -780,11 +833,16 @@ class Plan(TypedDict):
     actions: list[Action]
     """In execution order."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the plan was made (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: Policy
     """The report's policy, with ``target_rotation_period_days`` the period the actions set."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     skips: list[Skip]
+    """Every finding with no action, and why."""
 
 
 class PlanInput(TypedDict):
@@ -794,11 +852,16 @@ class PlanInput(TypedDict):
     actions: list[Action]
     """In execution order."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the plan was made (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: PolicyInput
     """The report's policy, with ``target_rotation_period_days`` the period the actions set."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     skips: list[Skip]
+    """Every finding with no action, and why."""
 
 
 class PlanOptions(TypedDict, total=False):
@@ -847,7 +910,11 @@ class PlanOptions(TypedDict, total=False):
 class Policy(TypedDict):
     """The policy. Every field has the default of ``rule.md``."""
     disabled_keys: DisabledKeys
+    """What to do with keys in state ``Disabled``: judge them (``evaluate``, the default) or report
+    them ``not_applicable`` (``skip``).
+    """
     exceptions: list[Exception_]
+    """Accepted risks: a failing key one of them matches, while it is active, is ``exempt``."""
     imported_key_max_age_days: int | None
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
@@ -861,9 +928,16 @@ class Policy(TypedDict):
 class PolicyInput(TypedDict, total=False):
     """The policy. Every field has the default of ``rule.md``."""
     disabled_keys: DisabledKeys
-    """Default: ``'evaluate'``."""
+    """What to do with keys in state ``Disabled``: judge them (``evaluate``, the default) or report
+    them ``not_applicable`` (``skip``).
+
+    Default: ``'evaluate'``.
+    """
     exceptions: list[Exception_]
-    """Default: ``[]``."""
+    """Accepted risks: a failing key one of them matches, while it is active, is ``exempt``.
+
+    Default: ``[]``.
+    """
     imported_key_max_age_days: int | None
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
@@ -1136,12 +1210,15 @@ class RollbackOptions(TypedDict, total=False):
 class RollbackOutcome(TypedDict):
     """What a rollback did, one result per key to undo."""
     dry_run: bool
+    """True for a dry run: nothing was read from AWS or written."""
     journal_error: str | None
     """Set when the journal could not be written: no write was sent after that."""
     journal_warnings: list[str]
     """Torn last lines found in the journal (an interrupted run), ignored."""
     results: list[RollbackResult]
+    """One result per key to undo, in journal order."""
     run_id: str
+    """The rollback's own run id, on the journal lines it appends."""
 
 
 class _RollbackResultRequired(TypedDict):
@@ -1149,18 +1226,25 @@ class _RollbackResultRequired(TypedDict):
     current: RotationState | None
     """The last state read."""
     error: JournalError | None
+    """The AWS error of a failed describe, read or write; ``None`` otherwise."""
     possibly_applied: bool
     """The change undone was never confirmed by the run that made it (see
     ``Undo::possibly_applied``).
     """
     restore: RotationState
+    """The state being put back: the key's state before the run(s) changed it."""
     status: RollbackStatus
+    """What happened."""
     target_arn: str
+    """The key."""
 
 
 class RollbackResult(_RollbackResultRequired, total=False):
     """What happened to one key."""
     reason: str | None
+    """Why it was left alone or not attempted (``changed_since``, ``chain_broken``, a scope
+    reason...), or how it came back (``already_at_before_state``); absent when there is none.
+    """
 
 
 RollbackStatus: TypeAlias = (
@@ -1184,12 +1268,17 @@ RollbackStatus: TypeAlias = (
 class Rotation(TypedDict):
     """What GetKeyRotationStatus (and optionally ListKeyRotations) said."""
     enabled: bool
+    """Whether automatic rotation is on."""
     last_rotation: LastRotation | None
     """Collected only when asked (rotation history), or for imported keys when the policy needs it.
     Absent when not collected or when the key never rotated.
     """
     next_rotation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    it was not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     on_demand_rotation_start_date: str | None
     """Set only while an on-demand rotation is running.
 
@@ -1202,6 +1291,7 @@ class Rotation(TypedDict):
 class _RotationInputRequired(TypedDict):
     """The keys ``RotationInput`` requires."""
     enabled: bool
+    """Whether automatic rotation is on."""
 
 
 class RotationInput(_RotationInputRequired, total=False):
@@ -1213,7 +1303,10 @@ class RotationInput(_RotationInputRequired, total=False):
     Default: ``None``.
     """
     next_rotation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    it was not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
@@ -1238,6 +1331,7 @@ RotationPeriod: TypeAlias = int
 class RotationState(TypedDict):
     """A key's automatic rotation setting, as GetKeyRotationStatus shows it."""
     enabled: bool
+    """Whether automatic rotation is on."""
     period_days: int | None
     """Absent when rotation is off (AWS sends no period then) or the service does not report it."""
 
@@ -1416,23 +1510,41 @@ class ScanOptions(TypedDict, total=False):
 class ScopeError(TypedDict):
     """A region or account that could not be listed at all. The report is then incomplete."""
     account_id: str | None
+    """The account that could not be listed; ``None`` when the failure was not about one account."""
     code: str
+    """The AWS error code (``AccessDeniedException``), or the tool's own: ``AccountNotRead`` (an
+    account asked for and never read), ``RegionNotEnabled``, ``RegionUnresponsive``.
+    """
     message: str
+    """What happened, in words."""
     operation: str
+    """The operation that failed: ``ListKeys``, ``ListRegions``..."""
     region: str | None
+    """The region that could not be listed; ``None`` when the failure was about a whole account
+    (one asked for and never read, say).
+    """
 
 
 class _ScopeErrorInputRequired(TypedDict):
     """The keys ``ScopeErrorInput`` requires."""
     code: str
+    """The AWS error code (``AccessDeniedException``), or the tool's own: ``AccountNotRead`` (an
+    account asked for and never read), ``RegionNotEnabled``, ``RegionUnresponsive``.
+    """
     message: str
+    """What happened, in words."""
     operation: str
+    """The operation that failed: ``ListKeys``, ``ListRegions``..."""
 
 
 class ScopeErrorInput(_ScopeErrorInputRequired, total=False):
     """A region or account that could not be listed at all. The report is then incomplete."""
     account_id: str | None
+    """The account that could not be listed; ``None`` when the failure was not about one account."""
     region: str | None
+    """The region that could not be listed; ``None`` when the failure was about a whole account
+    (one asked for and never read, say).
+    """
 
 
 class Selection(TypedDict, total=False):
@@ -1448,13 +1560,17 @@ class Selection(TypedDict, total=False):
     selection cannot be decided, and ``plan`` refuses rather than guess.
     """
     exclude: KeyFilter
+    """Keys the plan must leave alone, whatever ``include`` says."""
     include: KeyFilter
+    """Keys the plan may act on; empty: every failing key."""
 
 
 class Skip(TypedDict):
     """A finding the plan does not act on, and why."""
     arn: str
+    """The finding's key."""
     reason: SkipReason
+    """Why it gets no action."""
 
 
 SkipReason: TypeAlias = (

@@ -47,6 +47,7 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     /// Stop after this many failures in a row (`failed` or `verification_failed`); 0: never.
     pub max_consecutive_failures: usize,
+    /// How each write is verified: re-reads until the change shows.
     pub verify: Verify,
     /// Describe, read and report, but write nothing: no write call, no journal line.
     pub dry_run: bool,
@@ -85,6 +86,8 @@ impl Default for ApplyOptions {
 }
 
 impl ApplyOptions {
+    /// Checks the options (a concurrency and verify attempts of at least 1); the error names the
+    /// field.
     pub fn validate(&self) -> Result<()> {
         if self.concurrency == 0 {
             return Err(Error::invalid_input("must be at least 1").with_field("concurrency"));
@@ -149,16 +152,24 @@ pub mod skip {
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionResult {
+    /// The key the action wrote to (or would have).
     pub target_arn: String,
+    /// The key's region.
     pub region: String,
+    /// The key's account.
     pub account_id: String,
+    /// What happened.
     pub status: ActionStatus,
+    /// Why it was skipped, not attempted, or failed as it did (`already_at_target`,
+    /// `circuit_breaker`, `write_outcome_unknown`, a scope reason...); absent when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The state read before acting.
     pub before: Option<RotationState>,
     /// The last state read after the write.
     pub after: Option<RotationState>,
+    /// The AWS error of a failed describe, read or write (or the last failed re-read); `None`
+    /// otherwise.
     pub error: Option<JournalError>,
 }
 
@@ -185,8 +196,11 @@ impl ActionResult {
 /// What a run did: one result per action, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplyOutcome {
+    /// The run's id (a UUID v7 unless given); every journal line of the run carries it.
     pub run_id: String,
+    /// True for a dry run: nothing was written.
     pub dry_run: bool,
+    /// One result per action, in plan order.
     pub results: Vec<ActionResult>,
     /// Set when the run stopped early, saying why (circuit breaker, journal failure).
     pub stopped: Option<String>,
@@ -200,6 +214,7 @@ pub struct ApplyOutcome {
 }
 
 impl ApplyOutcome {
+    /// How many actions ended with `status`.
     pub fn count(&self, status: ActionStatus) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }

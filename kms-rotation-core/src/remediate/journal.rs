@@ -68,6 +68,7 @@ wire_names!(Event, "journal event");
 pub struct JournalError {
     /// The AWS error code (`AccessDeniedException`), or the crate's error kind when there is none.
     pub code: String,
+    /// The error message; may be empty.
     #[serde(default)]
     pub message: String,
     /// The AWS operation that failed (`EnableKeyRotation`), when known.
@@ -125,15 +126,22 @@ pub(crate) fn kind_of(code: &str) -> ErrorKind {
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
+    /// When the event happened (UTC).
     pub at: DateTime<Utc>,
+    /// The apply or rollback run that wrote the line.
     pub run_id: String,
+    /// The key.
     pub target_arn: String,
+    /// What happened to the key.
     pub event: Event,
+    /// A rotation state, or `None`; which one depends on the event (read before acting, set by the
+    /// write, seen by a re-read, restored).
     #[serde(default)]
     pub state: Option<RotationState>,
     /// On a `before` line: the state the write about to be sent sets (the intent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<RotationState>,
+    /// The error of a failed describe, read or write; `None` otherwise.
     #[serde(default)]
     pub error: Option<JournalError>,
     /// Why, for `skipped` and `rollback_skipped` (e.g. `already_at_target`, `changed_since`,
@@ -275,6 +283,7 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The journal's file; `None` for an in-memory journal.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

@@ -47,12 +47,15 @@ wire_names!(ActionKind, "action");
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawAction")]
 pub struct Action {
+    /// What to do: `enable_rotation`.
     pub action: ActionKind,
     /// The key the write goes to.
     pub target_arn: String,
     /// From `target_arn`, not from the findings: a replica's fix runs in its primary's region.
     pub region: String,
+    /// The account of `target_arn`, whose role the write uses.
     pub account_id: String,
+    /// The rotation period to set, in days (90-2560, not above the policy's maximum).
     pub rotation_period_days: RotationPeriod,
     /// 1-based; batches run one after the other, in order.
     pub batch: usize,
@@ -170,7 +173,9 @@ wire_names!(SkipReason, "skip reason");
 /// A finding the plan does not act on, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skip {
+    /// The finding's key.
     pub arn: String,
+    /// Why it gets no action.
     pub reason: SkipReason,
 }
 
@@ -178,12 +183,15 @@ pub struct Skip {
 /// [`Plan::from_file`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
+    /// The format's version: `1`. Another version is refused, not misread.
     pub schema_version: u32,
+    /// When the plan was made (UTC).
     pub generated_at: DateTime<Utc>,
     /// The report's policy, with `target_rotation_period_days` the period the actions set.
     pub policy: Policy,
     /// In execution order.
     pub actions: Vec<Action>,
+    /// Every finding with no action, and why.
     pub skips: Vec<Skip>,
 }
 
