@@ -89,12 +89,21 @@ export type ActionStatus =
 
 /** The exception that matched a would-be failing key; `expired` when it no longer excuses it. */
 export interface AppliedException {
+  /** True when it has lapsed, so the key fails anyway; false on an `exempt` finding. */
   expired: boolean
-  /** A calendar date, `YYYY-MM-DD`. */
+  /**
+   * The last day (UTC) it excuses the key.
+   *
+   * A calendar date, `YYYY-MM-DD`.
+   */
   expires: string
+  /** Which key the exception names (`match` on the wire). */
   match: ExceptionMatch
+  /** Who accepted the risk. */
   owner: string
+  /** Why the key does not rotate. */
   reason: string
+  /** The exception's ticket, when it has one. */
   ticket?: string | null
 }
 
@@ -372,12 +381,19 @@ export interface ExceptionsFile {
 
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface Finding {
+  /** The account that owns the key. */
   account_id: string
   /** `None`: not read (or the read failed; see `errors`). Not the same as none. */
   aliases: string[] | null
+  /** The key's ARN. */
   arn: string
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * As in the key record; `None` when not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   creation_date: string | null
+  /** As in the key record; `None` for keys in KMS itself. */
   custom_key_store_id: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
   error: KeyError | null
@@ -388,22 +404,33 @@ export interface Finding {
   errors: KeyError[]
   /** Set when an exception matched a would-be failing key. */
   exception: AppliedException | null
+  /** The key id. */
   key_id: string
+  /** As in the key record; `None` when unknown. */
   key_manager: KeyManager | null
+  /** As in the key record; `None` when unknown. */
   key_spec: KeySpec | null
+  /** As in the key record; `None` when unknown. */
   key_state: KeyState | null
+  /** As in the key record; `None` when unknown. */
   key_usage: KeyUsage | null
+  /** As in the key record; `None` for a single-Region key. */
   multi_region: MultiRegion | null
+  /** As in the key record; `None` when unknown. */
   origin: Origin | null
   /** Set when the rule used a rotation period: reported, or assumed to be AWS's 365. */
   period_source: PeriodSource | null
+  /** Why: the first row of the rule that matched. */
   reason: Reason
+  /** The key's region. */
   region: string
   /** True exactly when the finding is `fail` and a plan can act on it. */
   remediable: boolean
   /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
   remediation_target: string | null
+  /** As in the key record; `None` when the rotation status was not read. */
   rotation: Rotation | null
+  /** The verdict. */
   status: Status
   /** `None`: not read (or the read failed; see `errors`). Not the same as none. */
   tags: Record<string, string> | null
@@ -411,15 +438,22 @@ export interface Finding {
 
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface FindingInput {
+  /** The account that owns the key. */
   account_id: string
   /**
    * `None`: not read (or the read failed; see `errors`). Not the same as none.
    * @default null
    */
   aliases?: string[] | null
+  /** The key's ARN. */
   arn: string
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * As in the key record; `None` when not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   creation_date?: string | null
+  /** As in the key record; `None` for keys in KMS itself. */
   custom_key_store_id?: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
   error?: KeyErrorInput | null
@@ -431,22 +465,33 @@ export interface FindingInput {
   errors?: KeyErrorInput[]
   /** Set when an exception matched a would-be failing key. */
   exception?: AppliedException | null
+  /** The key id. */
   key_id: string
+  /** As in the key record; `None` when unknown. */
   key_manager?: KeyManager | null
+  /** As in the key record; `None` when unknown. */
   key_spec?: KeySpec | null
+  /** As in the key record; `None` when unknown. */
   key_state?: KeyState | null
+  /** As in the key record; `None` when unknown. */
   key_usage?: KeyUsage | null
+  /** As in the key record; `None` for a single-Region key. */
   multi_region?: MultiRegion | null
+  /** As in the key record; `None` when unknown. */
   origin?: Origin | null
   /** Set when the rule used a rotation period: reported, or assumed to be AWS's 365. */
   period_source?: PeriodSource | null
+  /** Why: the first row of the rule that matched. */
   reason: Reason
+  /** The key's region. */
   region: string
   /** True exactly when the finding is `fail` and a plan can act on it. */
   remediable: boolean
   /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
   remediation_target?: string | null
+  /** As in the key record; `None` when the rotation status was not read. */
   rotation?: RotationInput | null
+  /** The verdict. */
   status: Status
   /**
    * `None`: not read (or the read failed; see `errors`). Not the same as none.
@@ -866,22 +911,23 @@ export interface RawTag {
 /**
  * Why a finding has its status. The snake_case names are public API: stable across releases.
  *
- * - `describe_failed`
- * - `aws_managed`
- * - `unsupported_key_spec`
- * - `custom_key_store`
- * - `imported_key_material`
- * - `imported_key_rotated_on_demand`
- * - `imported_key_rotation_overdue`
- * - `pending_deletion`
- * - `key_state_pending_import`
- * - `key_state_unavailable`
- * - `key_state_creating`
- * - `key_disabled`
- * - `rotation_status_failed`
- * - `rotation_disabled`
- * - `rotation_period_exceeds_policy`
- * - `rotation_enabled`
+ * - `describe_failed`: DescribeKey failed (or the record lacks a fact it gives): `error`.
+ * - `aws_managed`: An AWS managed key: AWS rotates it every year, and it cannot be configured.
+ * - `unsupported_key_spec`: Not `SYMMETRIC_DEFAULT` (RSA, ECC, SM2, HMAC, ML-DSA, ML-KEM): no automatic rotation.
+ * - `custom_key_store`: In a custom key store (CloudHSM or external): no automatic rotation.
+ * - `imported_key_material`: Imported key material, which rotates only on demand, and the policy sets no maximum age.
+ * - `imported_key_rotated_on_demand`: Imported key material rotated on demand (or created) within the policy's maximum age:
+ *   `pass`.
+ * - `imported_key_rotation_overdue`: Imported key material older than the policy's maximum age: `fail`.
+ * - `pending_deletion`: Scheduled for deletion (`PendingDeletion`, `PendingReplicaDeletion`).
+ * - `key_state_pending_import`: Waiting for its imported key material.
+ * - `key_state_unavailable`: Its custom key store is disconnected.
+ * - `key_state_creating`: Still being created (a multi-Region replica, say).
+ * - `key_disabled`: Disabled, and the policy says `disabled_keys: skip`.
+ * - `rotation_status_failed`: GetKeyRotationStatus failed, or the rotation status was not read: `error`.
+ * - `rotation_disabled`: Automatic rotation is off: `fail`.
+ * - `rotation_period_exceeds_policy`: The rotation period is longer than the policy's `max_rotation_period_days`: `fail`.
+ * - `rotation_enabled`: Rotation is on with a period the policy accepts: `pass`.
  * - `exception_undecidable`: A would-be failing key that an active exception may cover, but the exception matches
  *   on a fact (tags, aliases) that was not read or could not be read.
  */
@@ -932,12 +978,21 @@ export interface RenderOptions {
 export interface Report {
   /** Ordered by account, region, ARN. */
   findings: Finding[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * The time the findings were evaluated at (UTC): the clock, or the `now` asked for.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
+  /** The whole policy the keys were judged against, exceptions included. */
   policy: Policy
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** The source, and the accounts and regions covered. */
   scope: ReportScope
+  /** Each region or account that could not be listed at all; the report is then incomplete. */
   scope_errors: ScopeError[]
+  /** Counts, and whether the report is compliant and complete. */
   summary: Summary
 }
 
@@ -945,18 +1000,29 @@ export interface Report {
 export interface ReportInput {
   /** Ordered by account, region, ARN. */
   findings: FindingInput[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * The time the findings were evaluated at (UTC): the clock, or the `now` asked for.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
+  /** The whole policy the keys were judged against, exceptions included. */
   policy: PolicyInput
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** The source, and the accounts and regions covered. */
   scope: ReportScope
+  /** Each region or account that could not be listed at all; the report is then incomplete. */
   scope_errors: ScopeErrorInput[]
+  /** Counts, and whether the report is compliant and complete. */
   summary: Summary
 }
 
 /** What a report covers. */
 export interface ReportScope {
+  /** The accounts covered. */
   accounts: string[]
+  /** The regions covered. */
   regions: string[]
   /** The source's name: `aws`, `inventory`, `memory`. */
   source: string
@@ -1501,29 +1567,40 @@ export type SkipReason =
 /**
  * The five outcomes of `rule.md`.
  *
- * - `pass`
- * - `fail`
- * - `not_applicable`
- * - `exempt`
+ * - `pass`: In scope, and it rotates automatically with a period the policy accepts.
+ * - `fail`: In scope, and it does not: rotation is off, or its period is longer than the policy allows.
+ * - `not_applicable`: Automatic rotation does not exist for this kind of key, or the key is being deleted or is
+ *   not usable yet; the reason says which.
+ * - `exempt`: It would fail, but an active exception covers it.
  * - `error`: The facts could not be read: never counted as pass or fail.
  */
 export type Status = 'pass' | 'fail' | 'not_applicable' | 'exempt' | 'error'
 
 /** Findings counted by status. */
 export interface StatusCounts {
+  /** Findings `error`. */
   error: number
+  /** Findings `exempt`. */
   exempt: number
+  /** Findings `fail`. */
   fail: number
+  /** Findings `not_applicable`. */
   not_applicable: number
+  /** Findings `pass`. */
   pass: number
+  /** Every finding counted. */
   total: number
 }
 
 /** The summary of a report. */
 export interface Summary {
+  /** Counts per status (and the total) for each account. */
   by_account: Record<string, StatusCounts>
+  /** Counts per reason code, for the reasons that occur. */
   by_reason: Record<string, number>
+  /** Counts per status (and the total) for each region. */
   by_region: Record<string, StatusCounts>
+  /** Counts per status, and the total. */
   by_status: StatusCounts
   /** False when a region or account could not be listed (see `scope_errors`). */
   complete: boolean

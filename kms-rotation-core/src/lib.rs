@@ -14,6 +14,8 @@
 //! # }).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "aws")]
 pub mod aws;
 mod error;

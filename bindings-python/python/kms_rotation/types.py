@@ -168,16 +168,24 @@ ActionStatus: TypeAlias = (
 class _AppliedExceptionRequired(TypedDict):
     """The keys ``AppliedException`` requires."""
     expired: bool
+    """True when it has lapsed, so the key fails anyway; false on an ``exempt`` finding."""
     expires: str
-    """A calendar date, ``YYYY-MM-DD``."""
+    """The last day (UTC) it excuses the key.
+
+    A calendar date, ``YYYY-MM-DD``.
+    """
     match: ExceptionMatch
+    """Which key the exception names (``match`` on the wire)."""
     owner: str
+    """Who accepted the risk."""
     reason: str
+    """Why the key does not rotate."""
 
 
 class AppliedException(_AppliedExceptionRequired, total=False):
     """The exception that matched a would-be failing key; ``expired`` when it no longer excuses it."""
     ticket: str | None
+    """The exception's ticket, when it has one."""
 
 
 class ApplyOptions(TypedDict, total=False):
@@ -454,12 +462,18 @@ class ExceptionsFile(TypedDict):
 class Finding(TypedDict):
     """The rule's verdict on one key plus the record's evidence, field for field."""
     account_id: str
+    """The account that owns the key."""
     aliases: list[str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
     arn: str
+    """The key's ARN."""
     creation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """As in the key record; ``None`` when not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     custom_key_store_id: str | None
+    """As in the key record; ``None`` for keys in KMS itself."""
     error: KeyError_ | None
     """Set for ``error`` findings: the failed or missing read that decided it."""
     errors: list[KeyError_]
@@ -469,22 +483,33 @@ class Finding(TypedDict):
     exception: AppliedException | None
     """Set when an exception matched a would-be failing key."""
     key_id: str
+    """The key id."""
     key_manager: KeyManager | None
+    """As in the key record; ``None`` when unknown."""
     key_spec: KeySpec | None
+    """As in the key record; ``None`` when unknown."""
     key_state: KeyState | None
+    """As in the key record; ``None`` when unknown."""
     key_usage: KeyUsage | None
+    """As in the key record; ``None`` when unknown."""
     multi_region: MultiRegion | None
+    """As in the key record; ``None`` for a single-Region key."""
     origin: Origin | None
+    """As in the key record; ``None`` when unknown."""
     period_source: PeriodSource | None
     """Set when the rule used a rotation period: reported, or assumed to be AWS's 365."""
     reason: Reason
+    """Why: the first row of the rule that matched."""
     region: str
+    """The key's region."""
     remediable: bool
     """True exactly when the finding is ``fail`` and a plan can act on it."""
     remediation_target: str | None
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
     rotation: Rotation | None
+    """As in the key record; ``None`` when the rotation status was not read."""
     status: Status
+    """The verdict."""
     tags: dict[str, str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
 
@@ -492,13 +517,19 @@ class Finding(TypedDict):
 class _FindingInputRequired(TypedDict):
     """The keys ``FindingInput`` requires."""
     account_id: str
+    """The account that owns the key."""
     arn: str
+    """The key's ARN."""
     key_id: str
+    """The key id."""
     reason: Reason
+    """Why: the first row of the rule that matched."""
     region: str
+    """The key's region."""
     remediable: bool
     """True exactly when the finding is ``fail`` and a plan can act on it."""
     status: Status
+    """The verdict."""
 
 
 class FindingInput(_FindingInputRequired, total=False):
@@ -509,8 +540,12 @@ class FindingInput(_FindingInputRequired, total=False):
     Default: ``None``.
     """
     creation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """As in the key record; ``None`` when not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     custom_key_store_id: str | None
+    """As in the key record; ``None`` for keys in KMS itself."""
     error: KeyErrorInput | None
     """Set for ``error`` findings: the failed or missing read that decided it."""
     errors: list[KeyErrorInput]
@@ -522,16 +557,23 @@ class FindingInput(_FindingInputRequired, total=False):
     exception: AppliedException | None
     """Set when an exception matched a would-be failing key."""
     key_manager: KeyManager | None
+    """As in the key record; ``None`` when unknown."""
     key_spec: KeySpec | None
+    """As in the key record; ``None`` when unknown."""
     key_state: KeyState | None
+    """As in the key record; ``None`` when unknown."""
     key_usage: KeyUsage | None
+    """As in the key record; ``None`` when unknown."""
     multi_region: MultiRegion | None
+    """As in the key record; ``None`` for a single-Region key."""
     origin: Origin | None
+    """As in the key record; ``None`` when unknown."""
     period_source: PeriodSource | None
     """Set when the rule used a rotation period: reported, or assumed to be AWS's 365."""
     remediation_target: str | None
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
     rotation: RotationInput | None
+    """As in the key record; ``None`` when the rotation status was not read."""
     tags: dict[str, str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none.
 
@@ -982,22 +1024,23 @@ Reason: TypeAlias = (
 )
 """Why a finding has its status. The snake_case names are public API: stable across releases.
 
-- ``describe_failed``
-- ``aws_managed``
-- ``unsupported_key_spec``
-- ``custom_key_store``
-- ``imported_key_material``
-- ``imported_key_rotated_on_demand``
-- ``imported_key_rotation_overdue``
-- ``pending_deletion``
-- ``key_state_pending_import``
-- ``key_state_unavailable``
-- ``key_state_creating``
-- ``key_disabled``
-- ``rotation_status_failed``
-- ``rotation_disabled``
-- ``rotation_period_exceeds_policy``
-- ``rotation_enabled``
+- ``describe_failed``: DescribeKey failed (or the record lacks a fact it gives): ``error``.
+- ``aws_managed``: An AWS managed key: AWS rotates it every year, and it cannot be configured.
+- ``unsupported_key_spec``: Not ``SYMMETRIC_DEFAULT`` (RSA, ECC, SM2, HMAC, ML-DSA, ML-KEM): no automatic rotation.
+- ``custom_key_store``: In a custom key store (CloudHSM or external): no automatic rotation.
+- ``imported_key_material``: Imported key material, which rotates only on demand, and the policy sets no maximum age.
+- ``imported_key_rotated_on_demand``: Imported key material rotated on demand (or created) within the policy's maximum age:
+  ``pass``.
+- ``imported_key_rotation_overdue``: Imported key material older than the policy's maximum age: ``fail``.
+- ``pending_deletion``: Scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``).
+- ``key_state_pending_import``: Waiting for its imported key material.
+- ``key_state_unavailable``: Its custom key store is disconnected.
+- ``key_state_creating``: Still being created (a multi-Region replica, say).
+- ``key_disabled``: Disabled, and the policy says ``disabled_keys: skip``.
+- ``rotation_status_failed``: GetKeyRotationStatus failed, or the rotation status was not read: ``error``.
+- ``rotation_disabled``: Automatic rotation is off: ``fail``.
+- ``rotation_period_exceeds_policy``: The rotation period is longer than the policy's ``max_rotation_period_days``: ``fail``.
+- ``rotation_enabled``: Rotation is on with a period the policy accepts: ``pass``.
 - ``exception_undecidable``: A would-be failing key that an active exception may cover, but the exception matches
   on a fact (tags, aliases) that was not read or could not be read.
 """
@@ -1032,12 +1075,20 @@ class Report(TypedDict):
     findings: list[Finding]
     """Ordered by account, region, ARN."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """The time the findings were evaluated at (UTC): the clock, or the ``now`` asked for.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: Policy
+    """The whole policy the keys were judged against, exceptions included."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     scope: ReportScope
+    """The source, and the accounts and regions covered."""
     scope_errors: list[ScopeError]
+    """Each region or account that could not be listed at all; the report is then incomplete."""
     summary: Summary
+    """Counts, and whether the report is compliant and complete."""
 
 
 class ReportInput(TypedDict):
@@ -1045,18 +1096,28 @@ class ReportInput(TypedDict):
     findings: list[FindingInput]
     """Ordered by account, region, ARN."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """The time the findings were evaluated at (UTC): the clock, or the ``now`` asked for.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: PolicyInput
+    """The whole policy the keys were judged against, exceptions included."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     scope: ReportScope
+    """The source, and the accounts and regions covered."""
     scope_errors: list[ScopeErrorInput]
+    """Each region or account that could not be listed at all; the report is then incomplete."""
     summary: Summary
+    """Counts, and whether the report is compliant and complete."""
 
 
 class ReportScope(TypedDict):
     """What a report covers."""
     accounts: list[str]
+    """The accounts covered."""
     regions: list[str]
+    """The regions covered."""
     source: str
     """The source's name: ``aws``, ``inventory``, ``memory``."""
 
@@ -1610,10 +1671,11 @@ Status: TypeAlias = (
 )
 """The five outcomes of ``rule.md``.
 
-- ``pass``
-- ``fail``
-- ``not_applicable``
-- ``exempt``
+- ``pass``: In scope, and it rotates automatically with a period the policy accepts.
+- ``fail``: In scope, and it does not: rotation is off, or its period is longer than the policy allows.
+- ``not_applicable``: Automatic rotation does not exist for this kind of key, or the key is being deleted or is
+  not usable yet; the reason says which.
+- ``exempt``: It would fail, but an active exception covers it.
 - ``error``: The facts could not be read: never counted as pass or fail.
 """
 
@@ -1621,6 +1683,7 @@ Status: TypeAlias = (
 _StatusCountsKeys = TypedDict(
     "_StatusCountsKeys",
     {
+        # Findings `pass`.
         "pass": int,
     },
 )
@@ -1629,18 +1692,27 @@ _StatusCountsKeys = TypedDict(
 class StatusCounts(_StatusCountsKeys):
     """Findings counted by status."""
     error: int
+    """Findings ``error``."""
     exempt: int
+    """Findings ``exempt``."""
     fail: int
+    """Findings ``fail``."""
     not_applicable: int
+    """Findings ``not_applicable``."""
     total: int
+    """Every finding counted."""
 
 
 class Summary(TypedDict):
     """The summary of a report."""
     by_account: dict[str, StatusCounts]
+    """Counts per status (and the total) for each account."""
     by_reason: dict[str, int]
+    """Counts per reason code, for the reasons that occur."""
     by_region: dict[str, StatusCounts]
+    """Counts per status (and the total) for each region."""
     by_status: StatusCounts
+    """Counts per status, and the total."""
     complete: bool
     """False when a region or account could not be listed (see ``scope_errors``)."""
     compliant: bool
