@@ -10,7 +10,9 @@
 
 /** One change to make, on one key (a multi-Region primary stands for its replicas). */
 export interface Action {
+  /** The account of `target_arn`, whose role the write uses. */
   account_id: string
+  /** What to do: `enable_rotation`. */
   action: ActionKind
   /** 1-based; batches run one after the other, in order. */
   batch: number
@@ -29,6 +31,7 @@ export interface Action {
   priority: number
   /** From `target_arn`, not from the findings: a replica's fix runs in its primary's region. */
   region: string
+  /** The rotation period to set, in days (90-2560, not above the policy's maximum). */
   rotation_period_days: RotationPeriod
   /** The key the write goes to. */
   target_arn: string
@@ -43,15 +46,27 @@ export type ActionKind = 'enable_rotation'
 
 /** What happened to one action. */
 export interface ActionResult {
+  /** The key's account. */
   account_id: string
   /** The last state read after the write. */
   after: RotationState | null
   /** The state read before acting. */
   before: RotationState | null
+  /**
+   * The AWS error of a failed describe, read or write (or the last failed re-read); `None`
+   * otherwise.
+   */
   error: JournalError | null
+  /**
+   * Why it was skipped, not attempted, or failed as it did (`already_at_target`,
+   * `circuit_breaker`, `write_outcome_unknown`, a scope reason...); absent when there is none.
+   */
   reason?: string | null
+  /** The key's region. */
   region: string
+  /** What happened. */
   status: ActionStatus
+  /** The key the action wrote to (or would have). */
   target_arn: string
 }
 
@@ -75,23 +90,36 @@ export type ActionStatus =
 
 /** The exception that matched a would-be failing key; `expired` when it no longer excuses it. */
 export interface AppliedException {
+  /** True when it has lapsed, so the key fails anyway; false on an `exempt` finding. */
   expired: boolean
-  /** A calendar date, `YYYY-MM-DD`. */
+  /**
+   * The last day (UTC) it excuses the key.
+   *
+   * A calendar date, `YYYY-MM-DD`.
+   */
   expires: string
+  /** Which key the exception names (`match` on the wire). */
   match: ExceptionMatch
+  /** Who accepted the risk. */
   owner: string
+  /** Why the key does not rotate. */
   reason: string
+  /** The exception's ticket, when it has one. */
   ticket?: string | null
 }
 
-/** Options of `apply`. One of `plan` and `plan_file` is the plan. */
+/**
+ * Options of `apply`. One of `plan` and `plan_file` is the plan. The AWS options say how
+ * to reach AWS; each key's account gets its role.
+ */
 export interface ApplyOptions {
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -117,8 +145,8 @@ export interface ApplyOptions {
    */
   dryRun?: boolean
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -127,17 +155,20 @@ export interface ApplyOptions {
    * @default false
    */
   errorOnFailure?: boolean
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -148,8 +179,9 @@ export interface ApplyOptions {
    */
   journal?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -210,9 +242,10 @@ export interface ApplyOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number
@@ -235,6 +268,7 @@ export interface ApplyOptions {
 
 /** What a run did: one result per action, in plan order. */
 export interface ApplyOutcome {
+  /** True for a dry run: nothing was written. */
   dry_run: boolean
   /**
    * Set when the journal could not be written: the run stopped sending writes there. Writes
@@ -243,7 +277,9 @@ export interface ApplyOutcome {
   journal_error: string | null
   /** Torn lines an interrupted earlier run left in the journal (removed before appending). */
   journal_warnings: string[]
+  /** One result per action, in plan order. */
   results: ActionResult[]
+  /** The run's id (a UUID v7 unless given); every journal line of the run carries it. */
   run_id: string
   /** Set when the run stopped early, saying why (circuit breaker, journal failure). */
   stopped: string | null
@@ -294,17 +330,25 @@ export interface ExceptionMatch {
 
 /** The shape of an `--exceptions` file. */
 export interface ExceptionsFile {
+  /** Exceptions added after the policy's own. */
   exceptions: PolicyException[]
 }
 
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface Finding {
+  /** The account that owns the key. */
   account_id: string
   /** `None`: not read (or the read failed; see `errors`). Not the same as none. */
   aliases: string[] | null
+  /** The key's ARN. */
   arn: string
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * As in the key record; `None` when not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   creation_date: string | null
+  /** As in the key record; `None` for keys in KMS itself. */
   custom_key_store_id: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
   error: ReadError | null
@@ -315,22 +359,33 @@ export interface Finding {
   errors: ReadError[]
   /** Set when an exception matched a would-be failing key. */
   exception: AppliedException | null
+  /** The key id. */
   key_id: string
+  /** As in the key record; `None` when unknown. */
   key_manager: KeyManager | null
+  /** As in the key record; `None` when unknown. */
   key_spec: KeySpec | null
+  /** As in the key record; `None` when unknown. */
   key_state: KeyState | null
+  /** As in the key record; `None` when unknown. */
   key_usage: KeyUsage | null
+  /** As in the key record; `None` for a single-Region key. */
   multi_region: MultiRegion | null
+  /** As in the key record; `None` when unknown. */
   origin: Origin | null
   /** Set when the rule used a rotation period: reported, or assumed to be AWS's 365. */
   period_source: PeriodSource | null
+  /** Why: the first row of the rule that matched. */
   reason: Reason
+  /** The key's region. */
   region: string
   /** True exactly when the finding is `fail` and a plan can act on it. */
   remediable: boolean
   /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
   remediation_target: string | null
+  /** As in the key record; `None` when the rotation status was not read. */
   rotation: Rotation | null
+  /** The verdict. */
   status: Status
   /** `None`: not read (or the read failed; see `errors`). Not the same as none. */
   tags: Record<string, string> | null
@@ -338,15 +393,22 @@ export interface Finding {
 
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface FindingInput {
+  /** The account that owns the key. */
   account_id: string
   /**
    * `None`: not read (or the read failed; see `errors`). Not the same as none.
    * @default null
    */
   aliases?: string[] | null
+  /** The key's ARN. */
   arn: string
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * As in the key record; `None` when not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   creation_date?: string | null
+  /** As in the key record; `None` for keys in KMS itself. */
   custom_key_store_id?: string | null
   /** Set for `error` findings: the failed or missing read that decided it. */
   error?: ReadErrorInput | null
@@ -358,22 +420,33 @@ export interface FindingInput {
   errors?: ReadErrorInput[]
   /** Set when an exception matched a would-be failing key. */
   exception?: AppliedException | null
+  /** The key id. */
   key_id: string
+  /** As in the key record; `None` when unknown. */
   key_manager?: KeyManager | null
+  /** As in the key record; `None` when unknown. */
   key_spec?: KeySpec | null
+  /** As in the key record; `None` when unknown. */
   key_state?: KeyState | null
+  /** As in the key record; `None` when unknown. */
   key_usage?: KeyUsage | null
+  /** As in the key record; `None` for a single-Region key. */
   multi_region?: MultiRegion | null
+  /** As in the key record; `None` when unknown. */
   origin?: Origin | null
   /** Set when the rule used a rotation period: reported, or assumed to be AWS's 365. */
   period_source?: PeriodSource | null
+  /** Why: the first row of the rule that matched. */
   reason: Reason
+  /** The key's region. */
   region: string
   /** True exactly when the finding is `fail` and a plan can act on it. */
   remediable: boolean
   /** For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null. */
   remediation_target?: string | null
+  /** As in the key record; `None` when the rotation status was not read. */
   rotation?: RotationInput | null
+  /** The verdict. */
   status: Status
   /**
    * `None`: not read (or the read failed; see `errors`). Not the same as none.
@@ -384,25 +457,39 @@ export interface FindingInput {
 
 /** A versioned list of key records: the `inventory` source's input, and what a scan can save. */
 export interface Inventory {
+  /** One record per key. */
   keys: KeyRecord[]
+  /** The format's version: `1` (`SCHEMA_VERSION`). Another version is refused, not misread. */
   schema_version: number
 }
 
 /** One journal line. */
 export interface JournalEntry {
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the event happened (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   at: string
+  /** The error of a failed describe, read or write; `None` otherwise. */
   error: JournalError | null
+  /** What happened to the key. */
   event: JournalEvent
   /**
    * Why, for `skipped` and `rollback_skipped` (e.g. `already_at_target`, `changed_since`,
    * `unsupported_key_spec`).
    */
   reason?: string | null
+  /** The apply or rollback run that wrote the line. */
   run_id: string
+  /**
+   * A rotation state, or `None`; which one depends on the event (read before acting, set by the
+   * write, seen by a re-read, restored).
+   */
   state: RotationState | null
   /** On a `before` line: the state the write about to be sent sets (the intent). */
   target?: RotationState | null
+  /** The key. */
   target_arn: string
 }
 
@@ -410,6 +497,7 @@ export interface JournalEntry {
 export interface JournalError {
   /** The AWS error code (`AccessDeniedException`), or the crate's error kind when there is none. */
   code: string
+  /** The error message; may be empty. */
   message: string
   /** The AWS operation that failed (`EnableKeyRotation`), when known. */
   operation?: string | null
@@ -448,21 +536,36 @@ export type JournalEvent =
  * see `Selection` for how dimensions combine.
  */
 export interface KeyFilter {
-  /** @default [] */
+  /**
+   * Account ids (12 digits).
+   * @default []
+   */
   accounts?: string[]
   /**
    * `alias/name`; the `alias/` prefix may be left out.
    * @default []
    */
   aliases?: string[]
-  /** @default [] */
+  /**
+   * Key ARNs.
+   * @default []
+   */
   arns?: string[]
-  /** @default [] */
+  /**
+   * Region names.
+   * @default []
+   */
   regions?: string[]
+  /** Tags, as `KEY=VALUE`. */
   tags?: TagMatch[]
 }
 
-/** Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`. */
+/**
+ * Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
+ *
+ * - `AWS`: An AWS managed key (`alias/aws/...`): AWS rotates it every year.
+ * - `CUSTOMER`: A customer managed key: its owner decides its rotation.
+ */
 export type KeyManager = 'AWS' | 'CUSTOMER'
 
 /**
@@ -492,7 +595,30 @@ export interface KeyRecord {
   tags?: Record<string, string> | null
 }
 
-/** The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically. */
+/**
+ * The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
+ *
+ * - `SYMMETRIC_DEFAULT`: A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+ * - `RSA_2048`: An RSA key pair, 2048 bits.
+ * - `RSA_3072`: An RSA key pair, 3072 bits.
+ * - `RSA_4096`: An RSA key pair, 4096 bits.
+ * - `ECC_NIST_P256`: An elliptic-curve key pair on NIST P-256.
+ * - `ECC_NIST_P384`: An elliptic-curve key pair on NIST P-384.
+ * - `ECC_NIST_P521`: An elliptic-curve key pair on NIST P-521.
+ * - `ECC_SECG_P256K1`: An elliptic-curve key pair on secp256k1.
+ * - `ECC_NIST_EDWARDS25519`: An Ed25519 key pair.
+ * - `HMAC_224`: An HMAC key, SHA-224.
+ * - `HMAC_256`: An HMAC key, SHA-256.
+ * - `HMAC_384`: An HMAC key, SHA-384.
+ * - `HMAC_512`: An HMAC key, SHA-512.
+ * - `SM2`: An SM2 key pair (China Regions only).
+ * - `ML_DSA_44`: An ML-DSA-44 signing key pair.
+ * - `ML_DSA_65`: An ML-DSA-65 signing key pair.
+ * - `ML_DSA_87`: An ML-DSA-87 signing key pair.
+ * - `ML_KEM_512`: An ML-KEM-512 key pair.
+ * - `ML_KEM_768`: An ML-KEM-768 key pair.
+ * - `ML_KEM_1024`: An ML-KEM-1024 key pair.
+ */
 export type KeySpec =
   | 'SYMMETRIC_DEFAULT'
   | 'RSA_2048'
@@ -515,7 +641,18 @@ export type KeySpec =
   | 'ML_KEM_768'
   | 'ML_KEM_1024'
 
-/** The key's lifecycle state. */
+/**
+ * The key's lifecycle state.
+ *
+ * - `Creating`: Being created (a multi-Region replica, say): not yet usable.
+ * - `Enabled`: Usable.
+ * - `Disabled`: Not usable until enabled again; it keeps its rotation setting.
+ * - `PendingDeletion`: Scheduled for deletion: AWS reports rotation as off for it, by design.
+ * - `PendingImport`: Waiting for its imported key material.
+ * - `PendingReplicaDeletion`: A multi-Region primary waiting for its replicas to be deleted.
+ * - `Unavailable`: Its custom key store is disconnected.
+ * - `Updating`: Its primary Region is being changed; judged like an enabled key.
+ */
 export type KeyState =
   | 'Creating'
   | 'Enabled'
@@ -526,7 +663,15 @@ export type KeyState =
   | 'Unavailable'
   | 'Updating'
 
-/** What the key is for. */
+/**
+ * What the key is for.
+ *
+ * - `ENCRYPT_DECRYPT`: Encryption and decryption.
+ * - `SIGN_VERIFY`: Signing and verifying signatures.
+ * - `GENERATE_VERIFY_MAC`: Generating and verifying HMACs.
+ * - `KEY_AGREEMENT`: Deriving shared secrets.
+ * - `ENCAPSULATE_DECAPSULATE`: Encapsulating and decapsulating shared secrets (ML-KEM).
+ */
 export type KeyUsage =
   | 'ENCRYPT_DECRYPT'
   | 'SIGN_VERIFY'
@@ -536,8 +681,13 @@ export type KeyUsage =
 
 /** The most recent completed rotation (from ListKeyRotations). */
 export interface LastRotation {
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the rotation completed (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   date: string
+  /** How it happened: `AUTOMATIC` (on the key's period) or `ON_DEMAND`. `type` on the wire. */
   type: RotationType
 }
 
@@ -545,13 +695,26 @@ export interface LastRotation {
 export interface MultiRegion {
   /** The primary key's ARN (for a primary, its own). */
   primary_arn?: string | null
+  /** Whether this key is the primary or a replica. */
   role: MultiRegionRole
 }
 
-/** A multi-Region key's role. */
+/**
+ * A multi-Region key's role.
+ *
+ * - `PRIMARY`: The key its replicas share their rotation setting with: the one a fix goes to.
+ * - `REPLICA`: A copy of a primary in another region.
+ */
 export type MultiRegionRole = 'PRIMARY' | 'REPLICA'
 
-/** Where the key material comes from. */
+/**
+ * Where the key material comes from.
+ *
+ * - `AWS_KMS`: KMS made the key material.
+ * - `EXTERNAL`: Imported key material: it rotates only on demand.
+ * - `AWS_CLOUDHSM`: A CloudHSM custom key store made it: no automatic rotation.
+ * - `EXTERNAL_KEY_STORE`: An external key store holds it: no automatic rotation.
+ */
 export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE'
 
 /**
@@ -569,11 +732,17 @@ export type PeriodSource = 'reported' | 'assumed_default'
 export interface Plan {
   /** In execution order. */
   actions: Action[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the plan was made (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
   /** The report's policy, with `target_rotation_period_days` the period the actions set. */
   policy: Policy
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** Every finding with no action, and why. */
   skips: Skip[]
 }
 
@@ -584,11 +753,17 @@ export interface Plan {
 export interface PlanInput {
   /** In execution order. */
   actions: Action[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the plan was made (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
   /** The report's policy, with `target_rotation_period_days` the period the actions set. */
   policy: PolicyInput
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** Every finding with no action, and why. */
   skips: Skip[]
 }
 
@@ -639,7 +814,12 @@ export interface PlanOptions {
 
 /** The policy. Every field has the default of `rule.md`. */
 export interface Policy {
+  /**
+   * What to do with keys in state `Disabled`: judge them (`evaluate`, the default) or report
+   * them `not_applicable` (`skip`).
+   */
   disabled_keys: DisabledKeys
+  /** Accepted risks: a failing key one of them matches, while it is active, is `exempt`. */
   exceptions: PolicyException[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
@@ -660,17 +840,28 @@ export interface PolicyException {
    * A calendar date, `YYYY-MM-DD`.
    */
   expires: string
+  /** Which key it excuses (`match` on the wire). */
   match: ExceptionMatch
+  /** Who accepted the risk (a team or a person); not blank. */
   owner: string
+  /** Why the key does not rotate; not blank. */
   reason: string
+  /** A change or risk ticket, if any. */
   ticket?: string | null
 }
 
 /** The policy. Every field has the default of `rule.md`. */
 export interface PolicyInput {
-  /** @default "evaluate" */
+  /**
+   * What to do with keys in state `Disabled`: judge them (`evaluate`, the default) or report
+   * them `not_applicable` (`skip`).
+   * @default "evaluate"
+   */
   disabled_keys?: DisabledKeys
-  /** @default [] */
+  /**
+   * Accepted risks: a failing key one of them matches, while it is active, is `exempt`.
+   * @default []
+   */
   exceptions?: PolicyException[]
   /**
    * When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
@@ -694,6 +885,7 @@ export interface PolicyInput {
 export interface ReadError {
   /** The AWS error code, e.g. `AccessDeniedException`. */
   code: string
+  /** The error message, as AWS gave it; may be empty. */
   message: string
   /** The AWS operation, e.g. `GetKeyRotationStatus`. */
   operation: string
@@ -703,7 +895,10 @@ export interface ReadError {
 export interface ReadErrorInput {
   /** The AWS error code, e.g. `AccessDeniedException`. */
   code: string
-  /** @default "" */
+  /**
+   * The error message, as AWS gave it; may be empty.
+   * @default ""
+   */
   message?: string
   /** The AWS operation, e.g. `GetKeyRotationStatus`. */
   operation: string
@@ -712,22 +907,23 @@ export interface ReadErrorInput {
 /**
  * Why a finding has its status. The snake_case names are public API: stable across releases.
  *
- * - `describe_failed`
- * - `aws_managed`
- * - `unsupported_key_spec`
- * - `custom_key_store`
- * - `imported_key_material`
- * - `imported_key_rotated_on_demand`
- * - `imported_key_rotation_overdue`
- * - `pending_deletion`
- * - `key_state_pending_import`
- * - `key_state_unavailable`
- * - `key_state_creating`
- * - `key_disabled`
- * - `rotation_status_failed`
- * - `rotation_disabled`
- * - `rotation_period_exceeds_policy`
- * - `rotation_enabled`
+ * - `describe_failed`: DescribeKey failed (or the record lacks a fact it gives): `error`.
+ * - `aws_managed`: An AWS managed key: AWS rotates it every year, and it cannot be configured.
+ * - `unsupported_key_spec`: Not `SYMMETRIC_DEFAULT` (RSA, ECC, SM2, HMAC, ML-DSA, ML-KEM): no automatic rotation.
+ * - `custom_key_store`: In a custom key store (CloudHSM or external): no automatic rotation.
+ * - `imported_key_material`: Imported key material, which rotates only on demand, and the policy sets no maximum age.
+ * - `imported_key_rotated_on_demand`: Imported key material rotated on demand (or created) within the policy's maximum age:
+ *   `pass`.
+ * - `imported_key_rotation_overdue`: Imported key material older than the policy's maximum age: `fail`.
+ * - `pending_deletion`: Scheduled for deletion (`PendingDeletion`, `PendingReplicaDeletion`).
+ * - `key_state_pending_import`: Waiting for its imported key material.
+ * - `key_state_unavailable`: Its custom key store is disconnected.
+ * - `key_state_creating`: Still being created (a multi-Region replica, say).
+ * - `key_disabled`: Disabled, and the policy says `disabled_keys: skip`.
+ * - `rotation_status_failed`: GetKeyRotationStatus failed, or the rotation status was not read: `error`.
+ * - `rotation_disabled`: Automatic rotation is off: `fail`.
+ * - `rotation_period_exceeds_policy`: The rotation period is longer than the policy's `max_rotation_period_days`: `fail`.
+ * - `rotation_enabled`: Rotation is on with a period the policy accepts: `pass`.
  * - `exception_undecidable`: A would-be failing key that an active exception may cover, but the exception matches
  *   on a fact (tags, aliases) that was not read or could not be read.
  */
@@ -778,12 +974,21 @@ export interface RenderOptions {
 export interface Report {
   /** Ordered by account, region, ARN. */
   findings: Finding[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * The time the findings were evaluated at (UTC): the clock, or the `now` asked for.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
+  /** The whole policy the keys were judged against, exceptions included. */
   policy: Policy
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** The source, and the accounts and regions covered. */
   scope: ReportScope
+  /** Each region or account that could not be listed at all; the report is then incomplete. */
   scope_errors: ScopeError[]
+  /** Counts, and whether the report is compliant and complete. */
   summary: Summary
 }
 
@@ -791,31 +996,46 @@ export interface Report {
 export interface ReportInput {
   /** Ordered by account, region, ARN. */
   findings: FindingInput[]
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * The time the findings were evaluated at (UTC): the clock, or the `now` asked for.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   generated_at: string
+  /** The whole policy the keys were judged against, exceptions included. */
   policy: PolicyInput
+  /** The format's version: `1`. Another version is refused, not misread. */
   schema_version: number
+  /** The source, and the accounts and regions covered. */
   scope: ReportScope
+  /** Each region or account that could not be listed at all; the report is then incomplete. */
   scope_errors: ScopeErrorInput[]
+  /** Counts, and whether the report is compliant and complete. */
   summary: Summary
 }
 
 /** What a report covers. */
 export interface ReportScope {
+  /** The accounts covered. */
   accounts: string[]
+  /** The regions covered. */
   regions: string[]
   /** The source's name: `aws`, `inventory`, `memory`. */
   source: string
 }
 
-/** Options of `rollback`. */
+/**
+ * Options of `rollback`. The AWS options say how to reach AWS; each key's account gets
+ * its role.
+ */
 export interface RollbackOptions {
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -841,8 +1061,8 @@ export interface RollbackOptions {
    */
   dryRun?: boolean
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -851,17 +1071,20 @@ export interface RollbackOptions {
    * @default false
    */
   errorOnFailure?: boolean
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -872,8 +1095,9 @@ export interface RollbackOptions {
    */
   journal?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -924,9 +1148,10 @@ export interface RollbackOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number
@@ -941,8 +1166,8 @@ export interface RollbackOptions {
    */
   verifyDelayMs?: number
   /**
-   * Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
-   * is 5/s.
+   * Write calls per second per account and region; 0: no limit. DisableKeyRotation's
+   * quota is 5/s.
    * @default 4
    */
   writesPerSecond?: number
@@ -950,12 +1175,15 @@ export interface RollbackOptions {
 
 /** What a rollback did, one result per key to undo. */
 export interface RollbackOutcome {
+  /** True for a dry run: nothing was read from AWS or written. */
   dry_run: boolean
   /** Set when the journal could not be written: no write was sent after that. */
   journal_error: string | null
   /** Torn last lines found in the journal (an interrupted run), ignored. */
   journal_warnings: string[]
+  /** One result per key to undo, in journal order. */
   results: RollbackResult[]
+  /** The rollback's own run id, on the journal lines it appends. */
   run_id: string
 }
 
@@ -963,15 +1191,23 @@ export interface RollbackOutcome {
 export interface RollbackResult {
   /** The last state read. */
   current: RotationState | null
+  /** The AWS error of a failed describe, read or write; `None` otherwise. */
   error: JournalError | null
   /**
    * The change undone was never confirmed by the run that made it (see
    * `Undo::possibly_applied`).
    */
   possibly_applied: boolean
+  /**
+   * Why it was left alone or not attempted (`changed_since`, `chain_broken`, a scope
+   * reason...), or how it came back (`already_at_before_state`); absent when there is none.
+   */
   reason?: string | null
+  /** The state being put back: the key's state before the run(s) changed it. */
   restore: RotationState
+  /** What happened. */
   status: RollbackStatus
+  /** The key. */
   target_arn: string
 }
 
@@ -989,13 +1225,19 @@ export type RollbackStatus = 'rolled_back' | 'skipped' | 'failed' | 'would_roll_
 
 /** What GetKeyRotationStatus (and optionally ListKeyRotations) said. */
 export interface Rotation {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /**
    * Collected only when asked (rotation history), or for imported keys when the policy needs it.
    * Absent when not collected or when the key never rotated.
    */
   last_rotation: LastRotation | null
-  /** An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`. */
+  /**
+   * When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+   * it was not reported.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
   next_rotation_date: string | null
   /**
    * Set only while an on-demand rotation is running.
@@ -1009,6 +1251,7 @@ export interface Rotation {
 
 /** What GetKeyRotationStatus (and optionally ListKeyRotations) said. */
 export interface RotationInput {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /**
    * Collected only when asked (rotation history), or for imported keys when the policy needs it.
@@ -1017,6 +1260,9 @@ export interface RotationInput {
    */
   last_rotation?: LastRotation | null
   /**
+   * When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+   * it was not reported.
+   *
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
    * @default null
    */
@@ -1040,17 +1286,23 @@ export type RotationPeriod = number
 
 /** A key's automatic rotation setting, as GetKeyRotationStatus shows it. */
 export interface RotationState {
+  /** Whether automatic rotation is on. */
   enabled: boolean
   /** Absent when rotation is off (AWS sends no period then) or the service does not report it. */
   period_days: number | null
 }
 
-/** How a rotation happened. */
+/**
+ * How a rotation happened.
+ *
+ * - `AUTOMATIC`: Automatic rotation, on the key's period.
+ * - `ON_DEMAND`: A rotation someone asked for (RotateKeyOnDemand).
+ */
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND'
 
 /**
- * Options of `scan`. The source is `records` when given, else `inventory`, else AWS (with
- * the AWS options, which the other two sources refuse).
+ * Options of `scan`. The source is `records` when given, else `inventory`, else AWS
+ * (with the AWS options, which the other two sources refuse).
  */
 export interface ScanOptions {
   /**
@@ -1059,11 +1311,12 @@ export interface ScanOptions {
    */
   accounts?: string[]
   /**
-   * Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-   * `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-   * are read, and any that is not enabled is reported as a scope error
-   * (`REGION_NOT_ENABLED`). Without it, named regions are read as given; one that is not
-   * enabled fails ListKeys and is reported as a scope error too.
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
    * @default false
    */
   allRegions?: boolean
@@ -1088,8 +1341,8 @@ export interface ScanOptions {
    */
   connectTimeoutMs?: number | null
   /**
-   * Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-   * and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
    * @default null
    */
   endpointUrl?: string | null
@@ -1098,17 +1351,20 @@ export interface ScanOptions {
    * @default []
    */
   exceptions?: string[]
-  /** The external id the roles require, if any. A secret: never printed (see `ExternalId`). */
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
   externalId?: string | null
   /**
-   * Read the external id from this file instead (its trailing line break dropped), e.g. a
-   * mounted secret. Not together with `external_id`.
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
    * @default null
    */
   externalIdFile?: string | null
   /**
-   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-   * it too, doubling up to 20 s, with full jitter.
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
    * @default null
    */
   initialBackoffMs?: number | null
@@ -1118,8 +1374,9 @@ export interface ScanOptions {
    */
   inventory?: string | null
   /**
-   * Attempts per call, retries included. At least 1. Throttling is retried past this, within
-   * `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
    * @default 5
    */
   maxAttempts?: number
@@ -1200,9 +1457,10 @@ export interface ScanOptions {
    */
   sessionName?: string
   /**
-   * How long one call may go on being retried while it is throttled, from its first attempt.
-   * A throttle storm (other callers using the account's quota) then slows the scan down
-   * instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
    * @default 300000
    */
   throttlingBudgetMs?: number
@@ -1210,19 +1468,41 @@ export interface ScanOptions {
 
 /** A region or account that could not be listed at all. The report is then incomplete. */
 export interface ScopeError {
+  /** The account that could not be listed; `None` when the failure was not about one account. */
   account_id: string | null
+  /**
+   * The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+   * account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
+   */
   code: string
+  /** What happened, in words. */
   message: string
+  /** The operation that failed: `ListKeys`, `ListRegions`... */
   operation: string
+  /**
+   * The region that could not be listed; `None` when the failure was about a whole account
+   * (one asked for and never read, say).
+   */
   region: string | null
 }
 
 /** A region or account that could not be listed at all. The report is then incomplete. */
 export interface ScopeErrorInput {
+  /** The account that could not be listed; `None` when the failure was not about one account. */
   account_id?: string | null
+  /**
+   * The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+   * account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
+   */
   code: string
+  /** What happened, in words. */
   message: string
+  /** The operation that failed: `ListKeys`, `ListRegions`... */
   operation: string
+  /**
+   * The region that could not be listed; `None` when the failure was about a whole account
+   * (one asked for and never read, say).
+   */
   region?: string | null
 }
 
@@ -1239,13 +1519,17 @@ export interface ScopeErrorInput {
  * selection cannot be decided, and `plan` refuses rather than guess.
  */
 export interface Selection {
+  /** Keys the plan must leave alone, whatever `include` says. */
   exclude?: KeyFilter
+  /** Keys the plan may act on; empty: every failing key. */
   include?: KeyFilter
 }
 
 /** A finding the plan does not act on, and why. */
 export interface Skip {
+  /** The finding's key. */
   arn: string
+  /** Why it gets no action. */
   reason: SkipReason
 }
 
@@ -1279,29 +1563,40 @@ export type SkipReason =
 /**
  * The five outcomes of `rule.md`.
  *
- * - `pass`
- * - `fail`
- * - `not_applicable`
- * - `exempt`
+ * - `pass`: In scope, and it rotates automatically with a period the policy accepts.
+ * - `fail`: In scope, and it does not: rotation is off, or its period is longer than the policy allows.
+ * - `not_applicable`: Automatic rotation does not exist for this kind of key, or the key is being deleted or is
+ *   not usable yet; the reason says which.
+ * - `exempt`: It would fail, but an active exception covers it.
  * - `error`: The facts could not be read: never counted as pass or fail.
  */
 export type Status = 'pass' | 'fail' | 'not_applicable' | 'exempt' | 'error'
 
 /** Findings counted by status. */
 export interface StatusCounts {
+  /** Findings `error`. */
   error: number
+  /** Findings `exempt`. */
   exempt: number
+  /** Findings `fail`. */
   fail: number
+  /** Findings `not_applicable`. */
   not_applicable: number
+  /** Findings `pass`. */
   pass: number
+  /** Every finding counted. */
   total: number
 }
 
 /** The summary of a report. */
 export interface Summary {
+  /** Counts per status (and the total) for each account. */
   by_account: Record<string, StatusCounts>
+  /** Counts per reason code, for the reasons that occur. */
   by_reason: Record<string, number>
+  /** Counts per status (and the total) for each region. */
   by_region: Record<string, StatusCounts>
+  /** Counts per status, and the total. */
   by_status: StatusCounts
   /** False when a region or account could not be listed (see `scope_errors`). */
   complete: boolean

@@ -7,8 +7,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use strum::{IntoStaticStr, VariantArray};
+
+use crate::wire::wire_names;
+
 /// What went wrong, in terms a caller can act on. Bindings map on this, never on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A file, option or value given by the caller is malformed or out of range.
@@ -29,21 +33,11 @@ pub enum ErrorKind {
     Unexpected,
 }
 
-impl ErrorKind {
-    /// The stable name used by the bindings (`err.code` in Node, the exception class in Python).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "InvalidInput",
-            ErrorKind::NotFound => "NotFound",
-            ErrorKind::AccessDenied => "AccessDenied",
-            ErrorKind::Throttled => "Throttled",
-            ErrorKind::InvalidKeyState => "InvalidKeyState",
-            ErrorKind::Unsupported => "Unsupported",
-            ErrorKind::Unavailable => "Unavailable",
-            ErrorKind::Unexpected => "Unexpected",
-        }
-    }
+// The names (`as_str`) are the variants' own: the stable names the bindings use (`err.code` in
+// Node, the exception class in Python).
+wire_names!(ErrorKind, "error kind");
 
+impl ErrorKind {
     /// Whether trying the same thing again later may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
@@ -91,12 +85,6 @@ impl ErrorKind {
             | "ServiceUnavailableException" => ErrorKind::Unavailable,
             _ => ErrorKind::Unexpected,
         }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -155,10 +143,12 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
+    /// What went wrong: what callers and the bindings match on.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
+    /// Whether trying again later may succeed: the kind's default unless set otherwise.
     pub fn is_retryable(&self) -> bool {
         self.retryable
     }
@@ -168,20 +158,24 @@ impl Error {
         &self.message
     }
 
+    /// Where it happened: file, field, key, region, AWS operation and code, as far as known.
     pub fn context(&self) -> &ErrorContext {
         &self.context
     }
 
+    /// The error, retryable or not whatever its kind says.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
     }
 
+    /// The error, about `file`.
     pub fn with_file(mut self, file: impl Into<PathBuf>) -> Self {
         self.context.file = Some(file.into());
         self
     }
 
+    /// The error, at 1-based `line` and `column` of its file; a line of 0 means no position.
     pub fn with_position(mut self, line: usize, column: usize) -> Self {
         // serde reports 0:0 when it has no position (e.g. for errors raised after parsing).
         if line > 0 {
@@ -191,6 +185,8 @@ impl Error {
         self
     }
 
+    /// The error, about the field at path `field` (`keys[3].key_spec`, `regions[0]`); an empty
+    /// path (or serde's `.`, the document itself) names none.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         let field = field.into();
         if !field.is_empty() && field != "." {
@@ -199,31 +195,37 @@ impl Error {
         self
     }
 
+    /// The error, about the KMS key `arn`.
     pub fn with_key_arn(mut self, arn: impl Into<String>) -> Self {
         self.context.key_arn = Some(arn.into());
         self
     }
 
+    /// The error, in the AWS region `region`.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.context.region = Some(region.into());
         self
     }
 
+    /// The error, of the AWS operation `operation` (`EnableKeyRotation`).
     pub fn with_operation(mut self, operation: impl Into<String>) -> Self {
         self.context.operation = Some(operation.into());
         self
     }
 
+    /// The error, with the AWS error code `code` (`AccessDeniedException`).
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.context.code = Some(code.into());
         self
     }
 
+    /// The error, with the AWS request id, for support cases.
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
         self.context.request_id = Some(request_id.into());
         self
     }
 
+    /// The error, caused by `source` (kept for `Error::source`, not printed in the message).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self

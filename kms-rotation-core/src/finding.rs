@@ -1,7 +1,6 @@
 //! A finding: the rule's verdict on one key, with the evidence it used.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,42 +23,25 @@ use crate::policy::{Exception, ExceptionMatch};
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
+    /// In scope, and it rotates automatically with a period the policy accepts.
     Pass,
+    /// In scope, and it does not: rotation is off, or its period is longer than the policy allows.
     Fail,
+    /// Automatic rotation does not exist for this kind of key, or the key is being deleted or is
+    /// not usable yet; the reason says which.
     NotApplicable,
+    /// It would fail, but an active exception covers it.
     Exempt,
     /// The facts could not be read: never counted as pass or fail.
     Error,
 }
-
-impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Pass,
-        Status::Fail,
-        Status::NotApplicable,
-        Status::Exempt,
-        Status::Error,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::NotApplicable => "not_applicable",
-            Status::Exempt => "exempt",
-            Status::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire::wire_names!(Status, "status");
 
 /// Why a finding has its status. The snake_case names are public API: stable across releases.
 #[derive(
@@ -74,84 +56,95 @@ impl fmt::Display for Status {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
+    /// DescribeKey failed (or the record lacks a fact it gives): `error`.
     DescribeFailed,
+    /// An AWS managed key: AWS rotates it every year, and it cannot be configured.
     AwsManaged,
+    /// Not `SYMMETRIC_DEFAULT` (RSA, ECC, SM2, HMAC, ML-DSA, ML-KEM): no automatic rotation.
     UnsupportedKeySpec,
+    /// In a custom key store (CloudHSM or external): no automatic rotation.
     CustomKeyStore,
+    /// Imported key material, which rotates only on demand, and the policy sets no maximum age.
     ImportedKeyMaterial,
+    /// Imported key material rotated on demand (or created) within the policy's maximum age:
+    /// `pass`.
     ImportedKeyRotatedOnDemand,
+    /// Imported key material older than the policy's maximum age: `fail`.
     ImportedKeyRotationOverdue,
+    /// Scheduled for deletion (`PendingDeletion`, `PendingReplicaDeletion`).
     PendingDeletion,
+    /// Waiting for its imported key material.
     KeyStatePendingImport,
+    /// Its custom key store is disconnected.
     KeyStateUnavailable,
+    /// Still being created (a multi-Region replica, say).
     KeyStateCreating,
+    /// Disabled, and the policy says `disabled_keys: skip`.
     KeyDisabled,
+    /// GetKeyRotationStatus failed, or the rotation status was not read: `error`.
     RotationStatusFailed,
+    /// Automatic rotation is off: `fail`.
     RotationDisabled,
+    /// The rotation period is longer than the policy's `max_rotation_period_days`: `fail`.
     RotationPeriodExceedsPolicy,
+    /// Rotation is on with a period the policy accepts: `pass`.
     RotationEnabled,
     /// A would-be failing key that an active exception may cover, but the exception matches
     /// on a fact (tags, aliases) that was not read or could not be read.
     ExceptionUndecidable,
 }
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::DescribeFailed => "describe_failed",
-            Reason::AwsManaged => "aws_managed",
-            Reason::UnsupportedKeySpec => "unsupported_key_spec",
-            Reason::CustomKeyStore => "custom_key_store",
-            Reason::ImportedKeyMaterial => "imported_key_material",
-            Reason::ImportedKeyRotatedOnDemand => "imported_key_rotated_on_demand",
-            Reason::ImportedKeyRotationOverdue => "imported_key_rotation_overdue",
-            Reason::PendingDeletion => "pending_deletion",
-            Reason::KeyStatePendingImport => "key_state_pending_import",
-            Reason::KeyStateUnavailable => "key_state_unavailable",
-            Reason::KeyStateCreating => "key_state_creating",
-            Reason::KeyDisabled => "key_disabled",
-            Reason::RotationStatusFailed => "rotation_status_failed",
-            Reason::RotationDisabled => "rotation_disabled",
-            Reason::RotationPeriodExceedsPolicy => "rotation_period_exceeds_policy",
-            Reason::RotationEnabled => "rotation_enabled",
-            Reason::ExceptionUndecidable => "exception_undecidable",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire::wire_names!(Reason, "reason");
 
 /// Where the rotation period the rule used came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PeriodSource {
     /// `RotationPeriodInDays` as the source reported it.
     Reported,
     /// Not reported (older emulators and inventories): taken as AWS's default, 365 days.
     AssumedDefault,
 }
+crate::wire::wire_names!(PeriodSource, "period source");
 
 /// The exception that matched a would-be failing key; `expired` when it no longer excuses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedException {
+    /// Which key the exception names (`match` on the wire).
     #[serde(rename = "match")]
     pub matcher: ExceptionMatch,
+    /// Who accepted the risk.
     pub owner: String,
+    /// Why the key does not rotate.
     pub reason: String,
+    /// The exception's ticket, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
+    /// The last day (UTC) it excuses the key.
     pub expires: NaiveDate,
+    /// True when it has lapsed, so the key fails anyway; false on an `exempt` finding.
     pub expired: bool,
 }
 
 impl AppliedException {
+    /// `exception`, as attached to a finding.
     pub fn new(exception: &Exception, expired: bool) -> Self {
         AppliedException {
             matcher: exception.matcher.clone(),
@@ -167,11 +160,17 @@ impl AppliedException {
 /// The rule's verdict on one key plus the record's evidence, field for field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
+    /// The key's ARN.
     pub arn: String,
+    /// The account that owns the key.
     pub account_id: String,
+    /// The key's region.
     pub region: String,
+    /// The key id.
     pub key_id: String,
+    /// The verdict.
     pub status: Status,
+    /// Why: the first row of the rule that matched.
     pub reason: Reason,
     /// True exactly when the finding is `fail` and a plan can act on it.
     pub remediable: bool,
@@ -183,14 +182,23 @@ pub struct Finding {
     /// `None`: not read (or the read failed; see `errors`). Not the same as none.
     #[serde(default)]
     pub tags: Option<BTreeMap<String, String>>,
+    /// As in the key record; `None` when unknown.
     pub key_manager: Option<KeyManager>,
+    /// As in the key record; `None` when unknown.
     pub key_spec: Option<KeySpec>,
+    /// As in the key record; `None` when unknown.
     pub key_usage: Option<KeyUsage>,
+    /// As in the key record; `None` when unknown.
     pub origin: Option<Origin>,
+    /// As in the key record; `None` for keys in KMS itself.
     pub custom_key_store_id: Option<String>,
+    /// As in the key record; `None` when unknown.
     pub key_state: Option<KeyState>,
+    /// As in the key record; `None` when not reported.
     pub creation_date: Option<DateTime<Utc>>,
+    /// As in the key record; `None` for a single-Region key.
     pub multi_region: Option<MultiRegion>,
+    /// As in the key record; `None` when the rotation status was not read.
     pub rotation: Option<Rotation>,
     /// Set when the rule used a rotation period: reported, or assumed to be AWS's 365.
     pub period_source: Option<PeriodSource>,

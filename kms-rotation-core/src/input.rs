@@ -10,7 +10,9 @@ use crate::{Error, Result};
 /// A document syntax. YAML is a superset of JSON, but JSON files get serde_json's exact errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
+    /// JSON: any file whose name does not end in `.yaml` or `.yml`.
     Json,
+    /// YAML: `.yaml` and `.yml` files.
     Yaml,
 }
 

@@ -14,6 +14,8 @@
 //! # }).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "aws")]
 pub mod aws;
 mod error;
@@ -30,6 +32,7 @@ mod report;
 pub mod rule;
 pub mod schema;
 pub mod source;
+mod wire;
 
 pub use error::{Error, ErrorContext, ErrorKind, Result};
 pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};

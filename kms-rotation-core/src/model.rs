@@ -3,10 +3,12 @@
 //! over without a table.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
+
+use crate::wire::wire_names;
 
 /// The inventory and report schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,126 +24,278 @@ pub(crate) fn check_schema_version(version: u32) -> crate::Result<()> {
     .with_field("schema_version"))
 }
 
-/// Declares an enum whose serialized names are AWS's own spellings, with `as_str`.
-macro_rules! aws_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant,)+
-        }
+// The AWS values keep AWS's spelling: SCREAMING_SNAKE_CASE (a digit after letters gets its own
+// word: `RSA_2048`), except `KeyState`'s PascalCase. Names work as for every wire enum
+// (`crate::wire`).
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The AWS spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire,)+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = crate::Error;
-            fn from_str(s: &str) -> crate::Result<Self> {
-                match s {
-                    $($wire => Ok($name::$variant),)+
-                    other => Err(crate::Error::invalid_input(format!(
-                        "unknown {} `{other}`, expected one of: {}",
-                        stringify!($name),
-                        [$($wire),+].join(", ")
-                    ))),
-                }
-            }
-        }
-    };
+/// Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyManager {
+    /// An AWS managed key (`alias/aws/...`): AWS rotates it every year.
+    Aws,
+    /// A customer managed key: its owner decides its rotation.
+    Customer,
 }
+wire_names!(KeyManager, "KeyManager");
 
-aws_enum!(
-    /// Who manages the key: `AWS` (AWS managed, `alias/aws/...`) or `CUSTOMER`.
-    KeyManager { Aws = "AWS", Customer = "CUSTOMER" }
-);
+/// The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeySpec {
+    /// A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+    SymmetricDefault,
+    /// An RSA key pair, 2048 bits.
+    #[serde(rename = "RSA_2048")]
+    #[strum(serialize = "RSA_2048")]
+    Rsa2048,
+    /// An RSA key pair, 3072 bits.
+    #[serde(rename = "RSA_3072")]
+    #[strum(serialize = "RSA_3072")]
+    Rsa3072,
+    /// An RSA key pair, 4096 bits.
+    #[serde(rename = "RSA_4096")]
+    #[strum(serialize = "RSA_4096")]
+    Rsa4096,
+    /// An elliptic-curve key pair on NIST P-256.
+    EccNistP256,
+    /// An elliptic-curve key pair on NIST P-384.
+    EccNistP384,
+    /// An elliptic-curve key pair on NIST P-521.
+    EccNistP521,
+    /// An elliptic-curve key pair on secp256k1.
+    EccSecgP256k1,
+    /// An Ed25519 key pair.
+    EccNistEdwards25519,
+    /// An HMAC key, SHA-224.
+    #[serde(rename = "HMAC_224")]
+    #[strum(serialize = "HMAC_224")]
+    Hmac224,
+    /// An HMAC key, SHA-256.
+    #[serde(rename = "HMAC_256")]
+    #[strum(serialize = "HMAC_256")]
+    Hmac256,
+    /// An HMAC key, SHA-384.
+    #[serde(rename = "HMAC_384")]
+    #[strum(serialize = "HMAC_384")]
+    Hmac384,
+    /// An HMAC key, SHA-512.
+    #[serde(rename = "HMAC_512")]
+    #[strum(serialize = "HMAC_512")]
+    Hmac512,
+    /// An SM2 key pair (China Regions only).
+    Sm2,
+    /// An ML-DSA-44 signing key pair.
+    #[serde(rename = "ML_DSA_44")]
+    #[strum(serialize = "ML_DSA_44")]
+    MlDsa44,
+    /// An ML-DSA-65 signing key pair.
+    #[serde(rename = "ML_DSA_65")]
+    #[strum(serialize = "ML_DSA_65")]
+    MlDsa65,
+    /// An ML-DSA-87 signing key pair.
+    #[serde(rename = "ML_DSA_87")]
+    #[strum(serialize = "ML_DSA_87")]
+    MlDsa87,
+    /// An ML-KEM-512 key pair.
+    #[serde(rename = "ML_KEM_512")]
+    #[strum(serialize = "ML_KEM_512")]
+    MlKem512,
+    /// An ML-KEM-768 key pair.
+    #[serde(rename = "ML_KEM_768")]
+    #[strum(serialize = "ML_KEM_768")]
+    MlKem768,
+    /// An ML-KEM-1024 key pair.
+    #[serde(rename = "ML_KEM_1024")]
+    #[strum(serialize = "ML_KEM_1024")]
+    MlKem1024,
+}
+wire_names!(KeySpec, "KeySpec");
 
-aws_enum!(
-    /// The key's type. Only `SYMMETRIC_DEFAULT` keys can rotate automatically.
-    KeySpec {
-        SymmetricDefault = "SYMMETRIC_DEFAULT",
-        Rsa2048 = "RSA_2048",
-        Rsa3072 = "RSA_3072",
-        Rsa4096 = "RSA_4096",
-        EccNistP256 = "ECC_NIST_P256",
-        EccNistP384 = "ECC_NIST_P384",
-        EccNistP521 = "ECC_NIST_P521",
-        EccSecgP256k1 = "ECC_SECG_P256K1",
-        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
-        Hmac224 = "HMAC_224",
-        Hmac256 = "HMAC_256",
-        Hmac384 = "HMAC_384",
-        Hmac512 = "HMAC_512",
-        Sm2 = "SM2",
-        MlDsa44 = "ML_DSA_44",
-        MlDsa65 = "ML_DSA_65",
-        MlDsa87 = "ML_DSA_87",
-        MlKem512 = "ML_KEM_512",
-        MlKem768 = "ML_KEM_768",
-        MlKem1024 = "ML_KEM_1024",
-    }
-);
+/// What the key is for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyUsage {
+    /// Encryption and decryption.
+    EncryptDecrypt,
+    /// Signing and verifying signatures.
+    SignVerify,
+    /// Generating and verifying HMACs.
+    GenerateVerifyMac,
+    /// Deriving shared secrets.
+    KeyAgreement,
+    /// Encapsulating and decapsulating shared secrets (ML-KEM).
+    EncapsulateDecapsulate,
+}
+wire_names!(KeyUsage, "KeyUsage");
 
-aws_enum!(
-    /// What the key is for.
-    KeyUsage {
-        EncryptDecrypt = "ENCRYPT_DECRYPT",
-        SignVerify = "SIGN_VERIFY",
-        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
-        KeyAgreement = "KEY_AGREEMENT",
-        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
-    }
-);
+/// Where the key material comes from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Origin {
+    /// KMS made the key material.
+    AwsKms,
+    /// Imported key material: it rotates only on demand.
+    External,
+    /// A CloudHSM custom key store made it: no automatic rotation.
+    AwsCloudhsm,
+    /// An external key store holds it: no automatic rotation.
+    ExternalKeyStore,
+}
+wire_names!(Origin, "Origin");
 
-aws_enum!(
-    /// Where the key material comes from.
-    Origin {
-        AwsKms = "AWS_KMS",
-        External = "EXTERNAL",
-        AwsCloudhsm = "AWS_CLOUDHSM",
-        ExternalKeyStore = "EXTERNAL_KEY_STORE",
-    }
-);
+/// The key's lifecycle state.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+pub enum KeyState {
+    /// Being created (a multi-Region replica, say): not yet usable.
+    Creating,
+    /// Usable.
+    Enabled,
+    /// Not usable until enabled again; it keeps its rotation setting.
+    Disabled,
+    /// Scheduled for deletion: AWS reports rotation as off for it, by design.
+    PendingDeletion,
+    /// Waiting for its imported key material.
+    PendingImport,
+    /// A multi-Region primary waiting for its replicas to be deleted.
+    PendingReplicaDeletion,
+    /// Its custom key store is disconnected.
+    Unavailable,
+    /// Its primary Region is being changed; judged like an enabled key.
+    Updating,
+}
+wire_names!(KeyState, "KeyState");
 
-aws_enum!(
-    /// The key's lifecycle state.
-    KeyState {
-        Creating = "Creating",
-        Enabled = "Enabled",
-        Disabled = "Disabled",
-        PendingDeletion = "PendingDeletion",
-        PendingImport = "PendingImport",
-        PendingReplicaDeletion = "PendingReplicaDeletion",
-        Unavailable = "Unavailable",
-        Updating = "Updating",
-    }
-);
+/// A multi-Region key's role.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum MultiRegionRole {
+    /// The key its replicas share their rotation setting with: the one a fix goes to.
+    Primary,
+    /// A copy of a primary in another region.
+    Replica,
+}
+wire_names!(MultiRegionRole, "MultiRegionRole");
 
-aws_enum!(
-    /// A multi-Region key's role.
-    MultiRegionRole { Primary = "PRIMARY", Replica = "REPLICA" }
-);
-
-aws_enum!(
-    /// How a rotation happened.
-    RotationType { Automatic = "AUTOMATIC", OnDemand = "ON_DEMAND" }
-);
+/// How a rotation happened.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum RotationType {
+    /// Automatic rotation, on the key's period.
+    Automatic,
+    /// A rotation someone asked for (RotateKeyOnDemand).
+    OnDemand,
+}
+wire_names!(RotationType, "RotationType");
 
 /// Multi-Region facts. Replicas share their primary's rotation setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MultiRegion {
+    /// Whether this key is the primary or a replica.
     pub role: MultiRegionRole,
     /// The primary key's ARN (for a primary, its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,7 +305,9 @@ pub struct MultiRegion {
 /// The most recent completed rotation (from ListKeyRotations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LastRotation {
+    /// When the rotation completed (UTC).
     pub date: DateTime<Utc>,
+    /// How it happened: `AUTOMATIC` (on the key's period) or `ON_DEMAND`. `type` on the wire.
     #[serde(rename = "type")]
     pub rotation_type: RotationType,
 }
@@ -159,10 +315,13 @@ pub struct LastRotation {
 /// What GetKeyRotationStatus (and optionally ListKeyRotations) said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rotation {
+    /// Whether automatic rotation is on.
     pub enabled: bool,
     /// `RotationPeriodInDays`; absent from older emulators and inventories (taken as 365).
     #[serde(default)]
     pub period_days: Option<u32>,
+    /// When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    /// it was not reported.
     #[serde(default)]
     pub next_rotation_date: Option<DateTime<Utc>>,
     /// Set only while an on-demand rotation is running.
@@ -181,16 +340,22 @@ pub struct KeyError {
     pub operation: String,
     /// The AWS error code, e.g. `AccessDeniedException`.
     pub code: String,
+    /// The error message, as AWS gave it; may be empty.
     #[serde(default)]
     pub message: String,
 }
 
 /// Operation names used in [`KeyError::operation`].
 pub mod operation {
+    /// The key's metadata: manager, spec, origin, state, multi-Region role.
     pub const DESCRIBE_KEY: &str = "DescribeKey";
+    /// Whether rotation is on, and its period.
     pub const GET_KEY_ROTATION_STATUS: &str = "GetKeyRotationStatus";
+    /// The key's rotation history (its last rotation).
     pub const LIST_KEY_ROTATIONS: &str = "ListKeyRotations";
+    /// The key's tags.
     pub const LIST_RESOURCE_TAGS: &str = "ListResourceTags";
+    /// The key's aliases.
     pub const LIST_ALIASES: &str = "ListAliases";
 }
 
@@ -201,9 +366,13 @@ pub mod operation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawKeyRecord")]
 pub struct KeyRecord {
+    /// The AWS account that owns the key (12 digits), from the ARN.
     pub account_id: String,
+    /// The region the key is in, from the ARN.
     pub region: String,
+    /// The key id (the ARN's last part: a UUID, or `mrk-...` for a multi-Region key).
     pub key_id: String,
+    /// The key's ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY_ID`.
     pub arn: String,
     /// The key's aliases; `None` when they were not read (or their read failed: see `errors`),
     /// which is not the same as having none.
@@ -211,15 +380,26 @@ pub struct KeyRecord {
     /// The key's tags; `None` when they were not read (or their read failed: see `errors`),
     /// which is not the same as having none.
     pub tags: Option<BTreeMap<String, String>>,
+    /// Who manages the key; `None` only when DescribeKey failed.
     pub key_manager: Option<KeyManager>,
+    /// The key's type; `None` only when DescribeKey failed.
     pub key_spec: Option<KeySpec>,
+    /// What the key is for; `None` when not reported.
     pub key_usage: Option<KeyUsage>,
+    /// Where the key material comes from; `None` only when DescribeKey failed.
     pub origin: Option<Origin>,
+    /// The custom key store holding the key; `None` for keys in KMS itself.
     pub custom_key_store_id: Option<String>,
+    /// The key's lifecycle state; `None` only when DescribeKey failed.
     pub key_state: Option<KeyState>,
+    /// When the key was created (UTC), if reported; imported key material that never rotated
+    /// is as old as the key.
     pub creation_date: Option<DateTime<Utc>>,
+    /// Multi-Region role and primary; `None` for a single-Region key.
     pub multi_region: Option<MultiRegion>,
+    /// What GetKeyRotationStatus said; `None` when it was not read (or failed: see `errors`).
     pub rotation: Option<Rotation>,
+    /// Every read that failed for this key, deciding the verdict or not; empty when none did.
     pub errors: Vec<KeyError>,
 }
 
@@ -267,6 +447,7 @@ impl KeyRecord {
         }
     }
 
+    /// Whether the key is a multi-Region replica (its rotation is its primary's).
     pub fn is_replica(&self) -> bool {
         self.multi_region
             .as_ref()
@@ -277,13 +458,19 @@ impl KeyRecord {
 /// The parts of a KMS key ARN: `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY_ID`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyArn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`...
     pub partition: &'a str,
+    /// The key's region.
     pub region: &'a str,
+    /// The owning account (12 digits).
     pub account_id: &'a str,
+    /// The key id, after `key/`.
     pub key_id: &'a str,
 }
 
 impl<'a> KeyArn<'a> {
+    /// The parts of `arn`; an error (naming the value) when it is not a KMS key ARN with a 12-digit
+    /// account.
     pub fn parse(arn: &'a str) -> crate::Result<Self> {
         let bad = |why: &str| {
             crate::Error::invalid_input(format!(
@@ -393,11 +580,14 @@ impl TryFrom<RawKeyRecord> for KeyRecord {
 /// A versioned list of key records: the `inventory` source's input, and what a scan can save.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Inventory {
+    /// The format's version: `1` ([`SCHEMA_VERSION`]). Another version is refused, not misread.
     pub schema_version: u32,
+    /// One record per key.
     pub keys: Vec<KeyRecord>,
 }
 
 impl Inventory {
+    /// An inventory of `keys`, in this release's format version.
     pub fn new(keys: Vec<KeyRecord>) -> Self {
         Inventory {
             schema_version: SCHEMA_VERSION,
@@ -436,9 +626,9 @@ mod tests {
     #[test]
     fn enums_round_trip_with_aws_spelling() {
         for spec in KeySpec::ALL {
-            assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), *spec);
+            assert_eq!(spec.as_str().parse::<KeySpec>().unwrap(), spec);
             assert_eq!(
-                serde_json::to_string(spec).unwrap(),
+                serde_json::to_string(&spec).unwrap(),
                 format!("\"{}\"", spec.as_str())
             );
         }
@@ -450,9 +640,16 @@ mod tests {
 /// A region or account that could not be listed at all. The report is then incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScopeError {
+    /// The account that could not be listed; `None` when the failure was not about one account.
     pub account_id: Option<String>,
+    /// The region that could not be listed; `None` when the failure was about a whole account
+    /// (one asked for and never read, say).
     pub region: Option<String>,
+    /// The operation that failed: `ListKeys`, `ListRegions`...
     pub operation: String,
+    /// The AWS error code (`AccessDeniedException`), or the tool's own: `AccountNotRead` (an
+    /// account asked for and never read), `RegionNotEnabled`, `RegionUnresponsive`.
     pub code: String,
+    /// What happened, in words.
     pub message: String,
 }

@@ -8,9 +8,11 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use crate::input::{self, Syntax};
 use crate::model::KeyRecord;
+use crate::wire::wire_names;
 use crate::{Error, Result};
 
 /// A rotation period in days, within the 90-2560 range that AWS accepts.
@@ -31,11 +33,14 @@ use crate::{Error, Result};
 pub struct RotationPeriod(u32);
 
 impl RotationPeriod {
+    /// The shortest period AWS allows, in days.
     pub const MIN_DAYS: u32 = 90;
+    /// The longest period AWS allows, in days.
     pub const MAX_DAYS: u32 = 2560;
     /// AWS's default when `RotationPeriodInDays` is omitted.
     pub const AWS_DEFAULT: RotationPeriod = RotationPeriod(365);
 
+    /// A period of `days`; an error when it is outside 90-2560, the periods AWS allows.
     pub fn new(days: u32) -> Result<Self> {
         if (Self::MIN_DAYS..=Self::MAX_DAYS).contains(&days) {
             Ok(RotationPeriod(days))
@@ -46,6 +51,7 @@ impl RotationPeriod {
         }
     }
 
+    /// The period in days.
     pub fn days(self) -> u32 {
         self.0
     }
@@ -74,9 +80,20 @@ impl fmt::Display for RotationPeriod {
 
 /// What to do with keys in state `Disabled`.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DisabledKeys {
     /// Judge them like any key: a disabled key keeps its rotation setting and comes back with one
     /// EnableKey call, so hiding it would hide a non-rotating key.
@@ -85,6 +102,7 @@ pub enum DisabledKeys {
     /// Report them `not_applicable` / `key_disabled`.
     Skip,
 }
+wire_names!(DisabledKeys, "disabled_keys setting");
 
 /// How an exception picks its key. Exact matches only.
 ///
@@ -93,12 +111,17 @@ pub enum DisabledKeys {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawMatch", into = "RawMatch")]
 pub enum ExceptionMatch {
+    /// The key with this ARN.
     Arn(String),
+    /// The key with this key id.
     KeyId(String),
     /// `alias/name`; the `alias/` prefix may be left out.
     Alias(String),
+    /// A key carrying the tag `key` with the value `value`.
     Tag {
+        /// The tag's key (not empty).
         key: String,
+        /// The value the tag must have, exactly.
         value: String,
     },
 }
@@ -230,12 +253,16 @@ impl ExceptionMatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exception {
+    /// Which key it excuses (`match` on the wire).
     #[serde(rename = "match")]
     pub matcher: ExceptionMatch,
+    /// Who accepted the risk (a team or a person); not blank.
     #[serde(deserialize_with = "non_blank")]
     pub owner: String,
+    /// Why the key does not rotate; not blank.
     #[serde(deserialize_with = "non_blank")]
     pub reason: String,
+    /// A change or risk ticket, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
     /// Active through this whole day, UTC.
@@ -266,10 +293,13 @@ pub struct Policy {
     pub max_rotation_period_days: RotationPeriod,
     /// The period remediation sets; never above `max_rotation_period_days`.
     pub target_rotation_period_days: RotationPeriod,
+    /// What to do with keys in state `Disabled`: judge them (`evaluate`, the default) or report
+    /// them `not_applicable` (`skip`).
     pub disabled_keys: DisabledKeys,
     /// When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     /// this many days; when unset they are `not_applicable`.
     pub imported_key_max_age_days: Option<u32>,
+    /// Accepted risks: a failing key one of them matches, while it is active, is `exempt`.
     pub exceptions: Vec<Exception>,
 }
 
@@ -289,6 +319,7 @@ impl Default for Policy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionsFile {
+    /// Exceptions added after the policy's own.
     pub exceptions: Vec<Exception>,
 }
 

@@ -47,6 +47,7 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "eusc-de-east-1",
 ];
 
+/// Whether `region` is one of the AWS regions this release knows.
 pub fn is_known(region: &str) -> bool {
     KNOWN_REGIONS.contains(&region)
 }

@@ -19,7 +19,9 @@ use crate::{Error, ErrorKind, Result};
 pub struct ReportScope {
     /// The source's name: `aws`, `inventory`, `memory`.
     pub source: String,
+    /// The accounts covered.
     pub accounts: Vec<String>,
+    /// The regions covered.
     pub regions: Vec<String>,
 }
 
@@ -28,11 +30,17 @@ pub struct ReportScope {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct StatusCounts {
+    /// Every finding counted.
     pub total: usize,
+    /// Findings `pass`.
     pub pass: usize,
+    /// Findings `fail`.
     pub fail: usize,
+    /// Findings `not_applicable`.
     pub not_applicable: usize,
+    /// Findings `exempt`.
     pub exempt: usize,
+    /// Findings `error`.
     pub error: usize,
 }
 
@@ -48,6 +56,7 @@ impl StatusCounts {
         } += 1;
     }
 
+    /// The count of `status`.
     pub fn get(&self, status: Status) -> usize {
         match status {
             Status::Pass => self.pass,
@@ -66,13 +75,18 @@ pub struct Summary {
     pub compliant: bool,
     /// False when a region or account could not be listed (see `scope_errors`).
     pub complete: bool,
+    /// Counts per status, and the total.
     pub by_status: StatusCounts,
+    /// Counts per reason code, for the reasons that occur.
     pub by_reason: BTreeMap<Reason, usize>,
+    /// Counts per status (and the total) for each region.
     pub by_region: BTreeMap<String, StatusCounts>,
+    /// Counts per status (and the total) for each account.
     pub by_account: BTreeMap<String, StatusCounts>,
 }
 
 impl Summary {
+    /// The summary of `findings`; complete when `scope_errors` is empty.
     pub fn of(findings: &[Finding], scope_errors: &[ScopeError]) -> Self {
         let mut summary = Summary::default();
         for f in findings {
@@ -98,13 +112,19 @@ fn count_in(counts: &mut BTreeMap<String, StatusCounts>, key: &str, status: Stat
 /// A scan's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
+    /// The format's version: `1`. Another version is refused, not misread.
     pub schema_version: u32,
+    /// The time the findings were evaluated at (UTC): the clock, or the `now` asked for.
     pub generated_at: DateTime<Utc>,
+    /// The whole policy the keys were judged against, exceptions included.
     pub policy: Policy,
+    /// The source, and the accounts and regions covered.
     pub scope: ReportScope,
+    /// Counts, and whether the report is compliant and complete.
     pub summary: Summary,
     /// Ordered by account, region, ARN.
     pub findings: Vec<Finding>,
+    /// Each region or account that could not be listed at all; the report is then incomplete.
     pub scope_errors: Vec<ScopeError>,
 }
 
@@ -198,10 +218,12 @@ impl Report {
         ))
     }
 
+    /// True exactly when no finding is `fail`.
     pub fn is_compliant(&self) -> bool {
         self.summary.compliant
     }
 
+    /// False when some region or account could not be listed (see `scope_errors`).
     pub fn is_complete(&self) -> bool {
         self.summary.complete
     }
@@ -266,7 +288,8 @@ fn is_in_report_order(findings: &[Finding]) -> bool {
 }
 
 /// Report renderings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum Format {
     /// The whole report, pretty-printed.
@@ -274,31 +297,4 @@ pub enum Format {
     /// One finding per line and nothing else, in the report's order.
     Ndjson,
 }
-
-impl Format {
-    pub const ALL: &'static [Format] = &[Format::Json, Format::Ndjson];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Ndjson => "ndjson",
-        }
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Format::ALL
-            .iter()
-            .copied()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                Error::invalid_input(format!(
-                    "unknown format `{s}`, expected one of: {}",
-                    known.join(", ")
-                ))
-            })
-    }
-}
+crate::wire::wire_names!(Format, "format");

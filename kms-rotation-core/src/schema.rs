@@ -14,15 +14,22 @@ use crate::{Inventory, Policy, Report, ops, policy::ExceptionsFile};
 /// and conversions as accepted) or as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contract {
+    /// As the tool reads it: fields with defaults may be left out, aliases and input conversions
+    /// are accepted (files users write, options).
     Read,
+    /// As the tool writes it (reports, plans, journal lines, outcomes): what a reader of its
+    /// output can rely on.
     Write,
 }
 
 /// One schema: its file name in `schemas/`, and which way it describes its type.
 #[derive(Debug, Clone)]
 pub struct Named {
+    /// The file name in `schemas/`, without `.schema.json`.
     pub name: &'static str,
+    /// Which way it describes its type.
     pub contract: Contract,
+    /// The JSON Schema (draft 2020-12).
     pub schema: Schema,
 }
 

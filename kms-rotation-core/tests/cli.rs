@@ -236,6 +236,18 @@ fn an_unknown_region_is_exit_2_unless_allowed() {
 }
 
 #[test]
+fn a_bad_aws_option_names_its_flag() {
+    // The AWS options are fields of the core's options like any other, so the error names the
+    // field and the CLI turns it into the flag; nothing is read.
+    for command in ["scan", "plan"] {
+        let out = kms_rotation(&[command, "--region", "us-east-1", "--rate", "describe_key=1"]);
+        assert_bad_input(&out, &["--rate:", "describe_key=1"]);
+        let out = kms_rotation(&[command, "--region", "us-east-1", "--max-attempts", "0"]);
+        assert_bad_input(&out, &["--max-attempts:", "at least 1"]);
+    }
+}
+
+#[test]
 fn usage_errors_are_exit_2() {
     assert_bad_input(&kms_rotation(&["scan", "--inventory"]), &["--inventory"]);
     assert_bad_input(

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use kms_rotation::ErrorKind;
 use kms_rotation::ops::{self, ApplyOptions, PlanOptions, RollbackOptions, ScanOptions};
-use kms_rotation::remediate::{ActionStatus, MemoryTarget, RollbackStatus, RotationState};
+use kms_rotation::remediate::{
+    ActionStatus, MemoryTarget, RemediationProgress, RollbackStatus, RotationState,
+};
 use serde_json::json;
 
 fn options<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
@@ -52,10 +54,7 @@ fn options_take_snake_case_and_javascript_camel_case_but_nothing_unknown() {
     );
     assert!(!camel.dry_run);
     assert_eq!(camel.writes_per_second, 3);
-    assert_eq!(
-        camel.aws.endpoint_url.as_deref(),
-        Some("http://127.0.0.1:1")
-    );
+    assert_eq!(camel.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
     for bad in [
         json!({ "dry-run": false }),
         json!({ "dryrun": false }),
@@ -70,10 +69,22 @@ fn options_take_snake_case_and_javascript_camel_case_but_nothing_unknown() {
 }
 
 #[test]
+fn the_aws_options_of_every_operation_default_like_aws_options() {
+    let aws = kms_rotation::ops::AwsOptions::default();
+    assert_eq!(ScanOptions::default().aws_options(Vec::new()), aws);
+    assert_eq!(ApplyOptions::default().aws_options(Vec::new()), aws);
+    assert_eq!(RollbackOptions::default().aws_options(Vec::new()), aws);
+    let read: ApplyOptions = options(json!({ "dry_run": false }));
+    assert_eq!(read.aws_options(Vec::new()), aws);
+    assert_eq!(aws.max_attempts, 5);
+    assert_eq!(aws.session_name, "kms-rotation");
+}
+
+#[test]
 fn rate_limits_have_one_syntax() {
     let scan: ScanOptions = options(json!({ "rates": ["describe-key=100", "list-keys = 7"] }));
-    assert_eq!(scan.aws.rate_limits.describe_key, 100);
-    assert_eq!(scan.aws.rate_limits.list_keys, 7);
+    assert_eq!(scan.rate_limits.describe_key, 100);
+    assert_eq!(scan.rate_limits.list_keys, 7);
     for bad in ["describe_key=100", "describe-key", "describe-key=fast"] {
         let err = serde_json::from_value::<ScanOptions>(json!({ "rates": [bad] })).unwrap_err();
         assert!(
@@ -106,7 +117,7 @@ async fn unknown_regions_and_bad_accounts_are_refused_before_any_read() {
 #[tokio::test]
 async fn a_local_source_refuses_aws_options_rather_than_ignore_them() {
     let mut scan: ScanOptions = options(fleet_scan());
-    scan.aws.endpoint_url = Some("http://127.0.0.1:9".into());
+    scan.endpoint_url = Some("http://127.0.0.1:9".into());
     let err = ops::scan(scan, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
@@ -242,4 +253,59 @@ async fn apply_then_rollback_through_the_operations() {
         .unwrap();
     assert!(undone.is_success(), "{undone:?}");
     assert_eq!(target.write_calls().len(), 2 * writes);
+}
+
+/// A progress callback that records every update.
+fn recorder() -> (
+    kms_rotation::remediate::RemediationProgressFn,
+    Arc<std::sync::Mutex<Vec<RemediationProgress>>>,
+) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let callback = Arc::new(move |update: RemediationProgress| {
+        sink.lock().expect("not poisoned").push(update);
+    });
+    (callback, seen)
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_progress_as_a_real_run_does() {
+    let plan = fleet_plan().await;
+    let n = plan.actions.len();
+    assert!(n > 1);
+    let every_action: Vec<_> = (1..=n)
+        .map(|done| RemediationProgress { done, total: n })
+        .collect();
+    let target = disabled_target(&plan);
+    let journal = common::scratch("ops-progress-journal.ndjson");
+    let quick = json!({ "dry_run": false, "verify_delay_ms": 1, "journal": journal });
+    let run = |dry_run: bool| {
+        let mut apply: ApplyOptions = options(quick.clone());
+        apply.plan = Some(plan.clone());
+        apply.dry_run = dry_run;
+        apply
+    };
+
+    let (callback, dry) = recorder();
+    ops::apply_to(run(true), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*dry.lock().unwrap(), every_action);
+    let (callback, real) = recorder();
+    ops::apply_to(run(false), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*real.lock().unwrap(), every_action);
+
+    let (callback, dry) = recorder();
+    let rollback: RollbackOptions = options(json!({ "journal": journal }));
+    ops::rollback_to(rollback, target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*dry.lock().unwrap(), every_action);
+    let (callback, real) = recorder();
+    ops::rollback_to(options(quick), target.clone(), Some(callback))
+        .await
+        .unwrap();
+    assert_eq!(*real.lock().unwrap(), every_action);
 }

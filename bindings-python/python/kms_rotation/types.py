@@ -100,7 +100,9 @@ StrPath: TypeAlias = str | os.PathLike[str]
 class _ActionRequired(TypedDict):
     """The keys ``Action`` requires."""
     account_id: str
+    """The account of ``target_arn``, whose role the write uses."""
     action: ActionKind
+    """What to do: ``enable_rotation``."""
     batch: int
     """1-based; batches run one after the other, in order."""
     because: list[str]
@@ -112,6 +114,7 @@ class _ActionRequired(TypedDict):
     region: str
     """From ``target_arn``, not from the findings: a replica's fix runs in its primary's region."""
     rotation_period_days: RotationPeriod
+    """The rotation period to set, in days (90-2560, not above the policy's maximum)."""
     target_arn: str
     """The key the write goes to."""
 
@@ -136,19 +139,29 @@ ActionKind: TypeAlias = Literal["enable_rotation"]
 class _ActionResultRequired(TypedDict):
     """The keys ``ActionResult`` requires."""
     account_id: str
+    """The key's account."""
     after: RotationState | None
     """The last state read after the write."""
     before: RotationState | None
     """The state read before acting."""
     error: JournalError | None
+    """The AWS error of a failed describe, read or write (or the last failed re-read); ``None``
+    otherwise.
+    """
     region: str
+    """The key's region."""
     status: ActionStatus
+    """What happened."""
     target_arn: str
+    """The key the action wrote to (or would have)."""
 
 
 class ActionResult(_ActionResultRequired, total=False):
     """What happened to one action."""
     reason: str | None
+    """Why it was skipped, not attempted, or failed as it did (``already_at_target``,
+    ``circuit_breaker``, ``write_outcome_unknown``, a scope reason...); absent when there is none.
+    """
 
 
 ActionStatus: TypeAlias = (
@@ -173,26 +186,37 @@ ActionStatus: TypeAlias = (
 class _AppliedExceptionRequired(TypedDict):
     """The keys ``AppliedException`` requires."""
     expired: bool
+    """True when it has lapsed, so the key fails anyway; false on an ``exempt`` finding."""
     expires: str
-    """A calendar date, ``YYYY-MM-DD``."""
+    """The last day (UTC) it excuses the key.
+
+    A calendar date, ``YYYY-MM-DD``.
+    """
     match: ExceptionMatch
+    """Which key the exception names (``match`` on the wire)."""
     owner: str
+    """Who accepted the risk."""
     reason: str
+    """Why the key does not rotate."""
 
 
 class AppliedException(_AppliedExceptionRequired, total=False):
     """The exception that matched a would-be failing key; ``expired`` when it no longer excuses it."""
     ticket: str | None
+    """The exception's ticket, when it has one."""
 
 
 class ApplyOptions(TypedDict, total=False):
-    """Options of ``apply``. One of ``plan`` and ``plan_file`` is the plan."""
+    """Options of ``apply``. One of ``plan`` and ``plan_file`` is the plan. The AWS options say how
+    to reach AWS; each key's account gets its role.
+    """
     all_regions: ReadOnly[bool | None]
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -218,8 +242,8 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``True``.
     """
     endpoint_url: ReadOnly[str | None]
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -229,16 +253,18 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``False``.
     """
     external_id: ReadOnly[str | None]
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: ReadOnly[StrPath | None]
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: ReadOnly[int | None]
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -249,8 +275,9 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: ReadOnly[int | None]
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -310,9 +337,10 @@ class ApplyOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: ReadOnly[int | None]
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
@@ -336,6 +364,7 @@ class ApplyOptions(TypedDict, total=False):
 class ApplyOutcome(TypedDict):
     """What a run did: one result per action, in plan order."""
     dry_run: bool
+    """True for a dry run: nothing was written."""
     journal_error: str | None
     """Set when the journal could not be written: the run stopped sending writes there. Writes
     sent before are covered by their journaled intent.
@@ -343,7 +372,9 @@ class ApplyOutcome(TypedDict):
     journal_warnings: list[str]
     """Torn lines an interrupted earlier run left in the journal (removed before appending)."""
     results: list[ActionResult]
+    """One result per action, in plan order."""
     run_id: str
+    """The run's id (a UUID v7 unless given); every journal line of the run carries it."""
     stopped: str | None
     """Set when the run stopped early, saying why (circuit breaker, journal failure)."""
 
@@ -393,17 +424,24 @@ class ExceptionMatch(TypedDict, total=False):
 class ExceptionsFile(TypedDict):
     """The shape of an ``--exceptions`` file."""
     exceptions: ReadOnly[Sequence[PolicyException]]
+    """Exceptions added after the policy's own."""
 
 
 class Finding(TypedDict):
     """The rule's verdict on one key plus the record's evidence, field for field."""
     account_id: str
+    """The account that owns the key."""
     aliases: list[str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
     arn: str
+    """The key's ARN."""
     creation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """As in the key record; ``None`` when not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     custom_key_store_id: str | None
+    """As in the key record; ``None`` for keys in KMS itself."""
     error: ReadError | None
     """Set for ``error`` findings: the failed or missing read that decided it."""
     errors: list[ReadError]
@@ -413,22 +451,33 @@ class Finding(TypedDict):
     exception: AppliedException | None
     """Set when an exception matched a would-be failing key."""
     key_id: str
+    """The key id."""
     key_manager: KeyManager | None
+    """As in the key record; ``None`` when unknown."""
     key_spec: KeySpec | None
+    """As in the key record; ``None`` when unknown."""
     key_state: KeyState | None
+    """As in the key record; ``None`` when unknown."""
     key_usage: KeyUsage | None
+    """As in the key record; ``None`` when unknown."""
     multi_region: MultiRegion | None
+    """As in the key record; ``None`` for a single-Region key."""
     origin: Origin | None
+    """As in the key record; ``None`` when unknown."""
     period_source: PeriodSource | None
     """Set when the rule used a rotation period: reported, or assumed to be AWS's 365."""
     reason: Reason
+    """Why: the first row of the rule that matched."""
     region: str
+    """The key's region."""
     remediable: bool
     """True exactly when the finding is ``fail`` and a plan can act on it."""
     remediation_target: str | None
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
     rotation: Rotation | None
+    """As in the key record; ``None`` when the rotation status was not read."""
     status: Status
+    """The verdict."""
     tags: dict[str, str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
 
@@ -436,13 +485,19 @@ class Finding(TypedDict):
 class _FindingInputRequired(TypedDict):
     """The keys ``FindingInput`` requires."""
     account_id: ReadOnly[str]
+    """The account that owns the key."""
     arn: ReadOnly[str]
+    """The key's ARN."""
     key_id: ReadOnly[str]
+    """The key id."""
     reason: ReadOnly[Reason]
+    """Why: the first row of the rule that matched."""
     region: ReadOnly[str]
+    """The key's region."""
     remediable: ReadOnly[bool]
     """True exactly when the finding is ``fail`` and a plan can act on it."""
     status: ReadOnly[Status]
+    """The verdict."""
 
 
 class FindingInput(_FindingInputRequired, total=False):
@@ -453,8 +508,12 @@ class FindingInput(_FindingInputRequired, total=False):
     Default: ``None``.
     """
     creation_date: ReadOnly[str | None]
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """As in the key record; ``None`` when not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     custom_key_store_id: ReadOnly[str | None]
+    """As in the key record; ``None`` for keys in KMS itself."""
     error: ReadOnly[ReadErrorInput | None]
     """Set for ``error`` findings: the failed or missing read that decided it."""
     errors: ReadOnly[Sequence[ReadErrorInput]]
@@ -466,16 +525,23 @@ class FindingInput(_FindingInputRequired, total=False):
     exception: ReadOnly[AppliedException | None]
     """Set when an exception matched a would-be failing key."""
     key_manager: ReadOnly[KeyManager | None]
+    """As in the key record; ``None`` when unknown."""
     key_spec: ReadOnly[KeySpec | None]
+    """As in the key record; ``None`` when unknown."""
     key_state: ReadOnly[KeyState | None]
+    """As in the key record; ``None`` when unknown."""
     key_usage: ReadOnly[KeyUsage | None]
+    """As in the key record; ``None`` when unknown."""
     multi_region: ReadOnly[MultiRegion | None]
+    """As in the key record; ``None`` for a single-Region key."""
     origin: ReadOnly[Origin | None]
+    """As in the key record; ``None`` when unknown."""
     period_source: ReadOnly[PeriodSource | None]
     """Set when the rule used a rotation period: reported, or assumed to be AWS's 365."""
     remediation_target: ReadOnly[str | None]
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
     rotation: ReadOnly[RotationInput | None]
+    """As in the key record; ``None`` when the rotation status was not read."""
     tags: ReadOnly[Mapping[str, str] | None]
     """``None``: not read (or the read failed; see ``errors``). Not the same as none.
 
@@ -486,18 +552,30 @@ class FindingInput(_FindingInputRequired, total=False):
 class Inventory(TypedDict):
     """A versioned list of key records: the ``inventory`` source's input, and what a scan can save."""
     keys: ReadOnly[Sequence[KeyRecord]]
+    """One record per key."""
     schema_version: ReadOnly[int]
+    """The format's version: ``1`` (``SCHEMA_VERSION``). Another version is refused, not misread."""
 
 
 class _JournalEntryRequired(TypedDict):
     """The keys ``JournalEntry`` requires."""
     at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the event happened (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     error: JournalError | None
+    """The error of a failed describe, read or write; ``None`` otherwise."""
     event: JournalEvent
+    """What happened to the key."""
     run_id: str
+    """The apply or rollback run that wrote the line."""
     state: RotationState | None
+    """A rotation state, or ``None``; which one depends on the event (read before acting, set by the
+    write, seen by a re-read, restored).
+    """
     target_arn: str
+    """The key."""
 
 
 class JournalEntry(_JournalEntryRequired, total=False):
@@ -515,6 +593,7 @@ class _JournalErrorRequired(TypedDict):
     code: str
     """The AWS error code (``AccessDeniedException``), or the crate's error kind when there is none."""
     message: str
+    """The error message; may be empty."""
 
 
 class JournalError(_JournalErrorRequired, total=False):
@@ -557,21 +636,35 @@ class KeyFilter(TypedDict, total=False):
     see ``Selection`` for how dimensions combine.
     """
     accounts: ReadOnly[Sequence[str]]
-    """Default: ``[]``."""
+    """Account ids (12 digits).
+
+    Default: ``[]``.
+    """
     aliases: ReadOnly[Sequence[str]]
     """``alias/name``; the ``alias/`` prefix may be left out.
 
     Default: ``[]``.
     """
     arns: ReadOnly[Sequence[str]]
-    """Default: ``[]``."""
+    """Key ARNs.
+
+    Default: ``[]``.
+    """
     regions: ReadOnly[Sequence[str]]
-    """Default: ``[]``."""
+    """Region names.
+
+    Default: ``[]``.
+    """
     tags: ReadOnly[Sequence[TagMatch]]
+    """Tags, as ``KEY=VALUE``."""
 
 
 KeyManager: TypeAlias = Literal["AWS"] | Literal["CUSTOMER"]
-"""Who manages the key: ``AWS`` (AWS managed, ``alias/aws/...``) or ``CUSTOMER``."""
+"""Who manages the key: ``AWS`` (AWS managed, ``alias/aws/...``) or ``CUSTOMER``.
+
+- ``AWS``: An AWS managed key (``alias/aws/...``): AWS rotates it every year.
+- ``CUSTOMER``: A customer managed key: its owner decides its rotation.
+"""
 
 
 class _KeyRecordRequired(TypedDict):
@@ -626,7 +719,29 @@ KeySpec: TypeAlias = (
     | Literal["ML_KEM_768"]
     | Literal["ML_KEM_1024"]
 )
-"""The key's type. Only ``SYMMETRIC_DEFAULT`` keys can rotate automatically."""
+"""The key's type. Only ``SYMMETRIC_DEFAULT`` keys can rotate automatically.
+
+- ``SYMMETRIC_DEFAULT``: A symmetric encryption key (AES-256-GCM): the one kind that rotates automatically.
+- ``RSA_2048``: An RSA key pair, 2048 bits.
+- ``RSA_3072``: An RSA key pair, 3072 bits.
+- ``RSA_4096``: An RSA key pair, 4096 bits.
+- ``ECC_NIST_P256``: An elliptic-curve key pair on NIST P-256.
+- ``ECC_NIST_P384``: An elliptic-curve key pair on NIST P-384.
+- ``ECC_NIST_P521``: An elliptic-curve key pair on NIST P-521.
+- ``ECC_SECG_P256K1``: An elliptic-curve key pair on secp256k1.
+- ``ECC_NIST_EDWARDS25519``: An Ed25519 key pair.
+- ``HMAC_224``: An HMAC key, SHA-224.
+- ``HMAC_256``: An HMAC key, SHA-256.
+- ``HMAC_384``: An HMAC key, SHA-384.
+- ``HMAC_512``: An HMAC key, SHA-512.
+- ``SM2``: An SM2 key pair (China Regions only).
+- ``ML_DSA_44``: An ML-DSA-44 signing key pair.
+- ``ML_DSA_65``: An ML-DSA-65 signing key pair.
+- ``ML_DSA_87``: An ML-DSA-87 signing key pair.
+- ``ML_KEM_512``: An ML-KEM-512 key pair.
+- ``ML_KEM_768``: An ML-KEM-768 key pair.
+- ``ML_KEM_1024``: An ML-KEM-1024 key pair.
+"""
 
 
 KeyState: TypeAlias = (
@@ -639,7 +754,17 @@ KeyState: TypeAlias = (
     | Literal["Unavailable"]
     | Literal["Updating"]
 )
-"""The key's lifecycle state."""
+"""The key's lifecycle state.
+
+- ``Creating``: Being created (a multi-Region replica, say): not yet usable.
+- ``Enabled``: Usable.
+- ``Disabled``: Not usable until enabled again; it keeps its rotation setting.
+- ``PendingDeletion``: Scheduled for deletion: AWS reports rotation as off for it, by design.
+- ``PendingImport``: Waiting for its imported key material.
+- ``PendingReplicaDeletion``: A multi-Region primary waiting for its replicas to be deleted.
+- ``Unavailable``: Its custom key store is disconnected.
+- ``Updating``: Its primary Region is being changed; judged like an enabled key.
+"""
 
 
 KeyUsage: TypeAlias = (
@@ -649,19 +774,31 @@ KeyUsage: TypeAlias = (
     | Literal["KEY_AGREEMENT"]
     | Literal["ENCAPSULATE_DECAPSULATE"]
 )
-"""What the key is for."""
+"""What the key is for.
+
+- ``ENCRYPT_DECRYPT``: Encryption and decryption.
+- ``SIGN_VERIFY``: Signing and verifying signatures.
+- ``GENERATE_VERIFY_MAC``: Generating and verifying HMACs.
+- ``KEY_AGREEMENT``: Deriving shared secrets.
+- ``ENCAPSULATE_DECAPSULATE``: Encapsulating and decapsulating shared secrets (ML-KEM).
+"""
 
 
 class LastRotation(TypedDict):
     """The most recent completed rotation (from ListKeyRotations)."""
     date: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the rotation completed (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     type: RotationType
+    """How it happened: ``AUTOMATIC`` (on the key's period) or ``ON_DEMAND``. ``type`` on the wire."""
 
 
 class _MultiRegionRequired(TypedDict):
     """The keys ``MultiRegion`` requires."""
     role: MultiRegionRole
+    """Whether this key is the primary or a replica."""
 
 
 class MultiRegion(_MultiRegionRequired, total=False):
@@ -671,7 +808,11 @@ class MultiRegion(_MultiRegionRequired, total=False):
 
 
 MultiRegionRole: TypeAlias = Literal["PRIMARY"] | Literal["REPLICA"]
-"""A multi-Region key's role."""
+"""A multi-Region key's role.
+
+- ``PRIMARY``: The key its replicas share their rotation setting with: the one a fix goes to.
+- ``REPLICA``: A copy of a primary in another region.
+"""
 
 
 Origin: TypeAlias = (
@@ -680,7 +821,13 @@ Origin: TypeAlias = (
     | Literal["AWS_CLOUDHSM"]
     | Literal["EXTERNAL_KEY_STORE"]
 )
-"""Where the key material comes from."""
+"""Where the key material comes from.
+
+- ``AWS_KMS``: KMS made the key material.
+- ``EXTERNAL``: Imported key material: it rotates only on demand.
+- ``AWS_CLOUDHSM``: A CloudHSM custom key store made it: no automatic rotation.
+- ``EXTERNAL_KEY_STORE``: An external key store holds it: no automatic rotation.
+"""
 
 
 PeriodSource: TypeAlias = Literal["reported"] | Literal["assumed_default"]
@@ -698,11 +845,16 @@ class Plan(TypedDict):
     actions: list[Action]
     """In execution order."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the plan was made (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: Policy
     """The report's policy, with ``target_rotation_period_days`` the period the actions set."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     skips: list[Skip]
+    """Every finding with no action, and why."""
 
 
 class PlanInput(TypedDict):
@@ -712,11 +864,16 @@ class PlanInput(TypedDict):
     actions: ReadOnly[Sequence[Action]]
     """In execution order."""
     generated_at: ReadOnly[str]
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the plan was made (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: ReadOnly[PolicyInput]
     """The report's policy, with ``target_rotation_period_days`` the period the actions set."""
     schema_version: ReadOnly[int]
+    """The format's version: ``1``. Another version is refused, not misread."""
     skips: ReadOnly[Sequence[Skip]]
+    """Every finding with no action, and why."""
 
 
 class PlanOptions(TypedDict, total=False):
@@ -765,7 +922,11 @@ class PlanOptions(TypedDict, total=False):
 class Policy(TypedDict):
     """The policy. Every field has the default of ``rule.md``."""
     disabled_keys: DisabledKeys
+    """What to do with keys in state ``Disabled``: judge them (``evaluate``, the default) or report
+    them ``not_applicable`` (``skip``).
+    """
     exceptions: list[PolicyException]
+    """Accepted risks: a failing key one of them matches, while it is active, is ``exempt``."""
     imported_key_max_age_days: int | None
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
@@ -784,21 +945,32 @@ class _PolicyExceptionRequired(TypedDict):
     A calendar date, ``YYYY-MM-DD``.
     """
     match: ExceptionMatch
+    """Which key it excuses (``match`` on the wire)."""
     owner: str
+    """Who accepted the risk (a team or a person); not blank."""
     reason: str
+    """Why the key does not rotate; not blank."""
 
 
 class PolicyException(_PolicyExceptionRequired, total=False):
     """An accepted risk: the key fails, its owner knows, and it is excused until ``expires``."""
     ticket: str | None
+    """A change or risk ticket, if any."""
 
 
 class PolicyInput(TypedDict, total=False):
     """The policy. Every field has the default of ``rule.md``."""
     disabled_keys: ReadOnly[DisabledKeys]
-    """Default: ``'evaluate'``."""
+    """What to do with keys in state ``Disabled``: judge them (``evaluate``, the default) or report
+    them ``not_applicable`` (``skip``).
+
+    Default: ``'evaluate'``.
+    """
     exceptions: ReadOnly[Sequence[PolicyException]]
-    """Default: ``[]``."""
+    """Accepted risks: a failing key one of them matches, while it is active, is ``exempt``.
+
+    Default: ``[]``.
+    """
     imported_key_max_age_days: ReadOnly[int | None]
     """When set, imported (EXTERNAL) keys must have been rotated on demand (or created) within
     this many days; when unset they are ``not_applicable``.
@@ -822,6 +994,7 @@ class ReadError(TypedDict):
     code: str
     """The AWS error code, e.g. ``AccessDeniedException``."""
     message: str
+    """The error message, as AWS gave it; may be empty."""
     operation: str
     """The AWS operation, e.g. ``GetKeyRotationStatus``."""
 
@@ -837,7 +1010,10 @@ class _ReadErrorInputRequired(TypedDict):
 class ReadErrorInput(_ReadErrorInputRequired, total=False):
     """A fact a source could not read for one key."""
     message: ReadOnly[str]
-    """Default: ``''``."""
+    """The error message, as AWS gave it; may be empty.
+
+    Default: ``''``.
+    """
 
 
 Reason: TypeAlias = (
@@ -861,22 +1037,23 @@ Reason: TypeAlias = (
 )
 """Why a finding has its status. The snake_case names are public API: stable across releases.
 
-- ``describe_failed``
-- ``aws_managed``
-- ``unsupported_key_spec``
-- ``custom_key_store``
-- ``imported_key_material``
-- ``imported_key_rotated_on_demand``
-- ``imported_key_rotation_overdue``
-- ``pending_deletion``
-- ``key_state_pending_import``
-- ``key_state_unavailable``
-- ``key_state_creating``
-- ``key_disabled``
-- ``rotation_status_failed``
-- ``rotation_disabled``
-- ``rotation_period_exceeds_policy``
-- ``rotation_enabled``
+- ``describe_failed``: DescribeKey failed (or the record lacks a fact it gives): ``error``.
+- ``aws_managed``: An AWS managed key: AWS rotates it every year, and it cannot be configured.
+- ``unsupported_key_spec``: Not ``SYMMETRIC_DEFAULT`` (RSA, ECC, SM2, HMAC, ML-DSA, ML-KEM): no automatic rotation.
+- ``custom_key_store``: In a custom key store (CloudHSM or external): no automatic rotation.
+- ``imported_key_material``: Imported key material, which rotates only on demand, and the policy sets no maximum age.
+- ``imported_key_rotated_on_demand``: Imported key material rotated on demand (or created) within the policy's maximum age:
+  ``pass``.
+- ``imported_key_rotation_overdue``: Imported key material older than the policy's maximum age: ``fail``.
+- ``pending_deletion``: Scheduled for deletion (``PendingDeletion``, ``PendingReplicaDeletion``).
+- ``key_state_pending_import``: Waiting for its imported key material.
+- ``key_state_unavailable``: Its custom key store is disconnected.
+- ``key_state_creating``: Still being created (a multi-Region replica, say).
+- ``key_disabled``: Disabled, and the policy says ``disabled_keys: skip``.
+- ``rotation_status_failed``: GetKeyRotationStatus failed, or the rotation status was not read: ``error``.
+- ``rotation_disabled``: Automatic rotation is off: ``fail``.
+- ``rotation_period_exceeds_policy``: The rotation period is longer than the policy's ``max_rotation_period_days``: ``fail``.
+- ``rotation_enabled``: Rotation is on with a period the policy accepts: ``pass``.
 - ``exception_undecidable``: A would-be failing key that an active exception may cover, but the exception matches
   on a fact (tags, aliases) that was not read or could not be read.
 """
@@ -911,12 +1088,20 @@ class Report(TypedDict):
     findings: list[Finding]
     """Ordered by account, region, ARN."""
     generated_at: str
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """The time the findings were evaluated at (UTC): the clock, or the ``now`` asked for.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: Policy
+    """The whole policy the keys were judged against, exceptions included."""
     schema_version: int
+    """The format's version: ``1``. Another version is refused, not misread."""
     scope: ReportScope
+    """The source, and the accounts and regions covered."""
     scope_errors: list[ScopeError]
+    """Each region or account that could not be listed at all; the report is then incomplete."""
     summary: Summary
+    """Counts, and whether the report is compliant and complete."""
 
 
 class ReportInput(TypedDict):
@@ -924,30 +1109,43 @@ class ReportInput(TypedDict):
     findings: ReadOnly[Sequence[FindingInput]]
     """Ordered by account, region, ARN."""
     generated_at: ReadOnly[str]
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """The time the findings were evaluated at (UTC): the clock, or the ``now`` asked for.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     policy: ReadOnly[PolicyInput]
+    """The whole policy the keys were judged against, exceptions included."""
     schema_version: ReadOnly[int]
+    """The format's version: ``1``. Another version is refused, not misread."""
     scope: ReadOnly[ReportScope]
+    """The source, and the accounts and regions covered."""
     scope_errors: ReadOnly[Sequence[ScopeErrorInput]]
+    """Each region or account that could not be listed at all; the report is then incomplete."""
     summary: ReadOnly[Summary]
+    """Counts, and whether the report is compliant and complete."""
 
 
 class ReportScope(TypedDict):
     """What a report covers."""
     accounts: list[str]
+    """The accounts covered."""
     regions: list[str]
+    """The regions covered."""
     source: str
     """The source's name: ``aws``, ``inventory``, ``memory``."""
 
 
 class RollbackOptions(TypedDict, total=False):
-    """Options of ``rollback``."""
+    """Options of ``rollback``. The AWS options say how to reach AWS; each key's account gets
+    its role.
+    """
     all_regions: ReadOnly[bool | None]
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -973,8 +1171,8 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``True``.
     """
     endpoint_url: ReadOnly[str | None]
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -984,16 +1182,18 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``False``.
     """
     external_id: ReadOnly[str | None]
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: ReadOnly[StrPath | None]
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: ReadOnly[int | None]
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -1004,8 +1204,9 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: ReadOnly[int | None]
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -1055,9 +1256,10 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: ReadOnly[int | None]
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
@@ -1072,8 +1274,8 @@ class RollbackOptions(TypedDict, total=False):
     Default: ``1000``.
     """
     writes_per_second: ReadOnly[int | None]
-    """Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
-    is 5/s.
+    """Write calls per second per account and region; 0: no limit. DisableKeyRotation's
+    quota is 5/s.
 
     Default: ``4``.
     """
@@ -1082,12 +1284,15 @@ class RollbackOptions(TypedDict, total=False):
 class RollbackOutcome(TypedDict):
     """What a rollback did, one result per key to undo."""
     dry_run: bool
+    """True for a dry run: nothing was read from AWS or written."""
     journal_error: str | None
     """Set when the journal could not be written: no write was sent after that."""
     journal_warnings: list[str]
     """Torn last lines found in the journal (an interrupted run), ignored."""
     results: list[RollbackResult]
+    """One result per key to undo, in journal order."""
     run_id: str
+    """The rollback's own run id, on the journal lines it appends."""
 
 
 class _RollbackResultRequired(TypedDict):
@@ -1095,18 +1300,25 @@ class _RollbackResultRequired(TypedDict):
     current: RotationState | None
     """The last state read."""
     error: JournalError | None
+    """The AWS error of a failed describe, read or write; ``None`` otherwise."""
     possibly_applied: bool
     """The change undone was never confirmed by the run that made it (see
     ``Undo::possibly_applied``).
     """
     restore: RotationState
+    """The state being put back: the key's state before the run(s) changed it."""
     status: RollbackStatus
+    """What happened."""
     target_arn: str
+    """The key."""
 
 
 class RollbackResult(_RollbackResultRequired, total=False):
     """What happened to one key."""
     reason: str | None
+    """Why it was left alone or not attempted (``changed_since``, ``chain_broken``, a scope
+    reason...), or how it came back (``already_at_before_state``); absent when there is none.
+    """
 
 
 RollbackStatus: TypeAlias = (
@@ -1130,12 +1342,17 @@ RollbackStatus: TypeAlias = (
 class Rotation(TypedDict):
     """What GetKeyRotationStatus (and optionally ListKeyRotations) said."""
     enabled: bool
+    """Whether automatic rotation is on."""
     last_rotation: LastRotation | None
     """Collected only when asked (rotation history), or for imported keys when the policy needs it.
     Absent when not collected or when the key never rotated.
     """
     next_rotation_date: str | None
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``."""
+    """When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    it was not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
     on_demand_rotation_start_date: str | None
     """Set only while an on-demand rotation is running.
 
@@ -1148,6 +1365,7 @@ class Rotation(TypedDict):
 class _RotationInputRequired(TypedDict):
     """The keys ``RotationInput`` requires."""
     enabled: ReadOnly[bool]
+    """Whether automatic rotation is on."""
 
 
 class RotationInput(_RotationInputRequired, total=False):
@@ -1159,7 +1377,10 @@ class RotationInput(_RotationInputRequired, total=False):
     Default: ``None``.
     """
     next_rotation_date: ReadOnly[str | None]
-    """An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """When the next automatic rotation is due, as AWS reported it; absent when rotation is off or
+    it was not reported.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
 
     Default: ``None``.
     """
@@ -1184,17 +1405,22 @@ RotationPeriod: TypeAlias = int
 class RotationState(TypedDict):
     """A key's automatic rotation setting, as GetKeyRotationStatus shows it."""
     enabled: bool
+    """Whether automatic rotation is on."""
     period_days: int | None
     """Absent when rotation is off (AWS sends no period then) or the service does not report it."""
 
 
 RotationType: TypeAlias = Literal["AUTOMATIC"] | Literal["ON_DEMAND"]
-"""How a rotation happened."""
+"""How a rotation happened.
+
+- ``AUTOMATIC``: Automatic rotation, on the key's period.
+- ``ON_DEMAND``: A rotation someone asked for (RotateKeyOnDemand).
+"""
 
 
 class ScanOptions(TypedDict, total=False):
-    """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS (with
-    the AWS options, which the other two sources refuse).
+    """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS
+    (with the AWS options, which the other two sources refuse).
     """
     accounts: ReadOnly[Sequence[str] | None]
     """Only these accounts (12 digits). One that is never read is a scope error.
@@ -1202,11 +1428,12 @@ class ScanOptions(TypedDict, total=False):
     Default: ``[]``.
     """
     all_regions: ReadOnly[bool | None]
-    """Read every region enabled for each account (Account ``ListRegions``, statuses ``ENABLED`` and
-    ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions`` also set, only those
-    are read, and any that is not enabled is reported as a scope error
-    (``REGION_NOT_ENABLED``). Without it, named regions are read as given; one that is not
-    enabled fails ListKeys and is reported as a scope error too.
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
 
     Default: ``False``.
     """
@@ -1231,8 +1458,8 @@ class ScanOptions(TypedDict, total=False):
     Default: ``None``.
     """
     endpoint_url: ReadOnly[str | None]
-    """Send every AWS call (KMS, STS, Account) to this URL: for emulators. ``AWS_ENDPOINT_URL``
-    and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
 
     Default: ``None``.
     """
@@ -1242,16 +1469,18 @@ class ScanOptions(TypedDict, total=False):
     Default: ``[]``.
     """
     external_id: ReadOnly[str | None]
-    """The external id the roles require, if any. A secret: never printed (see ``ExternalId``)."""
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
     external_id_file: ReadOnly[StrPath | None]
-    """Read the external id from this file instead (its trailing line break dropped), e.g. a
-    mounted secret. Not together with ``external_id``.
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
     """
     initial_backoff_ms: ReadOnly[int | None]
-    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back off from
-    it too, doubling up to 20 s, with full jitter.
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
 
     Default: ``None``.
     """
@@ -1261,8 +1490,9 @@ class ScanOptions(TypedDict, total=False):
     Default: ``None``.
     """
     max_attempts: ReadOnly[int | None]
-    """Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls adaptive.)
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
 
     Default: ``5``.
     """
@@ -1342,9 +1572,10 @@ class ScanOptions(TypedDict, total=False):
     Default: ``'kms-rotation'``.
     """
     throttling_budget_ms: ReadOnly[int | None]
-    """How long one call may go on being retried while it is throttled, from its first attempt.
-    A throttle storm (other callers using the account's quota) then slows the scan down
-    instead of leaving keys as ``error``. Other failures are retried ``max_attempts`` times only.
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
 
     Default: ``300000``.
     """
@@ -1353,23 +1584,41 @@ class ScanOptions(TypedDict, total=False):
 class ScopeError(TypedDict):
     """A region or account that could not be listed at all. The report is then incomplete."""
     account_id: str | None
+    """The account that could not be listed; ``None`` when the failure was not about one account."""
     code: str
+    """The AWS error code (``AccessDeniedException``), or the tool's own: ``AccountNotRead`` (an
+    account asked for and never read), ``RegionNotEnabled``, ``RegionUnresponsive``.
+    """
     message: str
+    """What happened, in words."""
     operation: str
+    """The operation that failed: ``ListKeys``, ``ListRegions``..."""
     region: str | None
+    """The region that could not be listed; ``None`` when the failure was about a whole account
+    (one asked for and never read, say).
+    """
 
 
 class _ScopeErrorInputRequired(TypedDict):
     """The keys ``ScopeErrorInput`` requires."""
     code: ReadOnly[str]
+    """The AWS error code (``AccessDeniedException``), or the tool's own: ``AccountNotRead`` (an
+    account asked for and never read), ``RegionNotEnabled``, ``RegionUnresponsive``.
+    """
     message: ReadOnly[str]
+    """What happened, in words."""
     operation: ReadOnly[str]
+    """The operation that failed: ``ListKeys``, ``ListRegions``..."""
 
 
 class ScopeErrorInput(_ScopeErrorInputRequired, total=False):
     """A region or account that could not be listed at all. The report is then incomplete."""
     account_id: ReadOnly[str | None]
+    """The account that could not be listed; ``None`` when the failure was not about one account."""
     region: ReadOnly[str | None]
+    """The region that could not be listed; ``None`` when the failure was about a whole account
+    (one asked for and never read, say).
+    """
 
 
 class Selection(TypedDict, total=False):
@@ -1385,13 +1634,17 @@ class Selection(TypedDict, total=False):
     selection cannot be decided, and ``plan`` refuses rather than guess.
     """
     exclude: ReadOnly[KeyFilter]
+    """Keys the plan must leave alone, whatever ``include`` says."""
     include: ReadOnly[KeyFilter]
+    """Keys the plan may act on; empty: every failing key."""
 
 
 class Skip(TypedDict):
     """A finding the plan does not act on, and why."""
     arn: str
+    """The finding's key."""
     reason: SkipReason
+    """Why it gets no action."""
 
 
 SkipReason: TypeAlias = (
@@ -1431,10 +1684,11 @@ Status: TypeAlias = (
 )
 """The five outcomes of ``rule.md``.
 
-- ``pass``
-- ``fail``
-- ``not_applicable``
-- ``exempt``
+- ``pass``: In scope, and it rotates automatically with a period the policy accepts.
+- ``fail``: In scope, and it does not: rotation is off, or its period is longer than the policy allows.
+- ``not_applicable``: Automatic rotation does not exist for this kind of key, or the key is being deleted or is
+  not usable yet; the reason says which.
+- ``exempt``: It would fail, but an active exception covers it.
 - ``error``: The facts could not be read: never counted as pass or fail.
 """
 
@@ -1442,6 +1696,7 @@ Status: TypeAlias = (
 _StatusCountsKeys = TypedDict(
     "_StatusCountsKeys",
     {
+        # Findings `pass`.
         "pass": int,
     },
 )
@@ -1450,18 +1705,27 @@ _StatusCountsKeys = TypedDict(
 class StatusCounts(_StatusCountsKeys):
     """Findings counted by status."""
     error: int
+    """Findings ``error``."""
     exempt: int
+    """Findings ``exempt``."""
     fail: int
+    """Findings ``fail``."""
     not_applicable: int
+    """Findings ``not_applicable``."""
     total: int
+    """Every finding counted."""
 
 
 class Summary(TypedDict):
     """The summary of a report."""
     by_account: dict[str, StatusCounts]
+    """Counts per status (and the total) for each account."""
     by_reason: dict[str, int]
+    """Counts per reason code, for the reasons that occur."""
     by_region: dict[str, StatusCounts]
+    """Counts per status (and the total) for each region."""
     by_status: StatusCounts
+    """Counts per status, and the total."""
     complete: bool
     """False when a region or account could not be listed (see ``scope_errors``)."""
     compliant: bool

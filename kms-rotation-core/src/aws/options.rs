@@ -2,140 +2,210 @@
 //! surface, and its checks.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::ExternalId;
 use super::call::Backoff;
-use super::{ExternalId, RateLimits, limits};
 use crate::regions::check_name;
 use crate::{Error, Result};
 
-/// How the AWS source reaches AWS. Every field has a usable default; all are checked by
-/// [`AwsSource::new`](super::AwsSource::new) before any call.
+/// Declares `$name`: the fields written in it (each with its default after `=`, else its type's),
+/// then every AWS option, with its `Default` and `aws_options`.
 ///
-/// It is also the AWS part of every operation's options ([`crate::ops`]): deserialized from the
-/// same snake_case names on every surface (camelCase accepted for JavaScript), durations in
-/// milliseconds (`*_ms`), rate limits as `OPERATION=RATE` strings.
-///
-/// Its `Debug` output is safe to log: the external id prints as `ExternalId(<redacted>)`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(default)]
-pub struct AwsOptions {
-    /// Regions to read. Empty: every enabled region with `all_regions`, else the region of the
-    /// default configuration (`AWS_REGION`, the profile). Set from an operation's `regions`.
-    #[serde(skip)]
-    pub regions: Vec<String>,
-    /// Read every region enabled for each account (Account `ListRegions`, statuses `ENABLED` and
-    /// `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions` also set, only those
-    /// are read, and any that is not enabled is reported as a scope error
-    /// ([`REGION_NOT_ENABLED`](super::REGION_NOT_ENABLED)). Without it, named regions are read as given; one that is not
-    /// enabled fails ListKeys and is reported as a scope error too.
-    #[serde(alias = "allRegions")]
-    pub all_regions: bool,
-    /// A named profile from the shared config files instead of the default chain.
-    pub profile: Option<String>,
-    /// Roles to assume, one account each (the account is taken from the ARN). Empty: the
-    /// default credentials' own account.
-    #[serde(alias = "roleArns")]
-    pub role_arns: Vec<String>,
-    /// The external id the roles require, if any. A secret: never printed (see [`ExternalId`]).
-    #[serde(alias = "externalId")]
-    #[schemars(with = "Option<String>")]
-    pub external_id: Option<ExternalId>,
-    /// Read the external id from this file instead (its trailing line break dropped), e.g. a
-    /// mounted secret. Not together with `external_id`.
-    #[serde(alias = "externalIdFile")]
-    pub external_id_file: Option<PathBuf>,
-    /// The role session name, visible in the target accounts' CloudTrail.
-    #[serde(alias = "sessionName")]
-    pub session_name: String,
-    /// Send every AWS call (KMS, STS, Account) to this URL: for emulators. `AWS_ENDPOINT_URL`
-    /// and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
-    #[serde(alias = "endpointUrl")]
-    pub endpoint_url: Option<String>,
-    /// Attempts per call, retries included. At least 1. Throttling is retried past this, within
-    /// `throttling_budget`. (Reads use the SDK's standard retry mode, other calls adaptive.)
-    #[serde(alias = "maxAttempts")]
-    pub max_attempts: u32,
-    /// The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back off from
-    /// it too, doubling up to 20 s, with full jitter.
-    #[serde(
-        rename = "initial_backoff_ms",
-        alias = "initialBackoffMs",
-        deserialize_with = "crate::ops::millis::option::deserialize"
-    )]
-    #[schemars(with = "Option<u64>", extend("default" = null))]
-    pub initial_backoff: Option<Duration>,
-    /// How long one call may go on being retried while it is throttled, from its first attempt.
-    /// A throttle storm (other callers using the account's quota) then slows the scan down
-    /// instead of leaving keys as `error`. Other failures are retried `max_attempts` times only.
-    #[serde(
-        rename = "throttling_budget_ms",
-        alias = "throttlingBudgetMs",
-        deserialize_with = "crate::ops::millis::deserialize"
-    )]
-    #[schemars(with = "u64", extend("default" = 300000))]
-    pub throttling_budget: Duration,
-    /// Keys read at once per account and region.
-    #[serde(alias = "concurrencyPerRegion")]
-    pub concurrency_per_region: usize,
-    /// Account-region pairs read at once.
-    #[serde(alias = "maxConcurrentRegions")]
-    pub max_concurrent_regions: usize,
-    /// Client-side request rates per account, region and operation, as `OPERATION=RATE`
-    /// strings (`describe-key=1000`); the others keep their defaults.
-    #[serde(rename = "rates", deserialize_with = "limits::syntax::deserialize")]
-    #[schemars(with = "Vec<String>")]
-    pub rate_limits: RateLimits,
-    /// Connection timeout; `None`: the SDK's (3.1 s).
-    #[serde(
-        rename = "connect_timeout_ms",
-        alias = "connectTimeoutMs",
-        deserialize_with = "crate::ops::millis::option::deserialize"
-    )]
-    #[schemars(with = "Option<u64>", extend("default" = null))]
-    pub connect_timeout: Option<Duration>,
-    /// Limit on one call including its retries; `None`: no limit.
-    #[serde(
-        rename = "operation_timeout_ms",
-        alias = "operationTimeoutMs",
-        deserialize_with = "crate::ops::millis::option::deserialize"
-    )]
-    #[schemars(with = "Option<u64>", extend("default" = 120000))]
-    pub operation_timeout: Option<Duration>,
-    /// Limit on one attempt of a call; `None`: no limit.
-    #[serde(
-        rename = "operation_attempt_timeout_ms",
-        alias = "operationAttemptTimeoutMs",
-        deserialize_with = "crate::ops::millis::option::deserialize"
-    )]
-    #[schemars(with = "Option<u64>", extend("default" = 20000))]
-    pub operation_attempt_timeout: Option<Duration>,
+/// [`AwsOptions`] is declared this way, and so are the options of the operations that reach AWS
+/// ([`ScanOptions`](crate::ops::ScanOptions), [`ApplyOptions`](crate::ops::ApplyOptions),
+/// [`RollbackOptions`](crate::ops::RollbackOptions)): every surface gives the AWS options flat
+/// among the operation's own (`max_attempts`, not `aws.max_attempts`), and each is a field of its
+/// own, so that an error names it (`max_attempts`, `role_arns[1]`, `scan.max_attempts`) and an
+/// unknown name is refused with the list of known ones. `#[serde(flatten)]` reads the same names
+/// but buffers them first: its errors named no field, and it does not mix with
+/// `deny_unknown_fields`.
+macro_rules! with_aws_options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident: $type:ty $(= $default:expr)?,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                pub $field: $type,
+            )*
+            /// Read every region enabled for each account (Account `ListRegions`, statuses
+            /// `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+            /// also set, only those are read, and any that is not enabled is reported as a scope
+            /// error ([`REGION_NOT_ENABLED`](crate::aws::REGION_NOT_ENABLED)). Without it, named
+            /// regions are read as given; one that is not enabled fails ListKeys and is reported
+            /// as a scope error too.
+            #[serde(alias = "allRegions")]
+            pub all_regions: bool,
+            /// A named profile from the shared config files instead of the default chain.
+            pub profile: Option<String>,
+            /// Roles to assume, one account each (the account is taken from the ARN). Empty: the
+            /// default credentials' own account.
+            #[serde(alias = "roleArns")]
+            pub role_arns: Vec<String>,
+            /// The external id the roles require, if any. A secret: never printed (see
+            /// [`ExternalId`](crate::aws::ExternalId)).
+            #[serde(alias = "externalId")]
+            #[schemars(with = "Option<String>")]
+            pub external_id: Option<crate::aws::ExternalId>,
+            /// Read the external id from this file instead (its trailing line break dropped),
+            /// e.g. a mounted secret. Not together with `external_id`.
+            #[serde(alias = "externalIdFile")]
+            pub external_id_file: Option<std::path::PathBuf>,
+            /// The role session name, visible in the target accounts' CloudTrail.
+            #[serde(alias = "sessionName")]
+            pub session_name: String,
+            /// Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+            /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+            #[serde(alias = "endpointUrl")]
+            pub endpoint_url: Option<String>,
+            /// Attempts per call, retries included. At least 1. Throttling is retried past this,
+            /// within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+            /// adaptive.)
+            #[serde(alias = "maxAttempts")]
+            pub max_attempts: u32,
+            /// The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+            /// off from it too, doubling up to 20 s, with full jitter.
+            #[serde(
+                rename = "initial_backoff_ms",
+                alias = "initialBackoffMs",
+                deserialize_with = "crate::ops::millis::option::deserialize"
+            )]
+            #[schemars(with = "Option<u64>", extend("default" = null))]
+            pub initial_backoff: Option<std::time::Duration>,
+            /// How long one call may go on being retried while it is throttled, from its first
+            /// attempt. A throttle storm (other callers using the account's quota) then slows the
+            /// scan down instead of leaving keys as `error`. Other failures are retried
+            /// `max_attempts` times only.
+            #[serde(
+                rename = "throttling_budget_ms",
+                alias = "throttlingBudgetMs",
+                deserialize_with = "crate::ops::millis::deserialize"
+            )]
+            #[schemars(with = "u64", extend("default" = 300000))]
+            pub throttling_budget: std::time::Duration,
+            /// Keys read at once per account and region.
+            #[serde(alias = "concurrencyPerRegion")]
+            pub concurrency_per_region: usize,
+            /// Account-region pairs read at once.
+            #[serde(alias = "maxConcurrentRegions")]
+            pub max_concurrent_regions: usize,
+            /// Client-side request rates per account, region and operation, as `OPERATION=RATE`
+            /// strings (`describe-key=1000`); the others keep their defaults.
+            #[serde(rename = "rates", deserialize_with = "crate::aws::limits::syntax::deserialize")]
+            #[schemars(with = "Vec<String>")]
+            pub rate_limits: crate::aws::RateLimits,
+            /// Connection timeout; `None`: the SDK's (3.1 s).
+            #[serde(
+                rename = "connect_timeout_ms",
+                alias = "connectTimeoutMs",
+                deserialize_with = "crate::ops::millis::option::deserialize"
+            )]
+            #[schemars(with = "Option<u64>", extend("default" = null))]
+            pub connect_timeout: Option<std::time::Duration>,
+            /// Limit on one call including its retries; `None`: no limit.
+            #[serde(
+                rename = "operation_timeout_ms",
+                alias = "operationTimeoutMs",
+                deserialize_with = "crate::ops::millis::option::deserialize"
+            )]
+            #[schemars(with = "Option<u64>", extend("default" = 120000))]
+            pub operation_timeout: Option<std::time::Duration>,
+            /// Limit on one attempt of a call; `None`: no limit.
+            #[serde(
+                rename = "operation_attempt_timeout_ms",
+                alias = "operationAttemptTimeoutMs",
+                deserialize_with = "crate::ops::millis::option::deserialize"
+            )]
+            #[schemars(with = "Option<u64>", extend("default" = 20000))]
+            pub operation_attempt_timeout: Option<std::time::Duration>,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $($field: crate::aws::with_aws_options!(@default $($default)?),)*
+                    all_regions: false,
+                    profile: None,
+                    role_arns: Vec::new(),
+                    external_id: None,
+                    external_id_file: None,
+                    session_name: "kms-rotation".to_owned(),
+                    endpoint_url: None,
+                    max_attempts: 5,
+                    initial_backoff: None,
+                    throttling_budget: crate::aws::DEFAULT_THROTTLING_BUDGET,
+                    concurrency_per_region: 64,
+                    max_concurrent_regions: 32,
+                    rate_limits: crate::aws::RateLimits::default(),
+                    connect_timeout: None,
+                    operation_timeout: Some(std::time::Duration::from_secs(120)),
+                    operation_attempt_timeout: Some(std::time::Duration::from_secs(20)),
+                }
+            }
+        }
+
+        impl $name {
+            /// The AWS options among these, to reach `regions`.
+            pub fn aws_options(&self, regions: Vec<String>) -> crate::aws::AwsOptions {
+                crate::aws::AwsOptions {
+                    regions,
+                    all_regions: self.all_regions,
+                    profile: self.profile.clone(),
+                    role_arns: self.role_arns.clone(),
+                    external_id: self.external_id.clone(),
+                    external_id_file: self.external_id_file.clone(),
+                    session_name: self.session_name.clone(),
+                    endpoint_url: self.endpoint_url.clone(),
+                    max_attempts: self.max_attempts,
+                    initial_backoff: self.initial_backoff,
+                    throttling_budget: self.throttling_budget,
+                    concurrency_per_region: self.concurrency_per_region,
+                    max_concurrent_regions: self.max_concurrent_regions,
+                    rate_limits: self.rate_limits.clone(),
+                    connect_timeout: self.connect_timeout,
+                    operation_timeout: self.operation_timeout,
+                    operation_attempt_timeout: self.operation_attempt_timeout,
+                }
+            }
+        }
+    };
+    (@default) => {
+        Default::default()
+    };
+    (@default $default:expr) => {
+        $default
+    };
 }
 
-impl Default for AwsOptions {
-    fn default() -> Self {
-        AwsOptions {
-            regions: Vec::new(),
-            all_regions: false,
-            profile: None,
-            role_arns: Vec::new(),
-            external_id: None,
-            external_id_file: None,
-            session_name: "kms-rotation".to_owned(),
-            endpoint_url: None,
-            max_attempts: 5,
-            initial_backoff: None,
-            throttling_budget: DEFAULT_THROTTLING_BUDGET,
-            concurrency_per_region: 64,
-            max_concurrent_regions: 32,
-            rate_limits: RateLimits::default(),
-            connect_timeout: None,
-            operation_timeout: Some(Duration::from_secs(120)),
-            operation_attempt_timeout: Some(Duration::from_secs(20)),
-        }
+pub(crate) use with_aws_options;
+
+with_aws_options! {
+    /// How the AWS source reaches AWS. Every field has a usable default; all are checked by
+    /// [`AwsSource::new`](super::AwsSource::new) before any call.
+    ///
+    /// It is also the AWS part of every operation's options ([`crate::ops`]): deserialized from
+    /// the same snake_case names on every surface (camelCase accepted for JavaScript), durations
+    /// in milliseconds (`*_ms`), rate limits as `OPERATION=RATE` strings.
+    ///
+    /// Its `Debug` output is safe to log: the external id prints as `ExternalId(<redacted>)`.
+    #[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct AwsOptions {
+        /// Regions to read. Empty: every enabled region with `all_regions`, else the region of
+        /// the default configuration (`AWS_REGION`, the profile). Set from an operation's
+        /// `regions`.
+        #[serde(skip)]
+        pub regions: Vec<String>,
     }
 }
 

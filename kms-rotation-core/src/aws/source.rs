@@ -95,6 +95,7 @@ impl AwsSource {
         })
     }
 
+    /// The options it was made with.
     pub fn options(&self) -> &AwsOptions {
         &self.options
     }

@@ -13,10 +13,12 @@ pub struct MemorySource {
 }
 
 impl MemorySource {
+    /// A source of `records`, as they are.
     pub fn new(records: Vec<KeyRecord>) -> Self {
         MemorySource { records }
     }
 
+    /// Every record, in the order given.
     pub fn records(&self) -> &[KeyRecord] {
         &self.records
     }

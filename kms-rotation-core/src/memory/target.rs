@@ -44,6 +44,7 @@ struct MemoryState {
 /// A write a [`MemoryTarget`] received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteCall {
+    /// The key written to.
     pub arn: String,
     /// `Some(period)` for EnableKeyRotation, `None` for DisableKeyRotation.
     pub enable: Option<u32>,
@@ -59,6 +60,7 @@ pub struct MemoryTarget {
 }
 
 impl MemoryTarget {
+    /// A target holding `keys` (ARN and rotation state); writes apply until told otherwise.
     pub fn new(keys: impl IntoIterator<Item = (String, RotationState)>) -> Self {
         MemoryTarget {
             state: Mutex::new(MemoryState {
@@ -92,6 +94,7 @@ impl MemoryTarget {
         self.lock().metadata.insert(arn.to_owned(), metadata);
     }
 
+    /// How writes are answered from now on.
     pub fn set_write_mode(&self, mode: WriteMode) {
         self.lock().writes = mode;
     }

@@ -6,73 +6,58 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::AwsOptions;
 use super::scan::under;
+use super::with_aws_options;
 use crate::remediate::{
     self, ActionResult, ActionStatus, ApplyOutcome, Journal, Plan, RemediationProgressFn,
     RemediationTarget, Verify,
 };
 use crate::{Error, Result};
 
-/// Options of [`apply`]. One of `plan` and `plan_file` is the plan.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ApplyOptions {
-    /// The plan (a `plan`'s result), checked completely.
-    pub plan: Option<Plan>,
-    /// A plan file (JSON, or YAML by extension), checked completely.
-    #[serde(alias = "planFile")]
-    pub plan_file: Option<PathBuf>,
-    /// The journal file every step is appended to (NDJSON), locked for the run: what
-    /// `rollback` reads. Required to write; a dry run neither creates nor opens it.
-    pub journal: Option<PathBuf>,
-    /// `true` (the default): call nothing and write nothing, and say what would be done.
-    /// Only `false` changes keys.
-    #[serde(alias = "dryRun")]
-    pub dry_run: bool,
-    /// Write calls per second per account and region; 0: no limit.
-    #[serde(alias = "writesPerSecond")]
-    pub writes_per_second: u32,
-    /// Keys changed at once, at least 1.
-    pub concurrency: usize,
-    /// Stop after this many failures in a row; 0: never.
-    #[serde(alias = "maxConsecutiveFailures")]
-    pub max_consecutive_failures: usize,
-    /// Reads after each write until the change shows, at least 1.
-    #[serde(alias = "verifyAttempts")]
-    pub verify_attempts: u32,
-    /// Pause between those reads, in milliseconds.
-    #[serde(alias = "verifyDelayMs")]
-    pub verify_delay_ms: u64,
-    /// The run id written to the journal; a new one (a UUID v7) when absent.
-    #[serde(alias = "runId")]
-    pub run_id: Option<String>,
-    /// Fail with the first failed action's error instead of returning the outcome.
-    #[serde(alias = "errorOnFailure")]
-    pub error_on_failure: bool,
-    /// How to reach AWS; each key's account gets its role.
-    #[serde(flatten)]
-    pub aws: AwsOptions,
+with_aws_options! {
+    /// Options of [`apply`]. One of `plan` and `plan_file` is the plan. The AWS options say how
+    /// to reach AWS; each key's account gets its role.
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ApplyOptions {
+        /// The plan (a `plan`'s result), checked completely.
+        pub plan: Option<Plan>,
+        /// A plan file (JSON, or YAML by extension), checked completely.
+        #[serde(alias = "planFile")]
+        pub plan_file: Option<PathBuf>,
+        /// The journal file every step is appended to (NDJSON), locked for the run: what
+        /// `rollback` reads. Required to write; a dry run neither creates nor opens it.
+        pub journal: Option<PathBuf>,
+        /// `true` (the default): call nothing and write nothing, and say what would be done.
+        /// Only `false` changes keys.
+        #[serde(alias = "dryRun")]
+        pub dry_run: bool = true,
+        /// Write calls per second per account and region; 0: no limit.
+        #[serde(alias = "writesPerSecond")]
+        pub writes_per_second: u32 = engine_defaults().writes_per_second,
+        /// Keys changed at once, at least 1.
+        pub concurrency: usize = engine_defaults().concurrency,
+        /// Stop after this many failures in a row; 0: never.
+        #[serde(alias = "maxConsecutiveFailures")]
+        pub max_consecutive_failures: usize = engine_defaults().max_consecutive_failures,
+        /// Reads after each write until the change shows, at least 1.
+        #[serde(alias = "verifyAttempts")]
+        pub verify_attempts: u32 = engine_defaults().verify.attempts,
+        /// Pause between those reads, in milliseconds.
+        #[serde(alias = "verifyDelayMs")]
+        pub verify_delay_ms: u64 = millis(engine_defaults().verify.delay),
+        /// The run id written to the journal; a new one (a UUID v7) when absent.
+        #[serde(alias = "runId")]
+        pub run_id: Option<String>,
+        /// Fail with the first failed action's error instead of returning the outcome.
+        #[serde(alias = "errorOnFailure")]
+        pub error_on_failure: bool,
+    }
 }
 
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        let core = remediate::ApplyOptions::default();
-        ApplyOptions {
-            plan: None,
-            plan_file: None,
-            journal: None,
-            dry_run: true,
-            writes_per_second: core.writes_per_second,
-            concurrency: core.concurrency,
-            max_consecutive_failures: core.max_consecutive_failures,
-            verify_attempts: core.verify.attempts,
-            verify_delay_ms: millis(core.verify.delay),
-            run_id: None,
-            error_on_failure: false,
-            aws: AwsOptions::default(),
-        }
-    }
+/// The defaults of the engine these options drive.
+fn engine_defaults() -> remediate::ApplyOptions {
+    remediate::ApplyOptions::default()
 }
 
 pub(super) fn millis(duration: Duration) -> u64 {
@@ -117,7 +102,7 @@ impl ApplyOptions {
 /// Applies the plan `options` name.
 ///
 /// A dry run (the default) checks everything, then calls nothing and writes nothing: every
-/// action comes back `would_remediate`. A real run needs a journal, which is locked before any
+/// action comes back `would_remediate`, and is reported to `progress` as a real run reports it. A real run needs a journal, which is locked before any
 /// call; it connects where the plan points (its regions, each key's account through its role),
 /// describes each key and refuses those out of the write scope, journals each write's intent
 /// before sending it, and verifies it.
@@ -146,7 +131,7 @@ async fn run(
     let plan = options.load_plan()?;
     let engine = options.engine(progress)?;
     let outcome = if options.dry_run {
-        preview(&plan, engine.run_id.clone())
+        preview(&plan, &engine)
     } else {
         let path = options.journal.as_ref().ok_or_else(|| {
             Error::invalid_input(
@@ -161,7 +146,7 @@ async fn run(
             Some(target) => target,
             None => {
                 let regions = plan.actions.iter().map(|a| a.region.clone()).collect();
-                super::connect(&options.aws, regions).await?
+                super::connect(options.aws_options(regions)).await?
             }
         };
         remediate::apply(&plan, target, &engine, &journal).await?
@@ -172,10 +157,12 @@ async fn run(
     }
 }
 
-/// What a run would do, without a call: every action `would_remediate`.
-fn preview(plan: &Plan, run_id: Option<String>) -> ApplyOutcome {
+/// What a run would do, without a call: every action `would_remediate`, each reported to the
+/// progress callback as a real run reports it.
+fn preview(plan: &Plan, engine: &remediate::ApplyOptions) -> ApplyOutcome {
+    super::preview_progress(engine.progress.as_ref(), plan.actions.len());
     ApplyOutcome {
-        run_id: run_id.unwrap_or_else(remediate::new_run_id),
+        run_id: engine.run_id.clone().unwrap_or_else(remediate::new_run_id),
         dry_run: true,
         results: plan
             .actions

@@ -48,23 +48,30 @@ pub use scan::{ScanOptions, scan};
 
 #[cfg(feature = "aws")]
 pub use crate::aws::AwsOptions;
+#[cfg(feature = "aws")]
+use crate::aws::with_aws_options;
 
-/// The remediation target for keys in `regions`, through `aws` (each key's account through its
-/// role). Makes no call.
+/// A dry run's progress: one call per previewed action (or key), `done` counting up to `total`,
+/// as a real run makes one per finished action, so that progress bars work the same for both.
+fn preview_progress(progress: Option<&crate::remediate::RemediationProgressFn>, total: usize) {
+    if let Some(callback) = progress {
+        for done in 1..=total {
+            callback(crate::remediate::RemediationProgress { done, total });
+        }
+    }
+}
+
+/// The remediation target for keys in `aws.regions`, through `aws` (each key's account through
+/// its role). Makes no call.
 #[cfg(feature = "aws")]
 async fn connect(
-    aws: &AwsOptions,
-    mut regions: Vec<String>,
+    mut aws: AwsOptions,
 ) -> crate::Result<std::sync::Arc<dyn crate::remediate::RemediationTarget>> {
     use crate::aws::AwsSource;
     use crate::aws::AwsTarget;
-    regions.sort_unstable();
-    regions.dedup();
-    let options = AwsOptions {
-        regions,
-        ..aws.clone()
-    };
-    let source = AwsSource::new(options).await?;
+    aws.regions.sort_unstable();
+    aws.regions.dedup();
+    let source = AwsSource::new(aws).await?;
     Ok(std::sync::Arc::new(AwsTarget::from_source(
         std::sync::Arc::new(source),
     )))
@@ -72,8 +79,7 @@ async fn connect(
 
 #[cfg(not(feature = "aws"))]
 async fn connect(
-    _aws: &AwsOptions,
-    _regions: Vec<String>,
+    _aws: AwsOptions,
 ) -> crate::Result<std::sync::Arc<dyn crate::remediate::RemediationTarget>> {
     Err(crate::Error::new(
         crate::ErrorKind::Unsupported,
@@ -84,5 +90,52 @@ async fn connect(
 /// Where to connect when there are no AWS options: nothing to configure.
 #[cfg(not(feature = "aws"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AwsOptions {}
+
+/// Without AWS, the options of the operations that would reach it have no AWS options: the
+/// struct as written, its `Default`, and an `aws_options` that has nothing to give.
+#[cfg(not(feature = "aws"))]
+macro_rules! with_aws_options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident: $type:ty $(= $default:expr)?,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                pub $field: $type,
+            )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $($field: with_aws_options!(@default $($default)?),)*
+                }
+            }
+        }
+
+        impl $name {
+            /// Nothing: this build has no AWS options.
+            pub fn aws_options(&self, _regions: Vec<String>) -> crate::ops::AwsOptions {
+                crate::ops::AwsOptions {}
+            }
+        }
+    };
+    (@default) => {
+        Default::default()
+    };
+    (@default $default:expr) => {
+        $default
+    };
+}
+
+#[cfg(not(feature = "aws"))]
+use with_aws_options;

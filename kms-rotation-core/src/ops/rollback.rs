@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::AwsOptions;
 use super::apply::millis;
+use super::with_aws_options;
 use crate::model::KeyArn;
 use crate::remediate::{
     self, Journal, RemediationProgressFn, RemediationTarget, RollbackOutcome, RollbackResult,
@@ -15,59 +15,46 @@ use crate::remediate::{
 };
 use crate::{Error, Result};
 
-/// Options of [`rollback`].
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct RollbackOptions {
-    /// The journal an apply wrote. Rollback appends its own events to it (so a second
-    /// rollback changes nothing), holding its lock for the run; a dry run only reads it.
-    pub journal: Option<PathBuf>,
-    /// `true` (the default): call nothing and write nothing, and say what would be undone.
-    /// Only `false` changes keys.
-    #[serde(alias = "dryRun")]
-    pub dry_run: bool,
-    /// Undo only this apply run (its `run_id`); every run in the journal when absent.
-    #[serde(alias = "onlyRun")]
-    pub only_run: Option<String>,
-    /// Write calls per second per account and region; 0: no limit. DisableKeyRotation's quota
-    /// is 5/s.
-    #[serde(alias = "writesPerSecond")]
-    pub writes_per_second: u32,
-    /// Keys changed at once, at least 1.
-    pub concurrency: usize,
-    /// Reads after each write until the old state shows, at least 1.
-    #[serde(alias = "verifyAttempts")]
-    pub verify_attempts: u32,
-    /// Pause between those reads, in milliseconds.
-    #[serde(alias = "verifyDelayMs")]
-    pub verify_delay_ms: u64,
-    /// The run id of the rollback's own journal lines; a new one when absent.
-    #[serde(alias = "runId")]
-    pub run_id: Option<String>,
-    /// Fail with the first failed key's error instead of returning the outcome.
-    #[serde(alias = "errorOnFailure")]
-    pub error_on_failure: bool,
-    /// How to reach AWS; each key's account gets its role.
-    #[serde(flatten)]
-    pub aws: AwsOptions,
+with_aws_options! {
+    /// Options of [`rollback`]. The AWS options say how to reach AWS; each key's account gets
+    /// its role.
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct RollbackOptions {
+        /// The journal an apply wrote. Rollback appends its own events to it (so a second
+        /// rollback changes nothing), holding its lock for the run; a dry run only reads it.
+        pub journal: Option<PathBuf>,
+        /// `true` (the default): call nothing and write nothing, and say what would be undone.
+        /// Only `false` changes keys.
+        #[serde(alias = "dryRun")]
+        pub dry_run: bool = true,
+        /// Undo only this apply run (its `run_id`); every run in the journal when absent.
+        #[serde(alias = "onlyRun")]
+        pub only_run: Option<String>,
+        /// Write calls per second per account and region; 0: no limit. DisableKeyRotation's
+        /// quota is 5/s.
+        #[serde(alias = "writesPerSecond")]
+        pub writes_per_second: u32 = engine_defaults().writes_per_second,
+        /// Keys changed at once, at least 1.
+        pub concurrency: usize = engine_defaults().concurrency,
+        /// Reads after each write until the old state shows, at least 1.
+        #[serde(alias = "verifyAttempts")]
+        pub verify_attempts: u32 = engine_defaults().verify.attempts,
+        /// Pause between those reads, in milliseconds.
+        #[serde(alias = "verifyDelayMs")]
+        pub verify_delay_ms: u64 = millis(engine_defaults().verify.delay),
+        /// The run id of the rollback's own journal lines; a new one when absent.
+        #[serde(alias = "runId")]
+        pub run_id: Option<String>,
+        /// Fail with the first failed key's error instead of returning the outcome.
+        #[serde(alias = "errorOnFailure")]
+        pub error_on_failure: bool,
+    }
 }
 
-impl Default for RollbackOptions {
-    fn default() -> Self {
-        let core = remediate::RollbackOptions::default();
-        RollbackOptions {
-            journal: None,
-            dry_run: true,
-            only_run: None,
-            writes_per_second: core.writes_per_second,
-            concurrency: core.concurrency,
-            verify_attempts: core.verify.attempts,
-            verify_delay_ms: millis(core.verify.delay),
-            run_id: None,
-            error_on_failure: false,
-            aws: AwsOptions::default(),
-        }
-    }
+/// The defaults of the engine these options drive.
+fn engine_defaults() -> remediate::RollbackOptions {
+    remediate::RollbackOptions::default()
 }
 
 impl RollbackOptions {
@@ -99,9 +86,10 @@ impl RollbackOptions {
 /// Undoes what the journal says was changed.
 ///
 /// A dry run (the default) reads the journal and calls nothing: every key comes back
-/// `would_roll_back`, or `skipped` when its runs do not chain. A real run locks the journal
-/// before reading it, connects where the journal points (the keys' regions, each account
-/// through its role), leaves alone any key changed since, and journals every step.
+/// `would_roll_back`, or `skipped` when its runs do not chain, and is reported to `progress` as
+/// a real run reports it. A real run locks the journal before reading it, connects where the
+/// journal points (the keys' regions, each account through its role), leaves alone any key
+/// changed since, and journals every step.
 pub async fn rollback(
     options: RollbackOptions,
     progress: Option<RemediationProgressFn>,
@@ -148,7 +136,7 @@ async fn run(
                         .map(|a| a.region.to_owned())
                 })
                 .collect();
-            super::connect(&options.aws, regions).await?
+            super::connect(options.aws_options(regions)).await?
         }
     };
     let outcome = remediate::rollback(&entries, target, &engine, &journal).await?;
@@ -158,12 +146,14 @@ async fn run(
     }
 }
 
-/// What a run would undo, without a call.
+/// What a run would undo, without a call; each key is reported to the progress callback as a
+/// real run reports it.
 fn preview(
     undos: Vec<Undo>,
     engine: &remediate::RollbackOptions,
     journal_warnings: Vec<String>,
 ) -> RollbackOutcome {
+    super::preview_progress(engine.progress.as_ref(), undos.len());
     RollbackOutcome {
         run_id: engine.run_id.clone().unwrap_or_else(remediate::new_run_id),
         dry_run: engine.dry_run,

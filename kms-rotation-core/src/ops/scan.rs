@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::AwsOptions;
+use super::{AwsOptions, with_aws_options};
 use crate::model::{Inventory, KeyRecord};
 use crate::source::ProgressFn;
 use crate::{
@@ -13,46 +13,45 @@ use crate::{
     ScanRequest, Scope,
 };
 
-/// Options of [`scan`]. The source is `records` when given, else `inventory`, else AWS (with
-/// the AWS options, which the other two sources refuse).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ScanOptions {
-    /// Key records in memory (the inventory format's `keys`).
-    pub records: Option<Vec<KeyRecord>>,
-    /// An inventory file (JSON, or YAML by extension).
-    pub inventory: Option<PathBuf>,
-    /// A policy document; the default policy when neither it nor `policy_file` is given.
-    pub policy: Option<Policy>,
-    /// A policy file (JSON or YAML), instead of `policy`.
-    #[serde(alias = "policyFile")]
-    pub policy_file: Option<PathBuf>,
-    /// Exceptions files (`{"exceptions": [...]}`), added to the policy's exceptions.
-    pub exceptions: Vec<PathBuf>,
-    /// Only these regions. Checked against the known AWS regions unless
-    /// `allow_unknown_region` (a typo would scan nothing and pass). For AWS: the regions to
-    /// read (default: the configured region, or every enabled one with `all_regions`).
-    pub regions: Vec<String>,
-    /// Only these accounts (12 digits). One that is never read is a scope error.
-    pub accounts: Vec<String>,
-    /// Accept region names this release does not know (new regions, emulators).
-    #[serde(alias = "allowUnknownRegion")]
-    pub allow_unknown_region: bool,
-    /// Evaluate as of this time (RFC 3339); the clock when absent.
-    pub now: Option<DateTime<Utc>>,
-    /// Read every key's tags, not only where an exception or priority may match by tag.
-    #[serde(alias = "allTags")]
-    pub all_tags: bool,
-    /// Read each key's last rotation (ListKeyRotations; its quota is 100/s).
-    #[serde(alias = "rotationHistory")]
-    pub rotation_history: bool,
-    /// Also save the key records read as an inventory file (atomically): scanning it
-    /// reproduces the same findings offline.
-    #[serde(alias = "saveInventory")]
-    pub save_inventory: Option<PathBuf>,
-    /// How to reach AWS (the AWS source only).
-    #[serde(flatten)]
-    pub aws: AwsOptions,
+with_aws_options! {
+    /// Options of [`scan`]. The source is `records` when given, else `inventory`, else AWS
+    /// (with the AWS options, which the other two sources refuse).
+    #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ScanOptions {
+        /// Key records in memory (the inventory format's `keys`).
+        pub records: Option<Vec<KeyRecord>>,
+        /// An inventory file (JSON, or YAML by extension).
+        pub inventory: Option<PathBuf>,
+        /// A policy document; the default policy when neither it nor `policy_file` is given.
+        pub policy: Option<Policy>,
+        /// A policy file (JSON or YAML), instead of `policy`.
+        #[serde(alias = "policyFile")]
+        pub policy_file: Option<PathBuf>,
+        /// Exceptions files (`{"exceptions": [...]}`), added to the policy's exceptions.
+        pub exceptions: Vec<PathBuf>,
+        /// Only these regions. Checked against the known AWS regions unless
+        /// `allow_unknown_region` (a typo would scan nothing and pass). For AWS: the regions to
+        /// read (default: the configured region, or every enabled one with `all_regions`).
+        pub regions: Vec<String>,
+        /// Only these accounts (12 digits). One that is never read is a scope error.
+        pub accounts: Vec<String>,
+        /// Accept region names this release does not know (new regions, emulators).
+        #[serde(alias = "allowUnknownRegion")]
+        pub allow_unknown_region: bool,
+        /// Evaluate as of this time (RFC 3339); the clock when absent.
+        pub now: Option<DateTime<Utc>>,
+        /// Read every key's tags, not only where an exception or priority may match by tag.
+        #[serde(alias = "allTags")]
+        pub all_tags: bool,
+        /// Read each key's last rotation (ListKeyRotations; its quota is 100/s).
+        #[serde(alias = "rotationHistory")]
+        pub rotation_history: bool,
+        /// Also save the key records read as an inventory file (atomically): scanning it
+        /// reproduces the same findings offline.
+        #[serde(alias = "saveInventory")]
+        pub save_inventory: Option<PathBuf>,
+    }
 }
 
 impl ScanOptions {
@@ -112,7 +111,7 @@ impl ScanOptions {
         };
         match local {
             Some(source) => {
-                if self.aws != AwsOptions::default() {
+                if self.aws_options(Vec::new()) != AwsOptions::default() {
                     return Err(Error::invalid_input(
                         "AWS options apply to scans of AWS, not of records or an inventory file",
                     )
@@ -126,10 +125,7 @@ impl ScanOptions {
 
     #[cfg(feature = "aws")]
     async fn aws_source(&self) -> Result<Box<dyn KeySource>> {
-        let options = AwsOptions {
-            regions: self.regions.clone(),
-            ..self.aws.clone()
-        };
+        let options = self.aws_options(self.regions.clone());
         Ok(Box::new(crate::aws::AwsSource::new(options).await?))
     }
 

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -18,6 +19,7 @@ use super::plan::{Action, Plan};
 use super::scope::out_of_scope;
 use super::target::{RemediationTarget, RotationState};
 use crate::policy::RotationPeriod;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// Progress of an [`apply`] or a [`rollback`](super::rollback()) run (cumulative counts).
@@ -30,7 +32,9 @@ pub struct RemediationProgress {
 }
 
 /// A progress callback of [`apply`] and [`rollback`](super::rollback()): called once after each
-/// action finishes, in order of `done`, from the run's task. Keep it quick.
+/// action finishes, in order of `done`, from the run's task. Keep it quick. The dry runs of
+/// [`ops::apply`](crate::ops::apply()) and [`ops::rollback`](crate::ops::rollback()) call it
+/// the same way, once per previewed action.
 pub type RemediationProgressFn = Arc<dyn Fn(RemediationProgress) + Send + Sync>;
 
 /// Options of [`apply`].
@@ -43,6 +47,7 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     /// Stop after this many failures in a row (`failed` or `verification_failed`); 0: never.
     pub max_consecutive_failures: usize,
+    /// How each write is verified: re-reads until the change shows.
     pub verify: Verify,
     /// Describe, read and report, but write nothing: no write call, no journal line.
     pub dry_run: bool,
@@ -81,6 +86,8 @@ impl Default for ApplyOptions {
 }
 
 impl ApplyOptions {
+    /// Checks the options (a concurrency and verify attempts of at least 1); the error names the
+    /// field.
     pub fn validate(&self) -> Result<()> {
         if self.concurrency == 0 {
             return Err(Error::invalid_input("must be at least 1").with_field("concurrency"));
@@ -93,8 +100,21 @@ impl ApplyOptions {
 }
 
 /// The result of one action. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionStatus {
     /// Written and seen.
     Remediated,
@@ -109,19 +129,7 @@ pub enum ActionStatus {
     /// Not written: the run stopped first (circuit breaker, journal failure; `reason`).
     NotAttempted,
 }
-
-impl ActionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionStatus::Remediated => "remediated",
-            ActionStatus::VerificationFailed => "verification_failed",
-            ActionStatus::Failed => "failed",
-            ActionStatus::Skipped => "skipped",
-            ActionStatus::WouldRemediate => "would_remediate",
-            ActionStatus::NotAttempted => "not_attempted",
-        }
-    }
-}
+wire_names!(ActionStatus, "action status");
 
 /// Reasons for `skipped` and `not_attempted`. A key out of the write scope is `skipped` with a
 /// reason from [`scope_reason`](super::scope_reason).
@@ -144,16 +152,24 @@ pub mod skip {
 /// What happened to one action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionResult {
+    /// The key the action wrote to (or would have).
     pub target_arn: String,
+    /// The key's region.
     pub region: String,
+    /// The key's account.
     pub account_id: String,
+    /// What happened.
     pub status: ActionStatus,
+    /// Why it was skipped, not attempted, or failed as it did (`already_at_target`,
+    /// `circuit_breaker`, `write_outcome_unknown`, a scope reason...); absent when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The state read before acting.
     pub before: Option<RotationState>,
     /// The last state read after the write.
     pub after: Option<RotationState>,
+    /// The AWS error of a failed describe, read or write (or the last failed re-read); `None`
+    /// otherwise.
     pub error: Option<JournalError>,
 }
 
@@ -180,8 +196,11 @@ impl ActionResult {
 /// What a run did: one result per action, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplyOutcome {
+    /// The run's id (a UUID v7 unless given); every journal line of the run carries it.
     pub run_id: String,
+    /// True for a dry run: nothing was written.
     pub dry_run: bool,
+    /// One result per action, in plan order.
     pub results: Vec<ActionResult>,
     /// Set when the run stopped early, saying why (circuit breaker, journal failure).
     pub stopped: Option<String>,
@@ -195,6 +214,7 @@ pub struct ApplyOutcome {
 }
 
 impl ApplyOutcome {
+    /// How many actions ended with `status`.
     pub fn count(&self, status: ActionStatus) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }

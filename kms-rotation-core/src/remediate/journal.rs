@@ -15,13 +15,28 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use super::target::RotationState;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// What happened to a key. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     /// The state read before acting (`state`). With `target`, it is the intent: the write of
     /// `target` is about to be sent, and may have landed even if no `after` follows.
@@ -46,28 +61,14 @@ pub enum Event {
     /// Rollback's read or write failed; `error` has the code.
     RollbackFailed,
 }
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Before => "before",
-            Event::Skipped => "skipped",
-            Event::After => "after",
-            Event::Verified => "verified",
-            Event::VerificationFailed => "verification_failed",
-            Event::Failed => "failed",
-            Event::RolledBack => "rolled_back",
-            Event::RollbackSkipped => "rollback_skipped",
-            Event::RollbackFailed => "rollback_failed",
-        }
-    }
-}
+wire_names!(Event, "journal event");
 
 /// An AWS error, as far as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalError {
     /// The AWS error code (`AccessDeniedException`), or the crate's error kind when there is none.
     pub code: String,
+    /// The error message; may be empty.
     #[serde(default)]
     pub message: String,
     /// The AWS operation that failed (`EnableKeyRotation`), when known.
@@ -117,39 +118,30 @@ impl JournalError {
 /// the code names (`JournalError::code` holds a kind's name when there was no AWS code).
 pub(crate) fn kind_of(code: &str) -> ErrorKind {
     match ErrorKind::from_aws_code(code) {
-        ErrorKind::Unexpected => kind_named(code).unwrap_or(ErrorKind::Unexpected),
+        ErrorKind::Unexpected => code.parse().unwrap_or(ErrorKind::Unexpected),
         kind => kind,
     }
-}
-
-/// The kind whose name is `name`.
-fn kind_named(name: &str) -> Option<ErrorKind> {
-    [
-        ErrorKind::InvalidInput,
-        ErrorKind::NotFound,
-        ErrorKind::AccessDenied,
-        ErrorKind::Throttled,
-        ErrorKind::InvalidKeyState,
-        ErrorKind::Unsupported,
-        ErrorKind::Unavailable,
-        ErrorKind::Unexpected,
-    ]
-    .into_iter()
-    .find(|kind| kind.as_str() == name)
 }
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
+    /// When the event happened (UTC).
     pub at: DateTime<Utc>,
+    /// The apply or rollback run that wrote the line.
     pub run_id: String,
+    /// The key.
     pub target_arn: String,
+    /// What happened to the key.
     pub event: Event,
+    /// A rotation state, or `None`; which one depends on the event (read before acting, set by the
+    /// write, seen by a re-read, restored).
     #[serde(default)]
     pub state: Option<RotationState>,
     /// On a `before` line: the state the write about to be sent sets (the intent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<RotationState>,
+    /// The error of a failed describe, read or write; `None` otherwise.
     #[serde(default)]
     pub error: Option<JournalError>,
     /// Why, for `skipped` and `rollback_skipped` (e.g. `already_at_target`, `changed_since`,
@@ -291,6 +283,7 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The journal's file; `None` for an in-memory journal.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

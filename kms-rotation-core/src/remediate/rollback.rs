@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -19,6 +20,7 @@ use super::scope::out_of_scope;
 use super::target::{RemediationTarget, RotationState};
 use crate::model::KeyArn;
 use crate::policy::RotationPeriod;
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// Options of [`rollback`].
@@ -31,6 +33,7 @@ pub struct RollbackOptions {
     pub writes_per_second: u32,
     /// Keys in flight at once; at least 1.
     pub concurrency: usize,
+    /// How each write is verified: re-reads until the old state shows.
     pub verify: Verify,
     /// Read and report, but write nothing: no write call, no journal line.
     pub dry_run: bool,
@@ -71,6 +74,7 @@ impl Default for RollbackOptions {
 /// One key to put back, as the journal says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Undo {
+    /// The key to put back.
     pub target_arn: String,
     /// The state before the first change of the run(s) rolled back.
     pub restore: RotationState,
@@ -225,8 +229,21 @@ fn describe(state: &RotationState) -> String {
 }
 
 /// The result of one key's rollback. The snake_case names are public API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RollbackStatus {
     /// The old state is back (written and seen, or already there).
     RolledBack,
@@ -240,6 +257,7 @@ pub enum RollbackStatus {
     /// Not written: the journal could not be written (`reason`).
     NotAttempted,
 }
+wire_names!(RollbackStatus, "rollback status");
 
 /// Reasons in rollback results and journal lines. A key out of the write scope is skipped with
 /// a reason from [`scope_reason`](super::scope_reason).
@@ -259,13 +277,19 @@ pub mod reason {
 /// What happened to one key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RollbackResult {
+    /// The key.
     pub target_arn: String,
+    /// What happened.
     pub status: RollbackStatus,
+    /// Why it was left alone or not attempted (`changed_since`, `chain_broken`, a scope
+    /// reason...), or how it came back (`already_at_before_state`); absent when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The state being put back: the key's state before the run(s) changed it.
     pub restore: RotationState,
     /// The last state read.
     pub current: Option<RotationState>,
+    /// The AWS error of a failed describe, read or write; `None` otherwise.
     pub error: Option<JournalError>,
     /// The change undone was never confirmed by the run that made it (see
     /// [`Undo::possibly_applied`]).
@@ -276,8 +300,11 @@ pub struct RollbackResult {
 /// What a rollback did, one result per key to undo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RollbackOutcome {
+    /// The rollback's own run id, on the journal lines it appends.
     pub run_id: String,
+    /// True for a dry run: nothing was read from AWS or written.
     pub dry_run: bool,
+    /// One result per key to undo, in journal order.
     pub results: Vec<RollbackResult>,
     /// Set when the journal could not be written: no write was sent after that.
     #[serde(default)]
@@ -288,6 +315,7 @@ pub struct RollbackOutcome {
 }
 
 impl RollbackOutcome {
+    /// How many keys ended with `status`.
     pub fn count(&self, status: RollbackStatus) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }

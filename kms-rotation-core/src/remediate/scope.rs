@@ -17,12 +17,18 @@ use crate::model::{
 /// the reply lacked it or held a value this version does not know: such a key is out of scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyMetadata {
+    /// Who manages the key.
     pub key_manager: Option<KeyManager>,
+    /// The key's type.
     pub key_spec: Option<KeySpec>,
+    /// Where its key material comes from.
     pub origin: Option<Origin>,
+    /// The custom key store holding it; `None` for keys in KMS itself.
     #[serde(default)]
     pub custom_key_store_id: Option<String>,
+    /// Its lifecycle state.
     pub key_state: Option<KeyState>,
+    /// Its multi-Region role; `None` for a single-Region key.
     #[serde(default)]
     pub multi_region: Option<MultiRegion>,
 }

@@ -14,6 +14,7 @@ use crate::policy::RotationPeriod;
 /// A key's automatic rotation setting, as GetKeyRotationStatus shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RotationState {
+    /// Whether automatic rotation is on.
     pub enabled: bool,
     /// Absent when rotation is off (AWS sends no period then) or the service does not report it.
     #[serde(default)]
@@ -21,11 +22,13 @@ pub struct RotationState {
 }
 
 impl RotationState {
+    /// Rotation off.
     pub const DISABLED: RotationState = RotationState {
         enabled: false,
         period_days: None,
     };
 
+    /// Rotation on, every `period`.
     pub fn enabled(period: RotationPeriod) -> Self {
         RotationState {
             enabled: true,

@@ -31,6 +31,8 @@ impl InventorySource {
         Self::from_inventory(input::parse(text, syntax)?)
     }
 
+    /// A source of `inventory`'s records; an error for another format version, or a key listed
+    /// twice.
     pub fn from_inventory(inventory: Inventory) -> Result<Self> {
         if inventory.schema_version != SCHEMA_VERSION {
             return Err(Error::invalid_input(format!(
@@ -45,6 +47,7 @@ impl InventorySource {
         })
     }
 
+    /// Every record, in file order.
     pub fn records(&self) -> &[KeyRecord] {
         self.records.records()
     }

@@ -23,7 +23,9 @@ use crate::{Error, Result};
 /// Which accounts and regions to read. Empty lists mean "every one the source has".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
+    /// Account ids (12 digits) to read; empty: every account the source has.
     pub accounts: Vec<String>,
+    /// Region names to read; empty: every region the source has.
     pub regions: Vec<String>,
 }
 
@@ -47,6 +49,7 @@ impl Scope {
         Ok(())
     }
 
+    /// Whether `record`'s account and region are in the scope.
     pub fn includes(&self, record: &KeyRecord) -> bool {
         (self.accounts.is_empty() || self.accounts.contains(&record.account_id))
             && (self.regions.is_empty() || self.regions.contains(&record.region))
@@ -70,6 +73,7 @@ pub enum TagNeed {
 /// collects only what is asked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
+    /// When to read tags.
     pub tags: TagNeed,
     /// Last rotation (date and type) for every key whose rotation status is read.
     pub rotation_history: bool,
@@ -107,13 +111,16 @@ pub type ProgressFn = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
 /// A request to read key records.
 #[derive(Clone, Default)]
 pub struct ReadRequest {
+    /// The accounts and regions to read.
     pub scope: Scope,
     /// The policy the records will be judged by: a source reads only what can change a verdict
     /// (see [`crate::rule::needs_rotation_status`] and [`crate::rule::would_fail`]).
     pub policy: Policy,
+    /// The optional facts to collect.
     pub needs: Needs,
     /// The evaluation time, for decisions a source makes with the rule; the clock when unset.
     pub now: Option<DateTime<Utc>>,
+    /// Told of the read's progress as it goes, if set.
     pub progress: Option<ProgressFn>,
 }
 
@@ -132,10 +139,13 @@ impl Debug for ReadRequest {
 /// What a read returns: the records, what could not be listed, and what was covered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Collected {
+    /// One record per key read.
     pub records: Vec<KeyRecord>,
+    /// Every account or region that could not be listed at all.
     pub scope_errors: Vec<ScopeError>,
-    /// The accounts and regions actually read.
+    /// The accounts actually read.
     pub accounts: Vec<String>,
+    /// The regions actually read.
     pub regions: Vec<String>,
 }
 
@@ -202,7 +212,9 @@ impl<T: KeySource + ?Sized> KeySource for Box<T> {
 /// A scan: read a scope, evaluate every key against a policy, report.
 #[derive(Clone, Default)]
 pub struct ScanRequest {
+    /// The accounts and regions to read.
     pub scope: Scope,
+    /// The policy every key is judged against.
     pub policy: Policy,
     /// The evaluation time; the clock when unset.
     pub now: Option<DateTime<Utc>>,
@@ -210,6 +222,7 @@ pub struct ScanRequest {
     pub all_tags: bool,
     /// Read the last rotation of every key (ListKeyRotations; its quota is only 100/s).
     pub rotation_history: bool,
+    /// Told of the read's progress as it goes, if set.
     pub progress: Option<ProgressFn>,
 }
 

@@ -9,43 +9,53 @@ pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, T
 pub use render::PlanFormat;
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use crate::input::{self, Syntax};
 use crate::model::KeyArn;
 use crate::policy::{Policy, RotationPeriod};
+use crate::wire::wire_names;
 use crate::{Error, Result};
 
 /// What an action does. One kind today; the name is checked when a plan is loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionKind {
     /// EnableKeyRotation with `rotation_period_days`.
     EnableRotation,
 }
-
-impl ActionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::EnableRotation => "enable_rotation",
-        }
-    }
-}
+wire_names!(ActionKind, "action");
 
 /// One change to make, on one key (a multi-Region primary stands for its replicas).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawAction")]
 pub struct Action {
+    /// What to do: `enable_rotation`.
     pub action: ActionKind,
     /// The key the write goes to.
     pub target_arn: String,
     /// From `target_arn`, not from the findings: a replica's fix runs in its primary's region.
     pub region: String,
+    /// The account of `target_arn`, whose role the write uses.
     pub account_id: String,
+    /// The rotation period to set, in days (90-2560, not above the policy's maximum).
     pub rotation_period_days: RotationPeriod,
     /// 1-based; batches run one after the other, in order.
     pub batch: usize,
@@ -130,8 +140,11 @@ impl TryFrom<RawAction> for Action {
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SkipReason {
     /// The key passes.
     Passing,
@@ -155,34 +168,14 @@ pub enum SkipReason {
     /// A failure the plan has no action for.
     NotRemediable,
 }
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Passing => "passing",
-            SkipReason::Exempt => "exempt",
-            SkipReason::NotApplicable => "not_applicable",
-            SkipReason::ErrorRescanFirst => "error_rescan_first",
-            SkipReason::KeyDisabled => "key_disabled",
-            SkipReason::ImportedKey => "imported_key",
-            SkipReason::Excluded => "excluded",
-            SkipReason::NoRemediationTarget => "no_remediation_target",
-            SkipReason::PrimaryPassing => "primary_passing",
-            SkipReason::NotRemediable => "not_remediable",
-        }
-    }
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+wire_names!(SkipReason, "skip reason");
 
 /// A finding the plan does not act on, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skip {
+    /// The finding's key.
     pub arn: String,
+    /// Why it gets no action.
     pub reason: SkipReason,
 }
 
@@ -190,12 +183,15 @@ pub struct Skip {
 /// [`Plan::from_file`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
+    /// The format's version: `1`. Another version is refused, not misread.
     pub schema_version: u32,
+    /// When the plan was made (UTC).
     pub generated_at: DateTime<Utc>,
     /// The report's policy, with `target_rotation_period_days` the period the actions set.
     pub policy: Policy,
     /// In execution order.
     pub actions: Vec<Action>,
+    /// Every finding with no action, and why.
     pub skips: Vec<Skip>,
 }
 

@@ -21,11 +21,14 @@ pub const CLOUDFORMATION_STACK_TAG: &str = "aws:cloudformation:stack-name";
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct TagMatch {
+    /// The tag's key.
     pub key: String,
+    /// The value it must have, exactly.
     pub value: String,
 }
 
 impl TagMatch {
+    /// A match of the tag `key` with the value `value`.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
         TagMatch {
             key: key.into(),
@@ -63,11 +66,15 @@ impl TryFrom<String> for TagMatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyFilter {
+    /// Account ids (12 digits).
     pub accounts: Vec<String>,
+    /// Region names.
     pub regions: Vec<String>,
+    /// Key ARNs.
     pub arns: Vec<String>,
     /// `alias/name`; the `alias/` prefix may be left out.
     pub aliases: Vec<String>,
+    /// Tags, as `KEY=VALUE`.
     pub tags: Vec<TagMatch>,
 }
 
@@ -129,6 +136,7 @@ impl Side {
 }
 
 impl KeyFilter {
+    /// Whether it names nothing.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
             && self.regions.is_empty()
@@ -197,7 +205,9 @@ impl KeyFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Selection {
+    /// Keys the plan may act on; empty: every failing key.
     pub include: KeyFilter,
+    /// Keys the plan must leave alone, whatever `include` says.
     pub exclude: KeyFilter,
 }
 
@@ -233,6 +243,7 @@ pub struct PlanOptions {
     pub priorities: Vec<TagMatch>,
     /// Actions per batch; at least 1.
     pub batch_size: usize,
+    /// Which failing keys the plan may act on.
     pub selection: Selection,
     /// The plan's `generated_at`; the clock when unset.
     pub now: Option<DateTime<Utc>>,

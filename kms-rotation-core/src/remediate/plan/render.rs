@@ -4,11 +4,15 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use strum::{IntoStaticStr, VariantArray};
+
 use super::{Plan, SkipReason};
+use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
 /// Plan renderings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum PlanFormat {
     /// The plan file: what `apply` reads.
@@ -18,34 +22,7 @@ pub enum PlanFormat {
     /// `aws kms enable-key-rotation` lines, then `get-key-rotation-status` checks.
     Script,
 }
-
-impl PlanFormat {
-    pub const ALL: &'static [PlanFormat] =
-        &[PlanFormat::Json, PlanFormat::Table, PlanFormat::Script];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanFormat::Json => "json",
-            PlanFormat::Table => "table",
-            PlanFormat::Script => "script",
-        }
-    }
-}
-
-impl std::str::FromStr for PlanFormat {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        PlanFormat::ALL
-            .iter()
-            .copied()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "unknown plan format `{s}`, expected one of: json, table, script"
-                ))
-            })
-    }
-}
+wire_names!(PlanFormat, "plan format");
 
 impl Plan {
     /// Writes the plan in `format`.
