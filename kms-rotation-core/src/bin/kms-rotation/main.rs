@@ -2,14 +2,17 @@
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
 mod apply;
+mod colour;
 mod connection;
 mod exit;
 mod logging;
 mod options;
 mod output;
 mod plan;
+mod progress;
 mod rollback;
 mod scan;
+mod table;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,15 @@ pub(crate) struct Cli {
     /// RUST_LOG when set). Secrets are never logged at any level.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
+
+    /// How diagnostics are written on stderr: text, or one JSON object per line.
+    #[arg(long, value_enum, global = true, default_value_t = logging::LogFormat::Text)]
+    log_format: logging::LogFormat,
+
+    /// Colour the table and the progress bars: auto (a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_enum, global = true, default_value_t = colour::ColorChoice::Auto)]
+    color: colour::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,7 +56,8 @@ enum Command {
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits 2, as the exit-code contract wants.
     let cli = Cli::parse();
-    logging::init(cli.verbose);
+    logging::init(cli.verbose, cli.log_format);
+    colour::init(cli.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

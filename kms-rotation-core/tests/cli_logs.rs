@@ -1,0 +1,126 @@
+//! Logs: `-v` and `RUST_LOG` on stderr, never on stdout; `--log-format json`.
+#![cfg(feature = "cli")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Command, Output};
+
+use kms_test_server::{Faults, KmsTestServer};
+use serde_json::Value;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+        .args(args)
+        .current_dir(common::examples_dir())
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every line of stdout is a finding: no log line slipped in.
+fn assert_only_findings(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().count() > 5, "{stdout}{}", stderr(out));
+    for line in stdout.lines() {
+        serde_json::from_str::<kms_rotation::Finding>(line).unwrap();
+    }
+}
+
+/// The KMS test server with the sample fleet's first account, and the flags that scan it.
+async fn server() -> (KmsTestServer, Vec<String>) {
+    let records: Vec<_> = common::fleet()
+        .into_iter()
+        .filter(|r| r.account_id == "111122223333")
+        .collect();
+    let server = KmsTestServer::start(records, Faults::default())
+        .await
+        .unwrap();
+    let scan = [
+        "scan",
+        "--region",
+        "us-east-1",
+        "--format",
+        "ndjson",
+        "-q",
+        "--max-attempts",
+        "2",
+        "--endpoint-url",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([server.endpoint_url()])
+    .collect();
+    (server, scan)
+}
+
+/// Runs off the async runtime that serves the test server.
+async fn run_blocking(args: Vec<String>, env: Vec<(&'static str, &'static str)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, &env)
+    })
+    .await
+    .unwrap()
+}
+
+fn with(first: &[&str], rest: &[String]) -> Vec<String> {
+    first
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(rest.iter().cloned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_go_to_stderr_and_never_to_stdout() {
+    let (_server, scan) = server().await;
+    let quiet = run_blocking(scan.clone(), vec![]).await;
+    assert_only_findings(&quiet);
+    assert_eq!(stderr(&quiet), "", "warnings only by default");
+
+    for (args, env) in [
+        (vec!["-vv"], vec![]),
+        (vec!["-vvv"], vec![]),
+        (vec![], vec![("RUST_LOG", "debug")]),
+    ] {
+        let out = run_blocking(with(&args, &scan), env.clone()).await;
+        assert_only_findings(&out);
+        assert!(
+            stderr(&out).contains(" DEBUG "),
+            "{args:?} {env:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_are_one_object_a_line() {
+    let (_server, scan) = server().await;
+    for args in [
+        &["-vv", "--log-format", "json"][..],
+        &["-vvv", "--log-format=json"][..],
+    ] {
+        let out = run_blocking(with(args, &scan), vec![]).await;
+        assert_only_findings(&out);
+        let log = stderr(&out);
+        assert!(log.lines().count() > 5, "{log}");
+        for line in log.lines() {
+            let event: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(event["level"].is_string(), "{line}");
+            assert!(event["fields"].is_object(), "{line}");
+        }
+    }
+}
