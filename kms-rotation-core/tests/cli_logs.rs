@@ -96,6 +96,7 @@ async fn logs_go_to_stderr_and_never_to_stdout() {
         (vec!["-vv"], vec![]),
         (vec!["-vvv"], vec![]),
         (vec![], vec![("RUST_LOG", "debug")]),
+        (vec![], vec![("KMS_ROTATION_VERBOSE", "2")]),
     ] {
         let out = run_blocking(with(&args, &scan), env.clone()).await;
         assert_only_findings(&out);

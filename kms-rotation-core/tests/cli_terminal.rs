@@ -186,6 +186,8 @@ fn colour_follows_color_and_no_color() {
         "empty: unset"
     );
     assert!(!coloured(&["--color", "never"], &[], To::Terminal));
+    let by_env = [("KMS_ROTATION_COLOR", "never")];
+    assert!(!coloured(&[], &by_env, To::Terminal));
     assert!(coloured(&["--color", "always"], &no_color, To::Terminal));
     assert!(!coloured(&["--format", "table"], &[], To::Pipe));
     assert!(coloured(

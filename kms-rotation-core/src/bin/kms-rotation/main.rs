@@ -3,6 +3,7 @@
 
 mod apply;
 mod colour;
+mod config;
 mod connection;
 mod exit;
 mod logging;
@@ -12,8 +13,10 @@ mod plan;
 mod progress;
 mod rollback;
 mod scan;
+mod settings;
 mod table;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -39,6 +42,11 @@ pub(crate) struct Cli {
     /// always or never.
     #[arg(long, value_enum, global = true, default_value_t = colour::ColorChoice::Auto)]
     color: colour::ColorChoice,
+
+    /// Read flags from this YAML file (default: kms-rotation.yaml in the working directory,
+    /// if there is one). Typed flags win, then KMS_ROTATION_* variables, then the file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,10 +62,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // clap prints usage errors itself and exits 2, as the exit-code contract wants.
-    let cli = Cli::parse();
+    let (cli, config_file) = match settings::parse() {
+        Ok(parsed) => parsed,
+        // clap prints usage errors itself and exits 2, as the exit-code contract wants.
+        Err(settings::Refused::Usage(err)) => err.exit(),
+        Err(settings::Refused::Config(err)) => {
+            eprintln!("kms-rotation: error: {err}");
+            return exit::Code::for_error(&err).into();
+        }
+    };
     logging::init(cli.verbose, cli.log_format);
     colour::init(cli.color);
+    if let Some(file) = config_file {
+        tracing::info!(file = %file.display(), "flags read from the config file");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
