@@ -14,13 +14,21 @@ use crate::{Error, Result};
 /// Every AWS API action kms-rotation can call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
+    /// KMS `ListKeys`: the keys of a region.
     ListKeys,
+    /// KMS `ListAliases`: every alias of a region, for alias exceptions and reports.
     ListAliases,
+    /// KMS `DescribeKey`: a key's kind, state and origin.
     DescribeKey,
+    /// KMS `GetKeyRotationStatus`: whether and how often the key rotates.
     GetKeyRotationStatus,
+    /// KMS `ListResourceTags`: a key's tags, for tag exceptions and priorities.
     ListResourceTags,
+    /// KMS `ListKeyRotations`: a key's past rotations (`with_rotation_history`, imported keys).
     ListKeyRotations,
+    /// KMS `EnableKeyRotation`: the fix (also sets the period).
     EnableKeyRotation,
+    /// KMS `DisableKeyRotation`: rollback of a key that did not rotate before.
     DisableKeyRotation,
     /// Account `ListRegions`, for `all_regions`.
     ListRegions,

@@ -540,6 +540,8 @@ async fn apply_one(run: &Run, action: &Action) -> ActionResult {
         .enable_rotation(arn, action.rotation_period_days)
         .await
     {
+        tracing::info!(key = arn, region = %action.region, before = ?before, after = ?wanted,
+            error = %err, "apply: EnableKeyRotation failed");
         // Rollback decides from the journaled code whether it may have landed; the result says
         // so too.
         let result = failed(&err, Some(before));
@@ -550,6 +552,8 @@ async fn apply_one(run: &Run, action: &Action) -> ActionResult {
             result
         };
     }
+    tracing::info!(key = arn, region = %action.region, before = ?before, after = ?wanted,
+        "apply: EnableKeyRotation");
     // From here on the write is done: a journal failure no longer changes this key's result
     // (the intent covers it for rollback).
     let _ = run.record(

@@ -510,9 +510,13 @@ async fn undo_one(shared: &Shared, undo: Undo) -> RollbackResult {
         }
     };
     if let Err(err) = written {
+        tracing::info!(key = arn, region = %region, before = ?current, after = ?undo.restore,
+            error = %err, "rollback: write failed");
         record(Event::RollbackFailed, Some(current), Some(&err), None);
         return result(RollbackStatus::Failed, None, Some(current), Some(&err));
     }
+    tracing::info!(key = arn, region = %region, before = ?current, after = ?undo.restore,
+        "rollback: written");
     match exec::await_state(shared.target.as_ref(), arn, &undo.restore, shared.verify).await {
         Seen::Shown(state) => {
             record(Event::RolledBack, Some(state), None, None);

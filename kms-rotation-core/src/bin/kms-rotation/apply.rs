@@ -15,6 +15,7 @@ use crate::connection::ConnectionArgs;
 use crate::exit::Code;
 use crate::options::from_flags;
 use crate::output::{self, note};
+use crate::progress::Progress;
 
 #[derive(Debug, Args, Serialize)]
 pub struct ApplyArgs {
@@ -57,7 +58,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "MS", default_value_t = ApplyOptions::default().verify_delay_ms)]
     verify_delay_ms: u64,
 
-    /// Do not print the summary on stderr.
+    /// No progress bar, and no summary on stderr.
     #[arg(long, short)]
     #[serde(skip)]
     quiet: bool,
@@ -67,7 +68,9 @@ pub async fn run(args: ApplyArgs) -> Result<Code> {
     let options: ApplyOptions = from_flags(&args, |map| {
         map.insert("dry_run".into(), (!args.yes).into());
     })?;
-    let outcome = ops::apply(options, None).await?;
+    let progress = Progress::remediation(args.quiet, "applying");
+    let outcome = ops::apply(options, progress.remediation_callback()).await?;
+    drop(progress);
     output::print_outcome(
         &outcome,
         &outcome.journal_warnings,

@@ -1,5 +1,6 @@
 //! Diagnostics on stderr (stdout carries only reports): warnings by default, more with `-v`,
-//! or what `RUST_LOG` asks for when no `-v` is given.
+//! or what `RUST_LOG` asks for when no `-v` is given; as text, or one JSON object per line with
+//! `--log-format json`. Lines are written above a progress bar, never through it.
 //!
 //! Whatever is asked for, other crates log at most at `debug`, and the SDK modules whose `debug`
 //! events print the credentials in use at most at `info`; only this crate goes down to `trace`.
@@ -12,6 +13,9 @@
 //! `tests/cli_secrets.rs` runs every command at `-vvv`, and under `RUST_LOG=trace` with the SDK's
 //! body logging switched on, and finds no credential and no external id.
 
+use std::io::Write;
+
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -37,8 +41,18 @@ fn level(count: u8) -> Option<LevelFilter> {
     }
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event.
+    #[default]
+    Text,
+    /// One JSON object per event and line, for log collectors.
+    Json,
+}
+
 /// Installs the stderr subscriber. Called once, before anything logs.
-pub fn init(verbosity: u8) {
+pub fn init(verbosity: u8, format: LogFormat) {
     let filter = match level(verbosity) {
         Some(level) => EnvFilter::default().add_directive(level.into()),
         None => from_rust_log(),
@@ -53,15 +67,33 @@ pub fn init(verbosity: u8) {
                 .map(|target| (*target, LevelFilter::INFO)),
         )
         .with_target("kms_rotation", LevelFilter::TRACE);
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = tracing_subscriber::fmt::layer().with_writer(|| Stderr);
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().boxed(),
+    };
     // Both filters must let an event through: the ceiling cannot be lifted by RUST_LOG.
     let installed = tracing_subscriber::registry()
         .with(ceiling)
         .with(filter)
-        .with(stderr)
+        .with(lines)
         .try_init();
     if let Err(err) = installed {
         eprintln!("kms-rotation: no diagnostics: {err}");
+    }
+}
+
+/// stderr, with the progress bar lifted while a line is written (the formatter writes each
+/// event with one `write_all`).
+struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspend(|| std::io::stderr().write_all(buf)).map(|()| buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 

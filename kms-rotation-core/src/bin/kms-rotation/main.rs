@@ -2,7 +2,9 @@
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
 mod apply;
+mod colour;
 mod completions;
+mod config;
 mod connection;
 mod exit;
 mod explain;
@@ -11,17 +13,21 @@ mod logging;
 mod options;
 mod output;
 mod plan;
+mod progress;
 mod rollback;
 mod scan;
+mod settings;
+mod table;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 
-/// Checks (and, later, fixes) automatic rotation of customer-managed symmetric AWS KMS keys
-/// (CIS AWS Foundations, Security Hub KMS.4).
+/// Checks and fixes automatic rotation of customer-managed symmetric AWS KMS keys (CIS AWS
+/// Foundations, Security Hub KMS.4): scan, plan, apply with a journal, roll back.
 #[derive(Debug, Parser)]
-#[command(name = "kms-rotation", version, about, max_term_width = 100)]
+#[command(name = "kms-rotation", version, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +36,20 @@ pub(crate) struct Cli {
     /// RUST_LOG when set). Secrets are never logged at any level.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
+
+    /// How diagnostics are written on stderr: text, or one JSON object per line.
+    #[arg(long, value_enum, global = true, default_value_t = logging::LogFormat::Text)]
+    log_format: logging::LogFormat,
+
+    /// Colour the table and the progress bars: auto (a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_enum, global = true, default_value_t = colour::ColorChoice::Auto)]
+    color: colour::ColorChoice,
+
+    /// Read flags from this YAML file (default: kms-rotation.yaml in the working directory,
+    /// if there is one). Typed flags win, then KMS_ROTATION_* variables, then the file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,9 +73,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // clap prints usage errors itself and exits 2, as the exit-code contract wants.
-    let cli = Cli::parse();
-    logging::init(cli.verbose);
+    let (cli, config_file) = match settings::parse() {
+        Ok(parsed) => parsed,
+        // clap prints usage errors itself and exits 2, as the exit-code contract wants.
+        Err(settings::Refused::Usage(err)) => err.exit(),
+        Err(settings::Refused::Config(err)) => {
+            eprintln!("kms-rotation: error: {err}");
+            return exit::Code::for_error(&err).into();
+        }
+    };
+    logging::init(cli.verbose, cli.log_format);
+    colour::init(cli.color);
+    if let Some(file) = config_file {
+        tracing::info!(file = %file.display(), "flags read from the config file");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -22,6 +22,50 @@ pub fn write(mut render: RenderOptions, output: Option<&Path>) -> Result<()> {
     }
 }
 
+/// How a table is drawn on stdout (`to_stdout`) or in a file: colours as `--color` and the
+/// stream decide, and on a terminal the terminal's width.
+pub fn look(to_stdout: bool) -> crate::table::Look {
+    if !to_stdout {
+        return crate::table::Look {
+            colour: crate::colour::in_file(),
+            width: None,
+        };
+    }
+    // A terminal that reports no usable width (a fresh pseudo-terminal reports 0) gets no
+    // wrapping rather than a table squeezed into nothing.
+    let width = console::Term::stdout()
+        .size_checked()
+        .map(|(_rows, columns)| columns)
+        .filter(|columns| *columns >= 40);
+    crate::table::Look {
+        colour: crate::colour::on_stdout(),
+        width,
+    }
+}
+
+/// Text for people to stdout, or atomically to `output` (a `.partial` file renamed into place,
+/// as the core writes reports).
+pub fn write_text(text: &[u8], output: Option<&Path>) -> Result<()> {
+    let written = match output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text).and_then(|()| out.flush())
+        }
+        Some(path) => {
+            let mut partial = path.as_os_str().to_owned();
+            partial.push(".partial");
+            std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, path))
+        }
+    };
+    written.map_err(|e| {
+        let err = Error::new(ErrorKind::Unavailable, format!("cannot write: {e}"));
+        match output {
+            Some(path) => err.with_file(path),
+            None => err,
+        }
+    })
+}
+
 /// An outcome (apply, rollback) as pretty JSON on stdout, and on stderr its journal's warnings
 /// and failure (even with --quiet: they are not a summary).
 pub fn print_outcome(
@@ -55,63 +99,45 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
         })
 }
 
-/// Prints to stderr, ignoring a closed stderr (the CLI must not panic on `2>&-`).
+/// Prints to stderr, above any progress bar, ignoring a closed stderr (the CLI must not panic
+/// on `2>&-`).
 pub fn note(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr(), "{message}");
+    crate::progress::suspend(|| {
+        let _ = writeln!(std::io::stderr(), "{message}");
+    });
 }
 
-/// One line for people, on stderr.
+/// The summary for people, on stderr.
 pub fn print_summary(report: &Report) {
-    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        // Clear the progress line.
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
-    }
+    let summary = summary(report, crate::colour::on_stderr());
+    note(format_args!("{}", summary.trim_end()));
+}
+
+/// The counts by status and the verdict, then each region or account not scanned: one line
+/// each, the verdict coloured when `colour`.
+pub fn summary(report: &Report, colour: bool) -> String {
     let s = &report.summary.by_status;
+    let style = console::Style::new().bold().force_styling(colour);
     let verdict = match (report.is_complete(), report.is_compliant()) {
-        (false, _) => "INCOMPLETE: some regions or accounts could not be listed",
-        (true, true) => "compliant",
-        (true, false) => "NOT compliant",
+        (false, _) => style
+            .yellow()
+            .apply_to("INCOMPLETE: some regions or accounts could not be listed"),
+        (true, true) => style.green().apply_to("compliant"),
+        (true, false) => style.red().apply_to("NOT compliant"),
     };
-    note(format_args!(
-        "{} keys: {} pass, {} fail, {} exempt, {} not applicable, {} error; {verdict}",
+    let mut text = format!(
+        "{} keys: {} pass, {} fail, {} exempt, {} not applicable, {} error; {verdict}\n",
         s.total, s.pass, s.fail, s.exempt, s.not_applicable, s.error
-    ));
+    );
     for scope_error in &report.scope_errors {
-        note(format_args!(
-            "not scanned: account {} region {}: {} {}: {}",
+        text += &format!(
+            "not scanned: account {} region {}: {} {}: {}\n",
             scope_error.account_id.as_deref().unwrap_or("?"),
             scope_error.region.as_deref().unwrap_or("?"),
             scope_error.operation,
             scope_error.code,
             scope_error.message
-        ));
+        );
     }
-}
-
-/// A progress line on stderr, redrawn at most a few times a second, when stderr is a terminal
-/// (never in CI logs or when redirected).
-pub fn progress_on_terminal() -> Option<kms_rotation::source::ProgressFn> {
-    use std::io::IsTerminal;
-    use std::sync::Mutex;
-    use std::time::{Duration, Instant};
-
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let last = Mutex::new(Instant::now());
-    Some(std::sync::Arc::new(
-        move |update: kms_rotation::source::ProgressUpdate| {
-            let Ok(mut last) = last.lock() else { return };
-            let done = update.keys_read == update.keys_listed;
-            if done || last.elapsed() >= Duration::from_millis(200) {
-                *last = Instant::now();
-                let _ = write!(
-                    std::io::stderr(),
-                    "\r\x1b[2Kkeys listed: {}, read: {}",
-                    update.keys_listed,
-                    update.keys_read
-                );
-            }
-        },
-    ))
+    text
 }

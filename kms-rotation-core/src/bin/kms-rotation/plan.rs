@@ -1,6 +1,7 @@
 //! `kms-rotation plan`: a remediation plan from a saved report, or from a scan made first (an
 //! inventory file or AWS, with the same flags as `scan`).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,6 +14,7 @@ use serde_json::json;
 use crate::exit::Code;
 use crate::options::from_flags;
 use crate::output::{self, note};
+use crate::progress::Progress;
 use crate::scan::SourceArgs;
 
 #[derive(Debug, Args, Serialize)]
@@ -50,16 +52,17 @@ pub struct PlanArgs {
     selection: SelectionArgs,
 
     /// Plan format: json (what `apply` reads), table, or script (aws CLI commands to review).
-    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    /// Default: table when stdout is a terminal, else json.
+    #[arg(long, value_enum)]
     #[serde(skip)]
-    format: FormatArg,
+    format: Option<FormatArg>,
 
     /// Write the plan here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     #[serde(skip)]
     output: Option<PathBuf>,
 
-    /// Do not print the summary line on stderr.
+    /// No progress bar, and no summary line on stderr.
     #[arg(long, short)]
     #[serde(skip)]
     quiet: bool,
@@ -145,12 +148,9 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
             map.insert("scan".into(), scan);
         }
     })?;
-    let progress = if args.quiet {
-        None
-    } else {
-        output::progress_on_terminal()
-    };
-    let plan = ops::plan(options, progress).await?;
+    let progress = Progress::scan(args.quiet);
+    let plan = ops::plan(options, progress.scan_callback()).await?;
+    drop(progress);
     if !args.quiet {
         note(format_args!(
             "plan: {} action(s) in {} batch(es), {} finding(s) skipped",
@@ -159,7 +159,13 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
             plan.skips.len()
         ));
     }
-    let format = PlanFormat::from(args.format);
+    let format = PlanFormat::from(args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            FormatArg::Table
+        } else {
+            FormatArg::Json
+        },
+    ));
     let render = RenderOptions {
         plan: Some(plan),
         format: Some(format.as_str().to_owned()),

@@ -14,6 +14,7 @@ use crate::connection::ConnectionArgs;
 use crate::exit::Code;
 use crate::options::from_flags;
 use crate::output::{self, note};
+use crate::progress::Progress;
 
 #[derive(Debug, Args, Serialize)]
 pub struct RollbackArgs {
@@ -48,7 +49,7 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "MS", default_value_t = RollbackOptions::default().verify_delay_ms)]
     verify_delay_ms: u64,
 
-    /// Do not print the summary on stderr.
+    /// No progress bar, and no summary on stderr.
     #[arg(long, short)]
     #[serde(skip)]
     quiet: bool,
@@ -58,7 +59,9 @@ pub async fn run(args: RollbackArgs) -> Result<Code> {
     let options: RollbackOptions = from_flags(&args, |map| {
         map.insert("dry_run".into(), (!args.yes).into());
     })?;
-    let outcome = ops::rollback(options, None).await?;
+    let progress = Progress::remediation(args.quiet, "rolling back");
+    let outcome = ops::rollback(options, progress.remediation_callback()).await?;
+    drop(progress);
     output::print_outcome(
         &outcome,
         &outcome.journal_warnings,

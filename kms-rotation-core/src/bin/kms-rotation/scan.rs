@@ -1,17 +1,20 @@
 //! `kms-rotation scan`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
 use kms_rotation::ops::{self, RenderOptions, ScanOptions};
-use kms_rotation::{Format, Result};
+use kms_rotation::{Error, Format, Result, Status};
 use serde::Serialize;
 
 use crate::connection::ConnectionArgs;
 use crate::exit::{Code, FailOn};
 use crate::options::from_flags;
 use crate::output;
+use crate::progress::Progress;
+use crate::table;
 
 /// What to scan and how: the flags `scan` and `plan` share, named after the core's
 /// `ScanOptions`.
@@ -75,9 +78,15 @@ pub struct ScanArgs {
     #[command(flatten)]
     source: SourceArgs,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
-    format: FormatArg,
+    /// Report format (default: table when stdout is a terminal, else json).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+
+    /// Show only findings with these statuses (comma-separated or repeated): every key is still
+    /// evaluated, and the summary and exit code still count them all. Not with json, which is
+    /// always the whole report.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = status_arg())]
+    status: Vec<Status>,
 
     /// Write the report here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -92,44 +101,72 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
 
-    /// Do not print the summary line on stderr.
+    /// No progress bar, and no summary line on stderr.
     #[arg(long, short)]
     quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum FormatArg {
+    /// The whole report (what `plan --report` reads).
     Json,
+    /// One finding per line, and nothing else.
     Ndjson,
+    /// For people: a row per finding, grouped by status, then the summary.
+    Table,
 }
 
-impl From<FormatArg> for Format {
-    fn from(format: FormatArg) -> Format {
-        match format {
-            FormatArg::Json => Format::Json,
-            FormatArg::Ndjson => Format::Ndjson,
-        }
-    }
+/// The core's status names, and only those.
+fn status_arg() -> impl clap::builder::TypedValueParser<Value = Status> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Status::ALL.map(Status::as_str))
+        .try_map(|name| serde_json::from_value::<Status>(serde_json::Value::String(name)))
 }
 
 pub async fn run(args: ScanArgs) -> Result<Code> {
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            FormatArg::Table
+        } else {
+            FormatArg::Json
+        },
+    );
+    if format == FormatArg::Json && !args.status.is_empty() {
+        return Err(Error::invalid_input(
+            "a json report is always whole (`plan --report` reads it): filter with \
+             --format table or ndjson",
+        )
+        .with_field("--status"));
+    }
     let options = ScanOptions {
         save_inventory: args.save_inventory.clone(),
         ..args.source.scan_options()?
     };
-    let progress = if args.quiet {
-        None
-    } else {
-        output::progress_on_terminal()
+    let progress = Progress::scan(args.quiet);
+    let mut report = ops::scan(options, progress.scan_callback()).await?;
+    drop(progress);
+    // Decided on every finding, whatever --status shows.
+    let code = Code::for_report(&report, args.fail_on);
+    let format = match format {
+        FormatArg::Table => {
+            let look = output::look(args.output.is_none());
+            let mut text = Vec::new();
+            table::write(&report, &args.status, look, &mut text)?;
+            output::write_text(&text, args.output.as_deref())?;
+            return Ok(code);
+        }
+        FormatArg::Json => Format::Json,
+        FormatArg::Ndjson => Format::Ndjson,
     };
-    let report = ops::scan(options, progress).await?;
     if !args.quiet {
         output::print_summary(&report);
     }
-    let code = Code::for_report(&report, args.fail_on);
+    if !args.status.is_empty() {
+        report.findings.retain(|f| args.status.contains(&f.status));
+    }
     let render = RenderOptions {
         report: Some(report),
-        format: Some(Format::from(args.format).as_str().to_owned()),
+        format: Some(format.as_str().to_owned()),
         ..RenderOptions::default()
     };
     output::write(render, args.output.as_deref())?;
