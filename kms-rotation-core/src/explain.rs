@@ -11,6 +11,7 @@ use crate::{Reason, Status};
 /// One reason code, explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Explanation {
+    /// The reason code explained.
     pub reason: Reason,
     /// The statuses a finding with this reason can have (a failing reason is `exempt` when an
     /// active exception covers the key).

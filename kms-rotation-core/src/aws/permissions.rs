@@ -56,6 +56,7 @@ pub struct Need {
     /// Optional: only some options call it, or a denial leaves a fact unread (reported as
     /// such, never guessed) instead of stopping the work.
     pub optional: bool,
+    /// Why the mode calls it, for the policy's description.
     pub why: &'static str,
 }
 
@@ -219,8 +220,10 @@ impl Mode {
 /// An IAM policy document, ready for `aws iam create-policy --policy-document`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyDocument {
+    /// The policy language version, `2012-10-17`.
     #[serde(rename = "Version")]
     pub version: &'static str,
+    /// The statements: one for the required actions, one per optional action.
     #[serde(rename = "Statement")]
     pub statements: Vec<Statement>,
 }
@@ -232,10 +235,13 @@ pub struct Statement {
     /// for each optional action: delete that statement to leave it out.
     #[serde(rename = "Sid")]
     pub sid: String,
+    /// Always `Allow`.
     #[serde(rename = "Effect")]
     pub effect: &'static str,
+    /// The actions granted, `service:Operation`.
     #[serde(rename = "Action")]
     pub actions: Vec<String>,
+    /// What they are granted on.
     #[serde(rename = "Resource")]
     pub resources: Vec<String>,
 }
@@ -245,7 +251,9 @@ pub struct Statement {
 pub struct Permission {
     /// The IAM action (`kms:ListResourceTags`).
     pub action: String,
+    /// Whether the action may be removed from the policy (see [`Need::optional`]).
     pub optional: bool,
+    /// Why the action is there.
     pub why: &'static str,
     /// The statement that grants it.
     pub sid: String,
@@ -254,7 +262,9 @@ pub struct Permission {
 /// The least-privilege policy of a mode: the document, and what each of its actions is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IamPolicy {
+    /// What the policy is for.
     pub mode: Mode,
+    /// The policy itself.
     pub document: PolicyDocument,
     /// Every action of the document, in its order.
     pub permissions: Vec<Permission>,
