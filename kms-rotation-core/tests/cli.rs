@@ -4,23 +4,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kms_rotation::{Finding, Status};
 
 fn kms_rotation(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
-        .args(args)
-        .current_dir(common::examples_dir())
-        // These tests read inventories; should one reach for AWS, it finds a closed loopback
-        // port, never a real endpoint.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+    common::cli().args(args).output().unwrap()
 }
 
 fn code(output: &Output) -> i32 {

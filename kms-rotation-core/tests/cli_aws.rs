@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kms_rotation::{Finding, Policy, Reason, Status};
 use kms_test_server::{Faults, KmsTestServer, ListKeysFailure};
@@ -18,7 +18,7 @@ fn scan(server: &KmsTestServer, args: &[&str]) -> Output {
 
 /// `kms-rotation SUBCOMMAND` against `server`.
 fn command(server: &KmsTestServer, subcommand: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+    common::cli()
         .arg(subcommand)
         .args([
             "--endpoint-url",
@@ -27,12 +27,6 @@ fn command(server: &KmsTestServer, subcommand: &str, args: &[&str]) -> Output {
             "2",
         ])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_KMS")
         .output()
         .unwrap()
 }
@@ -189,7 +183,7 @@ async fn plan_scans_aws_with_the_same_connection_flags_as_scan() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+    let out = common::cli()
         .args(["plan", "--report", path.to_str().unwrap(), "-q"])
         .output()
         .unwrap();

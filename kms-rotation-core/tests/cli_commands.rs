@@ -4,7 +4,9 @@
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 use kms_rotation::aws::permissions::Mode;
 use kms_rotation::explain::{REASONS, explain};
@@ -12,14 +14,7 @@ use kms_rotation::ops::{self, IamPolicyOptions};
 use serde_json::Value;
 
 fn kms_rotation(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+    common::cli().args(args).output().unwrap()
 }
 
 fn code(output: &Output) -> i32 {

@@ -5,21 +5,14 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kms_rotation::Report;
 
 fn scan(extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+    common::cli()
         .args(["scan", "--inventory", "fleet.json", "--quiet"])
         .args(extra)
-        .current_dir(common::examples_dir())
-        // Inventories only; should one reach for AWS, it finds a closed loopback port.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap()
 }

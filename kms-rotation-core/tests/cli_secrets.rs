@@ -68,17 +68,12 @@ impl Session {
     /// the developer's shell can take part. The SDK is told to log the bodies it redacts
     /// (STS's temporary credentials among them): the CLI's ceiling must hold even so.
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+        let mut command = common::cli();
         command
             .args(args)
-            .env_clear()
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("LOG_SENSITIVE_BODIES", "true")
             .env("LOG_SIGNABLE_BODY", "true")
             .envs(env.iter().copied());

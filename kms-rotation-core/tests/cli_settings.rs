@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// A working directory of its own for each test, holding `kms-rotation.yaml` when given.
 fn workdir(name: &str, config: Option<&str>) -> PathBuf {
@@ -21,17 +21,9 @@ fn workdir(name: &str, config: Option<&str>) -> PathBuf {
 
 /// The command in `dir`, with nothing from the developer's shell but `env`.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+    common::cli()
         .args(args)
         .current_dir(dir)
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied())
         .output()
         .unwrap()

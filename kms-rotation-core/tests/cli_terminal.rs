@@ -8,7 +8,7 @@ mod common;
 
 use std::fs::File;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread::JoinHandle;
 
 use kms_rotation::Finding;
@@ -33,19 +33,10 @@ const COLOUR: &str = "\x1b[";
 /// Runs the command with only dummy credentials and a loopback endpoint in its environment (no
 /// NO_COLOR, no KMS_ROTATION_* from the developer's shell), plus `env`.
 fn run(args: &[&str], env: &[(&str, &str)], stdout: To, stderr: To) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+    let mut command = common::cli();
     command
         .args(args)
-        .current_dir(common::examples_dir())
-        .env_clear()
         .env("TERM", "xterm-256color")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().copied())
         .stdin(Stdio::null());
     let (out, out_reader) = stream(stdout);

@@ -270,17 +270,10 @@ async fn the_cli_applies_and_rolls_back_through_the_aws_target() {
     let endpoint = server.endpoint_url();
     assert!(endpoint.starts_with("http://127.0.0.1:"));
     let cli = |args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+        let mut command = common::cli();
         command
             .args(args)
-            .args(["--endpoint-url", &endpoint, "--verify-delay-ms", "10"])
-            .env_clear()
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", "dummy-secret")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .args(["--endpoint-url", &endpoint, "--verify-delay-ms", "10"]);
         // The server runs on this test's runtime: wait for the child off it.
         tokio::task::spawn_blocking(move || command.output().unwrap())
     };

@@ -6,18 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kms_rotation::remediate::Plan;
 
 fn kms_rotation(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
-        .args(args)
-        .current_dir(common::examples_dir())
-        // Whatever a test does, no call can leave this machine: a port nobody listens on.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .output()
-        .unwrap()
+    common::cli().args(args).output().unwrap()
 }
 
 fn code(output: &Output) -> i32 {
@@ -121,13 +115,9 @@ fn bad_plan_options_are_exit_2_naming_the_option() {
 
     // Without --report or --inventory, plan scans AWS like scan: with no region configured
     // that is refused before any call.
-    let out = Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+    let out = common::cli()
         .arg("plan")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_CONFIG_FILE", "/dev/null")
         .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
     assert_eq!(code(&out), 2, "{}", stderr(&out));

@@ -120,17 +120,10 @@ fn rotation(server: &KmsTestServer, arn: &str) -> (bool, Option<u32>) {
 #[cfg(feature = "cli")]
 fn cli(endpoint: &str, args: &[&str]) -> std::process::Command {
     aws_common::assert_loopback(endpoint);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+    let mut command = common::cli();
     command
         .args(args)
-        .args(["--endpoint-url", endpoint, "--verify-delay-ms", "10"])
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "dummy-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .args(["--endpoint-url", endpoint, "--verify-delay-ms", "10"]);
     command
 }
 

@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kms_rotation::model::KeyError;
 use kms_rotation::remediate::{Plan, SkipReason};
@@ -20,7 +20,7 @@ const ANALYTICS: &str =
     "arn:aws:kms:eu-west-1:111122223333:key/00000012-0000-4000-8000-000000000012";
 
 fn kms_rotation(server: &KmsTestServer, command: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+    let mut cmd = common::cli();
     cmd.arg(command).args(args);
     if command != "plan" {
         cmd.args([
@@ -30,14 +30,7 @@ fn kms_rotation(server: &KmsTestServer, command: &str, args: &[&str]) -> Output 
             "2",
         ]);
     }
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_KMS")
-        .output()
-        .unwrap()
+    cmd.output().unwrap()
 }
 
 fn stderr(out: &Output) -> String {

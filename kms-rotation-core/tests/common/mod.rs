@@ -57,3 +57,24 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_file(&path);
     path
 }
+
+/// The `kms-rotation` binary, cut off from the developer's shell and from AWS: nothing of the
+/// caller's environment (no `KMS_ROTATION_*` setting, no `NO_COLOR`, no profile, no real
+/// credentials) but dummy credentials, `us-east-1`, no AWS config files, no instance metadata,
+/// and every AWS call sent to a closed loopback port unless the test names its own endpoint
+/// (`--endpoint-url`, or `AWS_ENDPOINT_URL` set again). It runs in `examples/`, by the samples.
+#[cfg(feature = "cli")]
+pub fn cli() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kms-rotation"));
+    command
+        .current_dir(examples_dir())
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
