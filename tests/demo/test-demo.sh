@@ -30,6 +30,12 @@ for expected in "1. Scan" "2. Plan" "3. Apply, dry run" "would change 4 keys" "4
   "5. Re-scan" "6. The journal" "4 rolled back" "8. Re-scan" "Done."; do
   grep -qF -- "$expected" "$log" || fail "no \"$expected\" in the output"
 done
+# The re-scan after apply differs from the first scan, and rollback brings the first one back.
+summaries=$(grep -E '^[0-9]+ keys: ' "$log" || true)
+[ "$(echo "$summaries" | wc -l)" -eq 3 ] || fail "expected 3 scan summaries, got: $summaries"
+first=$(echo "$summaries" | sed -n 1p) fixed=$(echo "$summaries" | sed -n 2p) last=$(echo "$summaries" | sed -n 3p)
+[ "$fixed" != "$first" ] || fail "the re-scan after apply shows no change: $fixed"
+[ "$last" = "$first" ] || fail "after rollback: $last; before apply: $first"
 assert_cleaned_up
 echo "ok"
 
