@@ -199,3 +199,32 @@ async fn plan_scans_aws_with_the_same_connection_flags_as_scan() {
     };
     assert_eq!(targets(&from_aws), targets(&from_report));
 }
+
+/// With regions named and no default region, the home region is the first one named: the
+/// instance metadata service (here a listener that counts connections) is never asked, which
+/// outside EC2 would cost a timeout and a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn named_regions_need_no_default_region_and_never_ask_the_metadata_service() {
+    let server = KmsTestServer::start(first_account(), Faults::default())
+        .await
+        .unwrap();
+    let imds = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let imds_url = format!("http://{}", imds.local_addr().unwrap());
+    imds.set_nonblocking(true).unwrap();
+    let out = common::cli()
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds_url)
+        .args(["scan", "--endpoint-url", &server.endpoint_url()])
+        .args(["--region", "eu-west-1", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let found = findings(&out);
+    assert_eq!(found.len(), 4, "{out:?}");
+    assert!(found.iter().all(|f| f.region == "eu-west-1"), "{out:?}");
+    assert!(
+        matches!(imds.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the metadata service was contacted"
+    );
+}

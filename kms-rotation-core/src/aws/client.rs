@@ -7,6 +7,9 @@
 //! (kept with the rate limiters, `limits.rs`); remediation builds its clients with [`kms_client`]
 //! and a partition of its own, so write throttling never slows reads.
 
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::future;
@@ -72,12 +75,32 @@ pub(crate) async fn load_base(options: &AwsOptions) -> SdkConfig {
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
+    if let Some(region) = named_regions_chain(options) {
+        loader = loader.region(region);
+    }
     if let Some(url) = &options.endpoint_url {
         // On the shared config, not only KMS: STS (assume role) and Account (ListRegions) must
         // go to the same emulator, never to AWS.
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// When the user named regions, the home region (STS, ListRegions) comes from the environment,
+/// then the profile, then the first region named; never from the instance metadata service,
+/// whose lookup outside EC2 costs a timeout and a warning for a region the user already gave.
+/// Without named regions the SDK's default chain (IMDS included) is what finds one.
+fn named_regions_chain(options: &AwsOptions) -> Option<RegionProviderChain> {
+    let first = options.regions.first()?;
+    let mut profile = ProfileFileRegionProvider::builder();
+    if let Some(name) = &options.profile {
+        profile = profile.profile_name(name);
+    }
+    Some(
+        RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+            .or_else(profile.build())
+            .or_else(Region::new(first.clone())),
+    )
 }
 
 /// An embedder's configuration with `options`' retries, timeouts and endpoint applied.
