@@ -11,6 +11,7 @@ mod explain;
 mod iam_policy;
 mod logging;
 mod options;
+mod outcome;
 mod output;
 mod plan;
 mod progress;
@@ -132,6 +133,46 @@ impl Command {
             Command::IamPolicy(_) => "iam-policy",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// `--help` is the reference people read first: every option of every subcommand says what
+    /// it does, in words for people (no Rust type of the code behind it).
+    #[test]
+    fn every_option_has_help_in_words_for_people() {
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        for command in std::iter::once(&cli).chain(cli.get_subcommands()) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                let long = arg
+                    .get_long_help()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                assert!(
+                    !help.trim().is_empty(),
+                    "`{} --{id}` has no help text",
+                    command.get_name()
+                );
+                for text in [help, long] {
+                    assert!(
+                        !text.contains("Args`") && !text.contains("Args,"),
+                        "`{} --{id}` names code: {text}",
+                        command.get_name()
+                    );
+                }
+            }
         }
     }
 }

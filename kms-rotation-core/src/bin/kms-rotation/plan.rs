@@ -19,8 +19,9 @@ use crate::scan::SourceArgs;
 
 #[derive(Debug, Args, Serialize)]
 pub struct PlanArgs {
-    /// A saved JSON report (`scan --format json`) to plan from, instead of scanning. The scan
-    /// flags (every field of `SourceArgs`, and the AWS flags) conflict with it.
+    /// A saved JSON report (`scan --format json`) to plan from, instead of scanning; the scan
+    /// and AWS flags cannot be given with it.
+    // The conflicts name every field of `SourceArgs` and the connection group.
     #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
         "inventory", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
         "now", "rotation_history", "all_tags", "ConnectionArgs",
@@ -73,25 +74,75 @@ pub struct PlanArgs {
 /// replica's primary.
 #[derive(Debug, Args)]
 struct SelectionArgs {
-    #[arg(long = "include-account", value_name = "ACCOUNT_ID")]
+    /// Only keys of this account (repeatable).
+    #[arg(
+        long = "include-account",
+        value_name = "ACCOUNT_ID",
+        help_heading = "Keys the plan may act on"
+    )]
     include_accounts: Vec<String>,
-    #[arg(long = "include-region", value_name = "REGION")]
+    /// Only keys in this region (repeatable).
+    #[arg(
+        long = "include-region",
+        value_name = "REGION",
+        help_heading = "Keys the plan may act on"
+    )]
     include_regions: Vec<String>,
-    #[arg(long = "include-arn", value_name = "ARN")]
+    /// Only this key (repeatable).
+    #[arg(
+        long = "include-arn",
+        value_name = "ARN",
+        help_heading = "Keys the plan may act on"
+    )]
     include_arns: Vec<String>,
-    #[arg(long = "include-alias", value_name = "ALIAS")]
+    /// Only keys with this alias, e.g. alias/payments (repeatable).
+    #[arg(
+        long = "include-alias",
+        value_name = "ALIAS",
+        help_heading = "Keys the plan may act on"
+    )]
     include_aliases: Vec<String>,
-    #[arg(long = "include-tag", value_name = "KEY=VALUE")]
+    /// Only keys with this tag (repeatable).
+    #[arg(
+        long = "include-tag",
+        value_name = "KEY=VALUE",
+        help_heading = "Keys the plan may act on"
+    )]
     include_tags: Vec<String>,
-    #[arg(long = "exclude-account", value_name = "ACCOUNT_ID")]
+    /// Never keys of this account, nor replicas whose primary is there (repeatable).
+    #[arg(
+        long = "exclude-account",
+        value_name = "ACCOUNT_ID",
+        help_heading = "Keys the plan may act on"
+    )]
     exclude_accounts: Vec<String>,
-    #[arg(long = "exclude-region", value_name = "REGION")]
+    /// Never keys in this region, nor replicas whose primary is there (repeatable).
+    #[arg(
+        long = "exclude-region",
+        value_name = "REGION",
+        help_heading = "Keys the plan may act on"
+    )]
     exclude_regions: Vec<String>,
-    #[arg(long = "exclude-arn", value_name = "ARN")]
+    /// Never this key, nor a write to it on behalf of its replicas (repeatable).
+    #[arg(
+        long = "exclude-arn",
+        value_name = "ARN",
+        help_heading = "Keys the plan may act on"
+    )]
     exclude_arns: Vec<String>,
-    #[arg(long = "exclude-alias", value_name = "ALIAS")]
+    /// Never keys with this alias (repeatable).
+    #[arg(
+        long = "exclude-alias",
+        value_name = "ALIAS",
+        help_heading = "Keys the plan may act on"
+    )]
     exclude_aliases: Vec<String>,
-    #[arg(long = "exclude-tag", value_name = "KEY=VALUE")]
+    /// Never keys with this tag (repeatable).
+    #[arg(
+        long = "exclude-tag",
+        value_name = "KEY=VALUE",
+        help_heading = "Keys the plan may act on"
+    )]
     exclude_tags: Vec<String>,
 }
 
