@@ -114,6 +114,61 @@ fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
+/// The KMS test server with the sample fleet's keys of one account and region, and scratch
+/// paths for a plan and a journal: what the remediation commands need.
+struct Fleet {
+    server: KmsTestServer,
+    plan: String,
+    journal: String,
+}
+
+impl Fleet {
+    async fn start(latency: std::time::Duration, name: &str) -> Fleet {
+        let records: Vec<_> = common::fleet()
+            .into_iter()
+            .filter(|r| r.account_id == "111122223333" && r.region == "us-east-1")
+            .collect();
+        let faults = Faults {
+            latency,
+            ..Faults::default()
+        };
+        let path = |file: &str| {
+            let path = common::scratch(&format!("{name}-{file}"));
+            path.to_str().unwrap().to_owned()
+        };
+        Fleet {
+            server: KmsTestServer::start(records, faults).await.unwrap(),
+            plan: path("plan.json"),
+            journal: path("journal.ndjson"),
+        }
+    }
+
+    /// The flags that send AWS calls to the server.
+    fn aws(&self) -> Vec<String> {
+        [
+            "--endpoint-url",
+            &self.server.endpoint_url(),
+            "--max-attempts",
+            "2",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}
+
+/// Writes verified at once, without a write limit.
+const QUICK: [&str; 4] = ["--verify-delay-ms", "10", "--writes-per-second", "0"];
+
+/// [`run`] on a blocking thread, so that the test server keeps answering.
+fn run_blocking(args: Vec<&str>, stdout: To, stderr: To) -> impl Future<Output = Run> + use<> {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    async move {
+        tokio::task::spawn_blocking(move || run(&strs(&args), &[], stdout, stderr))
+            .await
+            .unwrap()
+    }
+}
+
 #[test]
 fn a_terminal_gets_the_table_in_colour_and_a_pipe_gets_the_json_report() {
     let args = scan(&[]);
@@ -229,34 +284,19 @@ fn status_filters_the_table_and_ndjson_but_never_the_exit_code() {
 /// them to be drawn.
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_bars_are_drawn_on_a_terminal_only() {
-    let records: Vec<_> = common::fleet()
-        .into_iter()
-        .filter(|r| r.account_id == "111122223333" && r.region == "us-east-1")
-        .collect();
-    let faults = Faults {
-        latency: std::time::Duration::from_millis(40),
-        ..Faults::default()
-    };
-    let server = KmsTestServer::start(records, faults).await.unwrap();
-    let endpoint = server.endpoint_url();
-    let (plan, journal) = (
-        common::scratch("plan.json"),
-        common::scratch("journal.ndjson"),
-    );
-    let (plan, journal) = (plan.to_str().unwrap(), journal.to_str().unwrap());
-    let aws = ["--endpoint-url", endpoint.as_str(), "--max-attempts", "2"];
-    let quick = ["--verify-delay-ms", "10", "--writes-per-second", "0"];
-    let blocking = |args: Vec<&str>, stderr: To| {
-        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-        tokio::task::spawn_blocking(move || run(&strs(&args), &[], To::Pipe, stderr))
-    };
+    let fleet = Fleet::start(std::time::Duration::from_millis(40), "bars").await;
+    let (plan, journal) = (fleet.plan.as_str(), fleet.journal.as_str());
+    let aws = fleet.aws();
+    let aws = strs(&aws);
+    let quick = QUICK;
+    let blocking = |args: Vec<&str>, stderr: To| run_blocking(args, To::Pipe, stderr);
 
     let scan = [
         &["scan", "--region", "us-east-1", "--format", "ndjson"][..],
         &aws,
     ]
     .concat();
-    let drawn = blocking(scan.clone(), To::Terminal).await.unwrap();
+    let drawn = blocking(scan.clone(), To::Terminal).await;
     assert!(drawn.stderr.contains("scanning:"), "{drawn:?}");
     assert!(drawn.stderr.contains("keys read"), "{drawn:?}");
     assert!(drawn.stderr.contains("NOT compliant"), "{drawn:?}");
@@ -264,11 +304,9 @@ async fn progress_bars_are_drawn_on_a_terminal_only() {
     for line in drawn.stdout.lines() {
         serde_json::from_str::<Finding>(line).unwrap();
     }
-    let quiet = blocking([&scan[..], &["--quiet"]].concat(), To::Terminal)
-        .await
-        .unwrap();
+    let quiet = blocking([&scan[..], &["--quiet"]].concat(), To::Terminal).await;
     assert!(!quiet.stderr.contains("scanning"), "{quiet:?}");
-    let piped = blocking(scan.clone(), To::Pipe).await.unwrap();
+    let piped = blocking(scan.clone(), To::Pipe).await;
     assert!(!piped.stderr.contains("scanning"), "{piped:?}");
     assert!(!piped.stderr.contains(COLOUR), "{piped:?}");
     assert!(piped.stderr.contains("NOT compliant"), "{piped:?}");
@@ -277,8 +315,7 @@ async fn progress_bars_are_drawn_on_a_terminal_only() {
         [&["plan", "--region", "us-east-1", "-o", plan][..], &aws].concat(),
         To::Terminal,
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(planned.code, 0, "{planned:?}");
     assert!(planned.stderr.contains("scanning:"), "{planned:?}");
 
@@ -287,8 +324,7 @@ async fn progress_bars_are_drawn_on_a_terminal_only() {
         [&apply[..], &["--yes", "--journal", journal]].concat(),
         To::Terminal,
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(applied.code, 0, "{applied:?}");
     assert!(applied.stderr.contains("applying:"), "{applied:?}");
     // Into a pipe: no bar, no colour.
@@ -296,22 +332,103 @@ async fn progress_bars_are_drawn_on_a_terminal_only() {
         [&apply[..], &["--yes", "--journal", journal]].concat(),
         To::Pipe,
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(again.code, 0, "{again:?}");
     assert!(!again.stderr.contains("applying"), "{again:?}");
     assert!(!again.stderr.contains(COLOUR), "{again:?}");
 
     let rollback = [&["rollback", "--journal", journal][..], &aws, &quick].concat();
     // A dry run calls nothing, so it has no progress to show.
-    let dry = blocking(rollback.clone(), To::Pipe).await.unwrap();
+    let dry = blocking(rollback.clone(), To::Pipe).await;
     assert_eq!(dry.code, 0, "{dry:?}");
-    let rolled_back = blocking([&rollback[..], &["--yes"]].concat(), To::Terminal)
-        .await
-        .unwrap();
+    let rolled_back = blocking([&rollback[..], &["--yes"]].concat(), To::Terminal).await;
     assert_eq!(rolled_back.code, 0, "{rolled_back:?}");
     assert!(
         rolled_back.stderr.contains("rolling back:"),
         "{rolled_back:?}"
+    );
+}
+
+/// Apply and rollback outcomes: a table of one row per key at a terminal (what each key was,
+/// what it is now), JSON in a pipe or with `--format json`.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_and_rollback_show_a_table_at_a_terminal_and_json_in_a_pipe() {
+    let fleet = Fleet::start(std::time::Duration::ZERO, "outcome").await;
+    let (plan, journal) = (fleet.plan.as_str(), fleet.journal.as_str());
+    let aws = fleet.aws();
+    let aws = strs(&aws);
+    let quick = QUICK;
+    let blocking = |args: Vec<&str>, stdout: To| run_blocking(args, stdout, To::Pipe);
+    let planned = blocking(
+        [&["plan", "--region", "us-east-1", "-o", plan][..], &aws].concat(),
+        To::Pipe,
+    )
+    .await;
+    assert_eq!(planned.code, 0, "{planned:?}");
+    let actions =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(plan).unwrap()).unwrap()
+            ["actions"]
+            .as_array()
+            .unwrap()
+            .len();
+    assert!(actions > 0);
+
+    let apply = [&["apply", "--plan", plan][..], &aws, &quick].concat();
+    let dry = blocking(apply.clone(), To::Terminal).await;
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains("STATUS") && dry.stdout.contains("BEFORE"),
+        "{dry:?}"
+    );
+    assert_eq!(
+        dry.stdout.matches("would_remediate").count(),
+        actions,
+        "{dry:?}"
+    );
+    assert!(!dry.stdout.contains('{'), "a table, not JSON: {dry:?}");
+
+    let applied = blocking(
+        [&apply[..], &["--yes", "--journal", journal]].concat(),
+        To::Terminal,
+    )
+    .await;
+    assert_eq!(applied.code, 0, "{applied:?}");
+    let rows: Vec<&str> = applied
+        .stdout
+        .lines()
+        .filter(|l| l.contains("remediated"))
+        .collect();
+    assert_eq!(rows.len(), actions, "{applied:?}");
+    assert!(
+        rows.iter().all(|row| row.contains("on, 365 days")),
+        "the state after the write: {applied:?}"
+    );
+
+    let rollback = [&["rollback", "--journal", journal][..], &aws, &quick].concat();
+    let dry = blocking(rollback.clone(), To::Terminal).await;
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(dry.stdout.contains("RESTORE"), "{dry:?}");
+    assert_eq!(
+        dry.stdout.matches("would_roll_back").count(),
+        actions,
+        "{dry:?}"
+    );
+    let as_json = blocking(
+        [&rollback[..], &["--format", "json"]].concat(),
+        To::Terminal,
+    )
+    .await;
+    let outcome: serde_json::Value = serde_json::from_str(&as_json.stdout).unwrap();
+    assert_eq!(outcome["results"].as_array().unwrap().len(), actions);
+    let piped = blocking([&rollback[..], &["--yes"]].concat(), To::Pipe).await;
+    assert_eq!(piped.code, 0, "{piped:?}");
+    let outcome: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
+    assert!(
+        outcome["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "rolled_back"),
+        "{outcome}"
     );
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::connection::ConnectionArgs;
 use crate::exit::Code;
 use crate::options::from_flags;
+use crate::outcome::{self, OutcomeFormat};
 use crate::output::{self, note};
 use crate::progress::Progress;
 
@@ -58,6 +59,12 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "MS", default_value_t = ApplyOptions::default().verify_delay_ms)]
     verify_delay_ms: u64,
 
+    /// Outcome format: json, or table (one row per key). Default: table when stdout is a
+    /// terminal, else json.
+    #[arg(long, value_enum)]
+    #[serde(skip)]
+    format: Option<OutcomeFormat>,
+
     /// No progress bar, and no summary on stderr.
     #[arg(long, short)]
     #[serde(skip)]
@@ -73,6 +80,8 @@ pub async fn run(args: ApplyArgs) -> Result<Code> {
     drop(progress);
     output::print_outcome(
         &outcome,
+        OutcomeFormat::or_default(args.format),
+        outcome::apply_table,
         &outcome.journal_warnings,
         outcome.journal_error.as_deref(),
     )?;

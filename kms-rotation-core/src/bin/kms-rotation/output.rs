@@ -7,6 +7,8 @@ use std::path::Path;
 use kms_rotation::ops::{self, RenderOptions};
 use kms_rotation::{Error, ErrorKind, Report, Result};
 
+use crate::outcome::OutcomeFormat;
+
 /// Renders to stdout, or with the core's atomic file write to `output`.
 pub fn write(mut render: RenderOptions, output: Option<&Path>) -> Result<()> {
     match output {
@@ -66,14 +68,19 @@ pub fn write_text(text: &[u8], output: Option<&Path>) -> Result<()> {
     })
 }
 
-/// An outcome (apply, rollback) as pretty JSON on stdout, and on stderr its journal's warnings
-/// and failure (even with --quiet: they are not a summary).
-pub fn print_outcome(
-    outcome: &impl serde::Serialize,
+/// An outcome (apply, rollback) on stdout as pretty JSON or as the `table` of it, and on stderr
+/// its journal's warnings and failure (even with --quiet: they are not a summary).
+pub fn print_outcome<T: serde::Serialize>(
+    outcome: &T,
+    format: OutcomeFormat,
+    table: fn(&T, crate::table::Look) -> String,
     journal_warnings: &[String],
     journal_error: Option<&str>,
 ) -> Result<()> {
-    print_json(outcome)?;
+    match format {
+        OutcomeFormat::Json => print_json(outcome)?,
+        OutcomeFormat::Table => write_text(table(outcome, look(true)).as_bytes(), None)?,
+    }
     for warning in journal_warnings {
         note(format_args!("kms-rotation: warning: {warning}"));
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::connection::ConnectionArgs;
 use crate::exit::Code;
 use crate::options::from_flags;
+use crate::outcome::{self, OutcomeFormat};
 use crate::output::{self, note};
 use crate::progress::Progress;
 
@@ -49,6 +50,12 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "MS", default_value_t = RollbackOptions::default().verify_delay_ms)]
     verify_delay_ms: u64,
 
+    /// Outcome format: json, or table (one row per key). Default: table when stdout is a
+    /// terminal, else json.
+    #[arg(long, value_enum)]
+    #[serde(skip)]
+    format: Option<OutcomeFormat>,
+
     /// No progress bar, and no summary on stderr.
     #[arg(long, short)]
     #[serde(skip)]
@@ -64,6 +71,8 @@ pub async fn run(args: RollbackArgs) -> Result<Code> {
     drop(progress);
     output::print_outcome(
         &outcome,
+        OutcomeFormat::or_default(args.format),
+        outcome::rollback_table,
         &outcome.journal_warnings,
         outcome.journal_error.as_deref(),
     )?;

@@ -67,29 +67,14 @@ pub fn write(report: &Report, shown: &[Status], look: Look, out: &mut dyn Write)
     out.write_all(crate::output::summary(report, look.colour).as_bytes())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyColumn {
-    Whole,
-    BreaksAtDashes,
-}
-
-/// The table's lines. On a terminal narrower than the table, the free text (reasons, aliases)
-/// wraps, and no column shrinks below what keeps it readable.
-fn layout(findings: &[&Finding], look: Look, key: KeyColumn) -> Vec<String> {
+/// An empty table in the CLI's style with `header`, coloured and fitted to the width as `look`
+/// says: on a terminal narrower than the table, free text wraps.
+pub fn new_table<const N: usize>(header: [&str; N], look: Look) -> Table {
     let mut table = Table::new();
-    table.load_style(STYLE).force_no_tty().set_header(
-        [
-            "STATUS",
-            "REASON",
-            "KEY",
-            "ALIAS",
-            "REGION",
-            "ACCOUNT",
-            "PERIOD",
-            "NEXT ROTATION",
-        ]
-        .map(|title| bold(Cell::new(title), look.colour)),
-    );
+    table
+        .load_style(STYLE)
+        .force_no_tty()
+        .set_header(header.map(|title| bold(Cell::new(title), look.colour)));
     if look.colour {
         table.enforce_styling();
     }
@@ -99,6 +84,31 @@ fn layout(findings: &[&Finding], look: Look, key: KeyColumn) -> Vec<String> {
             .set_content_arrangement(ContentArrangement::Dynamic),
         None => table.set_content_arrangement(ContentArrangement::Disabled),
     };
+    table
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyColumn {
+    Whole,
+    BreaksAtDashes,
+}
+
+/// The table's lines. On a terminal narrower than the table, the free text (reasons, aliases)
+/// wraps, and no column shrinks below what keeps it readable.
+fn layout(findings: &[&Finding], look: Look, key: KeyColumn) -> Vec<String> {
+    let mut table = new_table(
+        [
+            "STATUS",
+            "REASON",
+            "KEY",
+            "ALIAS",
+            "REGION",
+            "ACCOUNT",
+            "PERIOD",
+            "NEXT ROTATION",
+        ],
+        look,
+    );
     let at_least = |width| ColumnConstraint::LowerBoundary(Width::Fixed(width));
     table.set_constraints([
         ColumnConstraint::ContentWidth, // status
