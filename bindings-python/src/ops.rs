@@ -5,13 +5,14 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use kms_rotation::explain::Explanation;
 use kms_rotation::ops;
 use kms_rotation::{Inventory, InventorySource};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{self, from_py};
+use crate::convert::{self, Json, from_py};
 use crate::types::{ApplyResult, Plan, Progress, RemediationProgress, Report, RollbackResult};
 use crate::{errors, runtime};
 
@@ -179,12 +180,33 @@ pub mod rollback {
     }
 }
 
+/// An operation with no progress and no I/O worth awaiting: `options` converted, `operation`
+/// run without the GIL (sync) or on the runtime (as an asyncio awaitable).
+fn quick<'py, O, T>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+    asynchronous: bool,
+    operation: fn(O) -> kms_rotation::Result<T>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    O: serde::de::DeserializeOwned + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    let options: O = self::options(py, options)?;
+    if asynchronous {
+        return runtime::awaitable(py, async move { operation(options) });
+    }
+    runtime::detached(py, move || operation(options))?.into_bound_py_any(py)
+}
+
 /// A report or a plan in one of its formats; with `output`, written there (and "" returned).
 #[pyfunction]
 #[pyo3(signature = (**options))]
-pub fn render(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
-    let options: ops::RenderOptions = self::options(py, options)?;
-    runtime::detached(py, move || ops::render(options))
+pub fn render<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    quick(py, options, false, ops::render)
 }
 
 /// `render`, as an asyncio awaitable.
@@ -194,8 +216,69 @@ pub fn render_async<'py>(
     py: Python<'py>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let options: ops::RenderOptions = self::options(py, options)?;
-    runtime::awaitable(py, async move { ops::render(options) })
+    quick(py, options, true, ops::render)
+}
+
+fn explain_op(options: ops::ExplainOptions) -> kms_rotation::Result<Json<Vec<Explanation>>> {
+    ops::explain(options).map(Json)
+}
+
+/// What a finding's reason code means, why it matters and how to fix the key: `reason=` one
+/// code, else every code in the rule's order. A list of dicts.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+pub fn explain<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    quick(py, options, false, explain_op)
+}
+
+/// `explain`, as an asyncio awaitable.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+pub fn explain_async<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    quick(py, options, true, explain_op)
+}
+
+#[cfg(feature = "aws")]
+fn iam_policy_op(
+    options: ops::IamPolicyOptions,
+) -> kms_rotation::Result<Json<kms_rotation::aws::permissions::IamPolicy>> {
+    ops::iam_policy(options).map(Json)
+}
+
+/// The core has the IAM policy with its AWS support only.
+#[cfg(not(feature = "aws"))]
+fn iam_policy_op(_options: serde::de::IgnoredAny) -> kms_rotation::Result<Json<()>> {
+    Err(kms_rotation::Error::new(
+        kms_rotation::ErrorKind::Unsupported,
+        "this build has no AWS support (HAS_AWS is False): it has no IAM policy",
+    ))
+}
+
+/// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`), with
+/// `sts:AssumeRole` on `role_arns`: the document and what each action is for, as a dict.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+pub fn iam_policy<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    quick(py, options, false, iam_policy_op)
+}
+
+/// `iam_policy`, as an asyncio awaitable.
+#[pyfunction]
+#[pyo3(signature = (**options))]
+pub fn iam_policy_async<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    quick(py, options, true, iam_policy_op)
 }
 
 /// `evaluate`'s options: `records` a list of key records (dicts or `KeyRecord`s) or an
