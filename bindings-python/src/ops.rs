@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use kms_rotation::explain::Explanation;
 use kms_rotation::ops;
 use kms_rotation::{Inventory, InventorySource};
 use pyo3::IntoPyObjectExt;
@@ -199,49 +198,48 @@ where
     runtime::detached(py, move || operation(options))?.into_bound_py_any(py)
 }
 
-/// A report or a plan in one of its formats; with `output`, written there (and "" returned).
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn render<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, false, ops::render)
+/// Declares `$name` and `${name}_async` for an operation without progress: both take
+/// `**options` and run `$operation` through [`quick`].
+macro_rules! quick_operation {
+    ($(#[$doc:meta])* $name:ident, $name_async:ident, $operation:expr) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (**options))]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            options: Option<&Bound<'py, PyDict>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            quick(py, options, false, $operation)
+        }
+
+        /// The same, as an asyncio awaitable.
+        #[pyfunction]
+        #[pyo3(signature = (**options))]
+        pub fn $name_async<'py>(
+            py: Python<'py>,
+            options: Option<&Bound<'py, PyDict>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            quick(py, options, true, $operation)
+        }
+    };
 }
 
-/// `render`, as an asyncio awaitable.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn render_async<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, true, ops::render)
+quick_operation! {
+    /// A report or a plan in one of its formats; with `output`, written there (and "" returned).
+    render, render_async, ops::render
 }
 
-fn explain_op(options: ops::ExplainOptions) -> kms_rotation::Result<Json<Vec<Explanation>>> {
-    ops::explain(options).map(Json)
+quick_operation! {
+    /// What a finding's reason code means, why it matters and how to fix the key: `reason=` one
+    /// code, else every code in the rule's order. A list of dicts.
+    explain, explain_async,
+    |options: ops::ExplainOptions| ops::explain(options).map(Json)
 }
 
-/// What a finding's reason code means, why it matters and how to fix the key: `reason=` one
-/// code, else every code in the rule's order. A list of dicts.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn explain<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, false, explain_op)
-}
-
-/// `explain`, as an asyncio awaitable.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn explain_async<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, true, explain_op)
+quick_operation! {
+    /// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`),
+    /// with `sts:AssumeRole` on `role_arns`: the document and what each action is for, a dict.
+    iam_policy, iam_policy_async, iam_policy_op
 }
 
 #[cfg(feature = "aws")]
@@ -258,27 +256,6 @@ fn iam_policy_op(_options: serde::de::IgnoredAny) -> kms_rotation::Result<Json<(
         kms_rotation::ErrorKind::Unsupported,
         "this build has no AWS support (HAS_AWS is False): it has no IAM policy",
     ))
-}
-
-/// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`), with
-/// `sts:AssumeRole` on `role_arns`: the document and what each action is for, as a dict.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn iam_policy<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, false, iam_policy_op)
-}
-
-/// `iam_policy`, as an asyncio awaitable.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn iam_policy_async<'py>(
-    py: Python<'py>,
-    options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    quick(py, options, true, iam_policy_op)
 }
 
 /// `evaluate`'s options: `records` a list of key records (dicts or `KeyRecord`s) or an

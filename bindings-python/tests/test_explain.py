@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import typing
 
@@ -13,6 +12,7 @@ import pytest
 
 import kms_rotation
 from kms_rotation.types import Explanation, Reason, Status
+from support import needed
 
 
 def literals(alias: object) -> set[str]:
@@ -58,11 +58,7 @@ def test_aio_explain_is_the_same() -> None:
 
 
 def test_the_same_explanations_as_the_cli() -> None:
-    cli = os.environ.get("KMS_ROTATION_CLI")
-    if not cli:
-        if os.environ.get("CI"):
-            pytest.fail("KMS_ROTATION_CLI is not set: scripts/test sets it")
-        pytest.skip("KMS_ROTATION_CLI is not set")
+    cli = needed("KMS_ROTATION_CLI")
     done = subprocess.run(
         [cli, "explain", "--format", "json"], capture_output=True, text=True, check=True
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 
 import pytest
 
 import kms_rotation
 from kms_rotation.types import IamPolicy, IamPolicyMode
+from support import needed
 
 pytestmark = pytest.mark.skipif(not kms_rotation.HAS_AWS, reason="built without AWS support")
 
@@ -78,11 +78,7 @@ def test_aio_iam_policy_is_the_same() -> None:
 
 
 def test_the_same_document_as_the_cli() -> None:
-    cli = os.environ.get("KMS_ROTATION_CLI")
-    if not cli:
-        if os.environ.get("CI"):
-            pytest.fail("KMS_ROTATION_CLI is not set: scripts/test sets it")
-        pytest.skip("KMS_ROTATION_CLI is not set")
+    cli = needed("KMS_ROTATION_CLI")
     for mode in MODES:
         flag = "--" + mode.replace("_", "-")
         done = subprocess.run(
