@@ -12,6 +12,10 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  ExplainOptions,
+  Explanation,
+  IamPolicy,
+  IamPolicyOptions,
   KeyRecord,
   Plan,
   PlanOptions,
@@ -128,8 +132,30 @@ export declare function evaluateJson(input: string | Buffer, policy?: PolicyInpu
 /** `evaluateJson` off the event loop: only copying the text in and out runs on it. */
 export declare function evaluateJsonAsync(input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null): Promise<string>
 
+/**
+ * What a finding's reason code means, why it matters and how to fix the key (in the AWS
+ * console, and with the aws CLI: `KEY_ARN` and `REGION` stand for the finding's `arn` and
+ * `region`), as `kms-rotation explain --format json` gives it: `{ reason }` one code, else
+ * every code in the rule's order.
+ *
+ * Throws `InvalidInput` with `field: 'reason'` for a code that is not one (the message lists
+ * them), and for an unknown option.
+ */
+export declare function explain(options?: ExplainOptions | null): Explanation[]
+
 /** The formats `render` accepts for a report (the default) or a plan, in the core's order. */
 export declare function formats<Of extends 'report' | 'plan' = 'report'>(of?: Of | null): Of extends 'plan' ? PlanFormat[] : ReportFormat[]
+
+/**
+ * The least-privilege IAM policy for `mode`: `'read_only'` (the default: scan, and plan when it
+ * scans) or `'remediate'` (apply, rollback), with `sts:AssumeRole` on `roleArns` when given, as
+ * `kms-rotation iam-policy` gives it. `document` is ready for `aws iam create-policy
+ * --policy-document`; `permissions` says what each action is for and which may be left out.
+ *
+ * Throws `InvalidInput` with `field` (`role_arns[0]`, `mode`) for a role that is no IAM role
+ * ARN, an unknown mode, or an unknown option.
+ */
+export declare function iamPolicy(options?: IamPolicyOptions | null): IamPolicy
 
 /**
  * Reads and validates an exceptions file (`{"exceptions": [...]}`, JSON or YAML) and returns its

@@ -12,6 +12,10 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  ExplainOptions,
+  Explanation,
+  IamPolicy,
+  IamPolicyOptions,
   KeyRecord,
   Plan,
   PlanOptions,

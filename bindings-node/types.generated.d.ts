@@ -334,6 +334,37 @@ export interface ExceptionsFile {
   exceptions: PolicyException[]
 }
 
+/** Options of `explain`. */
+export interface ExplainOptions {
+  /**
+   * A finding's reason code (`rotation_disabled`); none: every reason code.
+   * @default null
+   */
+  reason?: Reason | null
+}
+
+/** One reason code, explained. */
+export interface Explanation {
+  /**
+   * The aws CLI commands that fix it, in order, or one that shows the fact when there is
+   * nothing to fix. `KEY_ARN` and `REGION` stand for the finding's `arn` and `region`.
+   */
+  fix_cli: string[]
+  /** What to do in the AWS console, step by step (or why there is nothing to do). */
+  fix_console: string[]
+  /** What the rule saw. */
+  meaning: string
+  /** The reason code explained. */
+  reason: Reason
+  /**
+   * The statuses a finding with this reason can have (a failing reason is `exempt` when an
+   * active exception covers the key).
+   */
+  statuses: Status[]
+  /** Why it matters for the control. */
+  why: string
+}
+
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface Finding {
   /** The account that owns the key. */
@@ -453,6 +484,80 @@ export interface FindingInput {
    * @default null
    */
   tags?: Record<string, string> | null
+}
+
+/** One action of a policy and why it is there. */
+export interface IamPermission {
+  /** The IAM action (`kms:ListResourceTags`). */
+  action: string
+  /**
+   * Whether the action may be removed from the policy: only some options call it, or a
+   * denial leaves a fact unread (reported as such, never guessed) instead of stopping the work.
+   */
+  optional: boolean
+  /** The statement that grants it. */
+  sid: string
+  /** Why the action is there. */
+  why: string
+}
+
+/** The least-privilege policy of a mode: the document, and what each of its actions is for. */
+export interface IamPolicy {
+  /** The policy itself. */
+  document: IamPolicyDocument
+  /** What the policy is for. */
+  mode: IamPolicyMode
+  /** What the document cannot say: where key policies come in, what was left out. */
+  notes: string[]
+  /** Every action of the document, in its order. */
+  permissions: IamPermission[]
+}
+
+/** An IAM policy document, ready for `aws iam create-policy --policy-document`. */
+export interface IamPolicyDocument {
+  /** The statements: one for the required actions, one per optional action. */
+  Statement: IamStatement[]
+  /** The policy language version, `2012-10-17`. */
+  Version: string
+}
+
+/**
+ * What a policy is for: reading (`scan`, and `plan` when it scans) or changing keys (`apply`,
+ * `rollback`). Separate, so that the identity that scans cannot write.
+ *
+ * - `read_only`: `scan`, and `plan` when it scans.
+ * - `remediate`: `apply` and `rollback`.
+ */
+export type IamPolicyMode = 'read_only' | 'remediate'
+
+/** Options of `iam_policy`. */
+export interface IamPolicyOptions {
+  /**
+   * `read_only` (the default: scan, and plan when it scans) or `remediate` (apply, rollback).
+   * @default "read_only"
+   */
+  mode?: IamPolicyMode
+  /**
+   * The roles `role_arns` of the scan or apply will assume: `sts:AssumeRole` is granted on
+   * them, and left out when there are none.
+   * @default []
+   */
+  roleArns?: string[]
+}
+
+/** One `Allow` statement. */
+export interface IamStatement {
+  /** The actions granted, `service:Operation`. */
+  Action: string[]
+  /** Always `Allow`. */
+  Effect: string
+  /** What they are granted on. */
+  Resource: string[]
+  /**
+   * `Required` or `RequiredOnKeys` for what the mode always needs, `Optional<Operation>`
+   * for each optional action: delete that statement to leave it out.
+   */
+  Sid: string
 }
 
 /** A versioned list of key records: the `inventory` source's input, and what a scan can save. */

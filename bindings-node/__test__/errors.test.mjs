@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
 
-import binding, { apply, errorCodes, evaluate, evaluateJson, loadExceptions, loadPolicy, plan, render, rollback, scan } from 'kms-rotation'
+import binding, { apply, errorCodes, evaluate, evaluateJson, explain, iamPolicy, loadExceptions, loadPolicy, plan, render, rollback, scan } from 'kms-rotation'
 import { NOW, record, startTestServer, tempFile } from './helpers.mjs'
 
 function isError(code, props = {}) {
@@ -85,6 +85,12 @@ test('InvalidInput: an unknown option is refused by every operation, naming it',
   await assert.rejects(scan({ records: [], region: ['us-east-1'] }), unknown('region'))
   await assert.rejects(plan({ report, targetPeriod: 180 }), unknown('targetPeriod'))
   assert.throws(() => render({ report, fmt: 'json' }), unknown('fmt'))
+  assert.throws(() => explain({ reasons: ['rotation_disabled'] }), unknown('reasons'))
+  assert.throws(() => iamPolicy({ roleArn: 'arn:aws:iam::111122223333:role/x' }), unknown('roleArn'))
+  // They report no progress: a callback is no option of theirs.
+  assert.throws(() => explain({ onProgress: null }), unknown('onProgress'))
+  assert.throws(() => iamPolicy({ onProgress: () => {} }), isError('InvalidInput', { field: 'onProgress' }))
+  assert.throws(() => explain({ reason: () => 'rotation_disabled' }), isError('InvalidInput', { field: 'reason' }))
   // A function can only be the progress callback.
   await assert.rejects(scan({ records: [], onprogress: () => {} }), isError('InvalidInput', { field: 'onprogress' }))
   await assert.rejects(scan({ records: [], onProgress: 'log' }), isError('InvalidInput', { field: 'onProgress' }))

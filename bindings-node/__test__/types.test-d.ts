@@ -6,6 +6,8 @@ import {
   evaluateAsync,
   evaluateJson,
   evaluateJsonAsync,
+  explain,
+  iamPolicy,
   plan,
   rollback,
   formats,
@@ -15,7 +17,9 @@ import {
   scan,
   type ApplyOptions,
   type ErrorCode,
+  type Explanation,
   type Finding,
+  type IamPolicy,
   type Inventory,
   type KeyRecord,
   type KmsRotationError,
@@ -61,6 +65,11 @@ const target: string | null = findings[0].remediation_target
 // What the tool writes goes where it reads: a loaded `Policy` is a `PolicyInput`.
 const loaded: Policy = loadPolicy('policy.yaml', { exceptions: ['exceptions.yaml'] })
 const exceptions: PolicyException[] = loadExceptions('exceptions.yaml')
+const explained: Explanation[] = explain({ reason: 'rotation_disabled' })
+const statuses: ('pass' | 'fail' | 'not_applicable' | 'exempt' | 'error')[] = explain()[0].statuses
+const iam: IamPolicy = iamPolicy({ mode: 'remediate', roleArns: ['arn:aws:iam::111122223333:role/r'] })
+const granted: string[] = iamPolicy(null).document.Statement.flatMap((s) => s.Action)
+const optional: boolean = iam.permissions[0].optional
 const fmts: ReportFormat[] = formats()
 const planFmts: PlanFormat[] = formats('plan')
 
@@ -147,9 +156,18 @@ void apply({ plan: {} as Plan, onProgress: (p) => void p.keysRead })
 void scan({ rates: { describeKey: 100 } })
 // @ts-expect-error: render takes the report itself, not its file
 render({ report: 'report.json' })
+// @ts-expect-error: a reason code that is none
+explain({ reason: 'rotation_off' })
+// @ts-expect-error: options are camelCase
+iamPolicy({ role_arns: [] })
+// @ts-expect-error: the modes are `read_only` and `remediate`
+iamPolicy({ mode: 'read-only' })
+// @ts-expect-error: explain and iamPolicy report no progress
+iamPolicy({ onProgress: () => {} })
 // @ts-expect-error: scan returns a Promise
 const notAwaited: Report = scan({})
 // @ts-expect-error: plan returns a Promise
 const notAwaitedPlan: Plan = plan({ report: {} as Report })
 
 void [status, target, exceptions, fmts, planFmts, reportText, main, notAwaited, notAwaitedPlan]
+void [explained, statuses, granted, optional]

@@ -97,6 +97,27 @@ pub(crate) fn options<P>(
 where
     P: JsValuesTupleIntoVec + 'static,
 {
+    take_apart(env, options, true)
+}
+
+/// The JSON text of the options of an operation that reports no progress, as [`options`] reads
+/// them but for `onProgress`, which goes to the core like any other name (and is refused there
+/// as unknown, or here as a function).
+pub(crate) fn plain_options(
+    env: &Env,
+    options: Option<Unknown>,
+) -> napi::Result<Result<String, Error>> {
+    Ok(take_apart::<()>(env, options, false)?.map(|options| options.json))
+}
+
+fn take_apart<P>(
+    env: &Env,
+    options: Option<Unknown>,
+    with_progress: bool,
+) -> napi::Result<Result<Options<P>, Error>>
+where
+    P: JsValuesTupleIntoVec + 'static,
+{
     let Some(options) = options.filter(|o| !is_nullish(o)) else {
         return Ok(Ok(Options {
             json: "{}".to_owned(),
@@ -117,7 +138,7 @@ where
     for key in Object::keys(&object)? {
         let value: Unknown = object.get_named_property_unchecked(&key)?;
         match (key.as_str(), value.get_type()?) {
-            (ON_PROGRESS, ValueType::Function) => {
+            (ON_PROGRESS, ValueType::Function) if with_progress => {
                 let function: Function<P, ()> = Function::from_unknown(value)?;
                 on_progress = Some(
                     function
@@ -126,16 +147,20 @@ where
                         .build()?,
                 );
             }
-            (ON_PROGRESS, ValueType::Null | ValueType::Undefined) => {}
-            (ON_PROGRESS, _) => {
+            (ON_PROGRESS, ValueType::Null | ValueType::Undefined) if with_progress => {}
+            (ON_PROGRESS, _) if with_progress => {
                 return Ok(Err(
                     Error::invalid_input("must be a function").with_field(ON_PROGRESS)
                 ));
             }
             // JSON.stringify would drop it without a word.
             (_, ValueType::Function) => {
+                let only = match with_progress {
+                    true => format!(" (only `{ON_PROGRESS}` takes one)"),
+                    false => String::new(),
+                };
                 return Ok(Err(Error::invalid_input(format!(
-                    "a function is not an option value (only `{ON_PROGRESS}` takes one)"
+                    "a function is not an option value{only}"
                 ))
                 .with_field(key)));
             }

@@ -206,6 +206,63 @@ pub fn render(env: &Env, options: Unknown) -> napi::Result<String> {
     )
 }
 
+/// An operation without progress or I/O: its options read by the core, its result as a plain JS
+/// value of the JSON shape.
+fn quick<'env, O, T>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+    operation: impl FnOnce(O) -> Result<T, Error>,
+) -> napi::Result<Unknown<'env>>
+where
+    O: serde::de::DeserializeOwned,
+    T: serde::Serialize,
+{
+    let json = convert::plain_options(env, options)?;
+    let result = throw(
+        env,
+        error::guard(|| operation(convert::from_json(&json?, "")?)),
+    )?;
+    convert::to_js(env, &result)
+}
+
+/// What a finding's reason code means, why it matters and how to fix the key (in the AWS
+/// console, and with the aws CLI: `KEY_ARN` and `REGION` stand for the finding's `arn` and
+/// `region`), as `kms-rotation explain --format json` gives it: `{ reason }` one code, else
+/// every code in the rule's order.
+///
+/// Throws `InvalidInput` with `field: 'reason'` for a code that is not one (the message lists
+/// them), and for an unknown option.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options?: ExplainOptions | null",
+    ts_return_type = "Explanation[]"
+)]
+pub fn explain<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    quick(env, options, core::explain)
+}
+
+/// The least-privilege IAM policy for `mode`: `'read_only'` (the default: scan, and plan when it
+/// scans) or `'remediate'` (apply, rollback), with `sts:AssumeRole` on `roleArns` when given, as
+/// `kms-rotation iam-policy` gives it. `document` is ready for `aws iam create-policy
+/// --policy-document`; `permissions` says what each action is for and which may be left out.
+///
+/// Throws `InvalidInput` with `field` (`role_arns[0]`, `mode`) for a role that is no IAM role
+/// ARN, an unknown mode, or an unknown option.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options?: IamPolicyOptions | null",
+    ts_return_type = "IamPolicy"
+)]
+pub fn iam_policy<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    quick(env, options, core::iam_policy)
+}
+
 /// The formats `render` accepts for a report (the default) or a plan, in the core's order.
 #[napi(
     ts_generic_types = "Of extends 'report' | 'plan' = 'report'",

@@ -369,6 +369,21 @@ pub fn to_py<'py, T: Serialize + ?Sized>(
     LOADS.import(py, "json", "loads")?.call1((text,))
 }
 
+/// A core value that goes to Python as [`to_py`] gives it: plain dicts and lists, for results
+/// that have no class of their own.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<'py, T: Serialize> IntoPyObject<'py> for Json<T> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+}
+
 /// A serde value's wire name (`"CUSTOMER"`, `"rotation_disabled"`...).
 pub fn wire_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {

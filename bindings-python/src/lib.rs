@@ -74,6 +74,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::rollback::rollback_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::render, m)?)?;
     m.add_function(wrap_pyfunction!(ops::render_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::explain, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::explain_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::iam_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::iam_policy_async, m)?)?;
     m.add_function(wrap_pyfunction!(load_policy, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;

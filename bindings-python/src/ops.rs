@@ -11,7 +11,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{self, from_py};
+use crate::convert::{self, Json, from_py};
 use crate::types::{ApplyResult, Plan, Progress, RemediationProgress, Report, RollbackResult};
 use crate::{errors, runtime};
 
@@ -179,23 +179,83 @@ pub mod rollback {
     }
 }
 
-/// A report or a plan in one of its formats; with `output`, written there (and "" returned).
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn render(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
-    let options: ops::RenderOptions = self::options(py, options)?;
-    runtime::detached(py, move || ops::render(options))
-}
-
-/// `render`, as an asyncio awaitable.
-#[pyfunction]
-#[pyo3(signature = (**options))]
-pub fn render_async<'py>(
+/// An operation with no progress and no I/O worth awaiting: `options` converted, `operation`
+/// run without the GIL (sync) or on the runtime (as an asyncio awaitable).
+fn quick<'py, O, T>(
     py: Python<'py>,
     options: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let options: ops::RenderOptions = self::options(py, options)?;
-    runtime::awaitable(py, async move { ops::render(options) })
+    asynchronous: bool,
+    operation: fn(O) -> kms_rotation::Result<T>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    O: serde::de::DeserializeOwned + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    let options: O = self::options(py, options)?;
+    if asynchronous {
+        return runtime::awaitable(py, async move { operation(options) });
+    }
+    runtime::detached(py, move || operation(options))?.into_bound_py_any(py)
+}
+
+/// Declares `$name` and `${name}_async` for an operation without progress: both take
+/// `**options` and run `$operation` through [`quick`].
+macro_rules! quick_operation {
+    ($(#[$doc:meta])* $name:ident, $name_async:ident, $operation:expr) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (**options))]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            options: Option<&Bound<'py, PyDict>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            quick(py, options, false, $operation)
+        }
+
+        /// The same, as an asyncio awaitable.
+        #[pyfunction]
+        #[pyo3(signature = (**options))]
+        pub fn $name_async<'py>(
+            py: Python<'py>,
+            options: Option<&Bound<'py, PyDict>>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            quick(py, options, true, $operation)
+        }
+    };
+}
+
+quick_operation! {
+    /// A report or a plan in one of its formats; with `output`, written there (and "" returned).
+    render, render_async, ops::render
+}
+
+quick_operation! {
+    /// What a finding's reason code means, why it matters and how to fix the key: `reason=` one
+    /// code, else every code in the rule's order. A list of dicts.
+    explain, explain_async,
+    |options: ops::ExplainOptions| ops::explain(options).map(Json)
+}
+
+quick_operation! {
+    /// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`),
+    /// with `sts:AssumeRole` on `role_arns`: the document and what each action is for, a dict.
+    iam_policy, iam_policy_async, iam_policy_op
+}
+
+#[cfg(feature = "aws")]
+fn iam_policy_op(
+    options: ops::IamPolicyOptions,
+) -> kms_rotation::Result<Json<kms_rotation::aws::permissions::IamPolicy>> {
+    ops::iam_policy(options).map(Json)
+}
+
+/// The core has the IAM policy with its AWS support only.
+#[cfg(not(feature = "aws"))]
+fn iam_policy_op(_options: serde::de::IgnoredAny) -> kms_rotation::Result<Json<()>> {
+    Err(kms_rotation::Error::new(
+        kms_rotation::ErrorKind::Unsupported,
+        "this build has no AWS support (HAS_AWS is False): it has no IAM policy",
+    ))
 }
 
 /// `evaluate`'s options: `records` a list of key records (dicts or `KeyRecord`s) or an

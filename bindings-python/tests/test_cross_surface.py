@@ -18,20 +18,12 @@ from typing import Any
 import pytest
 
 import kms_rotation
+from support import needed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCENARIO = Path(__file__).resolve().parents[2] / "tests" / "cross-surface"
 NOW = "2026-12-01T00:00:00Z"
 STEPS = ("report", "plan", "apply", "rollback", "journal")
-
-
-def needed(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not set: scripts/test sets it")
-        pytest.skip(f"{name} is not set")
-    return value
 
 
 @pytest.fixture

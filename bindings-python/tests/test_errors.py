@@ -101,6 +101,12 @@ def test_unsupported_without_a_source() -> None:
     assert type(caught.value) is kms_rotation.UnsupportedError
 
 
+@pytest.mark.skipif(kms_rotation.HAS_AWS, reason="this build has the AWS source")
+def test_no_iam_policy_without_aws_support() -> None:
+    with pytest.raises(kms_rotation.UnsupportedError):
+        kms_rotation.iam_policy()
+
+
 def test_a_panic_becomes_unexpected_error_sync() -> None:
     with pytest.raises(kms_rotation.KmsRotationError) as caught:
         kms_rotation._native._panic_for_tests("deliberate")

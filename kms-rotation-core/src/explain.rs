@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::{Reason, Status};
 
 /// One reason code, explained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     /// The reason code explained.
     pub reason: Reason,

@@ -1,12 +1,13 @@
 //! JSON Schemas of the files users write (policy, exceptions, inventory), of what the tool
-//! writes (reports, plans, journal lines, outcomes) and of every operation's options. They are
-//! derived from the Rust types, so they cannot drift from what the code reads and writes; the
-//! copies in `schemas/` (for editors and other tools) and the types the bindings declare are
-//! generated from them and checked against them by the tests.
+//! writes (reports, plans, journal lines, outcomes, explanations, IAM policies) and of every
+//! operation's options. They are derived from the Rust types, so they cannot drift from what the
+//! code reads and writes; the copies in `schemas/` (for editors and other tools) and the types
+//! the bindings declare are generated from them and checked against them by the tests.
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
+use crate::explain::Explanation;
 use crate::remediate::{ApplyOutcome, JournalEntry, Plan, RollbackOutcome};
 use crate::{Inventory, Policy, Report, ops, policy::ExceptionsFile};
 
@@ -63,5 +64,11 @@ pub fn all() -> Vec<Named> {
         schema::<ops::ApplyOptions>("apply-options", Read),
         schema::<ops::RollbackOptions>("rollback-options", Read),
         schema::<ops::RenderOptions>("render-options", Read),
+        schema::<ops::ExplainOptions>("explain-options", Read),
+        schema::<Explanation>("explanation", Write),
+        #[cfg(feature = "aws")]
+        schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
+        #[cfg(feature = "aws")]
+        schema::<crate::aws::permissions::IamPolicy>("iam-policy", Write),
     ]
 }

@@ -1,6 +1,7 @@
 //! The JSON Schemas in `schemas/` are the ones the Rust types give: a type changed without
 //! regenerating them fails here. Regenerate with
 //! `UPDATE_SCHEMAS=1 cargo test -p kms-rotation-core --test schemas`.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
@@ -37,18 +38,54 @@ fn the_examples_validate_against_their_schemas() {
         ("policy", "policy.yaml"),
         ("exceptions", "exceptions.yaml"),
     ] {
-        let schema = kms_rotation::schema::all()
-            .into_iter()
-            .find(|n| n.name == schema)
-            .unwrap()
-            .schema;
         let text = std::fs::read_to_string(examples.join(file)).unwrap();
-        let value: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
-        let validator = jsonschema::validator_for(schema.as_value()).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "{file}: {errors:?}");
+        assert_valid(schema, serde_yaml_ng::from_str(&text).unwrap());
     }
+}
+
+/// Checks `value` against the schema `name`.
+fn assert_valid(name: &str, value: serde_json::Value) {
+    let schema = kms_rotation::schema::all()
+        .into_iter()
+        .find(|n| n.name == name)
+        .unwrap()
+        .schema;
+    let validator = jsonschema::validator_for(schema.as_value()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?} in {value}");
+}
+
+/// Every explanation `explain` gives is what its schema (and so the bindings' types) says.
+#[test]
+fn explanations_validate_against_their_schema() {
+    use kms_rotation::ops::{self, ExplainOptions};
+    for e in ops::explain(ExplainOptions::default()).unwrap() {
+        assert_valid("explanation", serde_json::to_value(e).unwrap());
+    }
+    assert_valid(
+        "explain-options",
+        serde_json::json!({"reason": "rotation_disabled"}),
+    );
+}
+
+/// The policy of each mode, with and without roles, is what its schema says.
+#[cfg(feature = "aws")]
+#[test]
+fn iam_policies_validate_against_their_schema() {
+    use kms_rotation::aws::permissions::Mode;
+    use kms_rotation::ops::{self, IamPolicyOptions};
+    let role = "arn:aws:iam::111122223333:role/kms-rotation".to_owned();
+    for mode in [Mode::ReadOnly, Mode::Remediate] {
+        for role_arns in [vec![], vec![role.clone()]] {
+            let policy = ops::iam_policy(IamPolicyOptions { mode, role_arns }).unwrap();
+            assert_valid("iam-policy", serde_json::to_value(policy).unwrap());
+        }
+    }
+    assert_valid(
+        "iam-policy-options",
+        serde_json::json!({"mode": "remediate", "role_arns": [role]}),
+    );
 }

@@ -4,9 +4,12 @@
 A thin layer over the Rust core's operations: ``scan`` reads keys and reports, ``evaluate``
 judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
 ``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
-a plan in one of its formats. Options are keyword arguments with the core's snake_case names
-(see ``ScanOptions`` and the other ``*Options`` types); the core checks them all. The shapes of
-every option and of the data (``to_dict()``) are the ``TypedDict`` classes of
+a plan in one of its formats; ``explain`` says what a finding's reason code means and how to fix
+the key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``,
+the default) or to remediate (``mode="remediate"``), both as plain dicts. Options are keyword
+arguments with the core's snake_case names (see ``ScanOptions`` and the other ``*Options``
+types); the core checks them all. The shapes of every option and of the data (``to_dict()``,
+and what ``explain`` and ``iam_policy`` return) are the ``TypedDict`` classes of
 ``kms_rotation.types``, generated from the core's JSON Schemas. Sync calls release the GIL while
 they wait; ``kms_rotation.aio`` has the asyncio versions.
 
@@ -54,6 +57,8 @@ from ._native import (
     __version__,
     apply,
     evaluate,
+    explain,
+    iam_policy,
     load_policy,
     plan,
     render,
@@ -62,6 +67,8 @@ from ._native import (
 )
 from .types import (
     ApplyOptions,
+    ExplainOptions,
+    IamPolicyOptions,
     KeyFilter,
     PlanOptions,
     RenderOptions,
@@ -80,7 +87,9 @@ __all__ = [
     "AccessDeniedError",
     "ApplyOptions",
     "ApplyResult",
+    "ExplainOptions",
     "Finding",
+    "IamPolicyOptions",
     "InvalidInputError",
     "InvalidKeyStateError",
     "KeyFilter",
@@ -107,6 +116,8 @@ __all__ = [
     "aio",
     "apply",
     "evaluate",
+    "explain",
+    "iam_policy",
     "load_policy",
     "plan",
     "render",

@@ -30,9 +30,19 @@ from ._native import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .types import ApplyOptions, PlanOptions, RenderOptions, RollbackOptions, ScanOptions
+    from .types import (
+        ApplyOptions,
+        ExplainOptions,
+        Explanation,
+        IamPolicy,
+        IamPolicyOptions,
+        PlanOptions,
+        RenderOptions,
+        RollbackOptions,
+        ScanOptions,
+    )
 
-__all__ = ["apply", "evaluate", "plan", "render", "rollback", "scan"]
+__all__ = ["apply", "evaluate", "explain", "iam_policy", "plan", "render", "rollback", "scan"]
 
 
 async def evaluate(
@@ -79,3 +89,13 @@ async def rollback(
 async def render(**options: Unpack[RenderOptions]) -> str:
     """``kms_rotation.render`` as a coroutine."""
     return await _native.render_async(**options)
+
+
+async def explain(**options: Unpack[ExplainOptions]) -> list[Explanation]:
+    """``kms_rotation.explain`` as a coroutine."""
+    return await _native.explain_async(**options)
+
+
+async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:
+    """``kms_rotation.iam_policy`` as a coroutine."""
+    return await _native.iam_policy_async(**options)

@@ -39,8 +39,16 @@ __all__ = [
     "EvaluateOptions",
     "ExceptionMatch",
     "ExceptionsFile",
+    "ExplainOptions",
+    "Explanation",
     "Finding",
     "FindingInput",
+    "IamPermission",
+    "IamPolicy",
+    "IamPolicyDocument",
+    "IamPolicyMode",
+    "IamPolicyOptions",
+    "IamStatement",
     "Inventory",
     "JournalEntry",
     "JournalError",
@@ -427,6 +435,35 @@ class ExceptionsFile(TypedDict):
     """Exceptions added after the policy's own."""
 
 
+class ExplainOptions(TypedDict, total=False):
+    """Options of ``explain``."""
+    reason: ReadOnly[Reason | None]
+    """A finding's reason code (``rotation_disabled``); none: every reason code.
+
+    Default: ``None``.
+    """
+
+
+class Explanation(TypedDict):
+    """One reason code, explained."""
+    fix_cli: list[str]
+    """The aws CLI commands that fix it, in order, or one that shows the fact when there is
+    nothing to fix. ``KEY_ARN`` and ``REGION`` stand for the finding's ``arn`` and ``region``.
+    """
+    fix_console: list[str]
+    """What to do in the AWS console, step by step (or why there is nothing to do)."""
+    meaning: str
+    """What the rule saw."""
+    reason: Reason
+    """The reason code explained."""
+    statuses: list[Status]
+    """The statuses a finding with this reason can have (a failing reason is ``exempt`` when an
+    active exception covers the key).
+    """
+    why: str
+    """Why it matters for the control."""
+
+
 class Finding(TypedDict):
     """The rule's verdict on one key plus the record's evidence, field for field."""
     account_id: str
@@ -546,6 +583,78 @@ class FindingInput(_FindingInputRequired, total=False):
     """``None``: not read (or the read failed; see ``errors``). Not the same as none.
 
     Default: ``None``.
+    """
+
+
+class IamPermission(TypedDict):
+    """One action of a policy and why it is there."""
+    action: str
+    """The IAM action (``kms:ListResourceTags``)."""
+    optional: bool
+    """Whether the action may be removed from the policy: only some options call it, or a
+    denial leaves a fact unread (reported as such, never guessed) instead of stopping the work.
+    """
+    sid: str
+    """The statement that grants it."""
+    why: str
+    """Why the action is there."""
+
+
+class IamPolicy(TypedDict):
+    """The least-privilege policy of a mode: the document, and what each of its actions is for."""
+    document: IamPolicyDocument
+    """The policy itself."""
+    mode: IamPolicyMode
+    """What the policy is for."""
+    notes: list[str]
+    """What the document cannot say: where key policies come in, what was left out."""
+    permissions: list[IamPermission]
+    """Every action of the document, in its order."""
+
+
+class IamPolicyDocument(TypedDict):
+    """An IAM policy document, ready for ``aws iam create-policy --policy-document``."""
+    Statement: list[IamStatement]
+    """The statements: one for the required actions, one per optional action."""
+    Version: str
+    """The policy language version, ``2012-10-17``."""
+
+
+IamPolicyMode: TypeAlias = Literal["read_only"] | Literal["remediate"]
+"""What a policy is for: reading (``scan``, and ``plan`` when it scans) or changing keys (``apply``,
+``rollback``). Separate, so that the identity that scans cannot write.
+
+- ``read_only``: ``scan``, and ``plan`` when it scans.
+- ``remediate``: ``apply`` and ``rollback``.
+"""
+
+
+class IamPolicyOptions(TypedDict, total=False):
+    """Options of ``iam_policy``."""
+    mode: ReadOnly[IamPolicyMode | None]
+    """``read_only`` (the default: scan, and plan when it scans) or ``remediate`` (apply, rollback).
+
+    Default: ``'read_only'``.
+    """
+    role_arns: ReadOnly[Sequence[str] | None]
+    """The roles ``role_arns`` of the scan or apply will assume: ``sts:AssumeRole`` is granted on
+    them, and left out when there are none.
+
+    Default: ``[]``.
+    """
+
+
+class IamStatement(TypedDict):
+    """One ``Allow`` statement."""
+    Action: list[str]
+    """The actions granted, ``service:Operation``."""
+    Effect: str
+    """Always ``Allow``."""
+    Resource: list[str]
+    """What they are granted on."""
+    Sid: str
+    """``Required`` or ``RequiredOnKeys`` for what the mode always needs, ``Optional<Operation>``
+    for each optional action: delete that statement to leave it out.
     """
 
 

@@ -218,7 +218,7 @@ impl Mode {
 }
 
 /// An IAM policy document, ready for `aws iam create-policy --policy-document`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyDocument {
     /// The policy language version, `2012-10-17`.
     #[serde(rename = "Version")]
@@ -229,7 +229,7 @@ pub struct PolicyDocument {
 }
 
 /// One `Allow` statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Statement {
     /// `Required` or `RequiredOnKeys` for what the mode always needs, `Optional<Operation>`
     /// for each optional action: delete that statement to leave it out.
@@ -247,11 +247,12 @@ pub struct Statement {
 }
 
 /// One action of a policy and why it is there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Permission {
     /// The IAM action (`kms:ListResourceTags`).
     pub action: String,
-    /// Whether the action may be removed from the policy (see [`Need::optional`]).
+    /// Whether the action may be removed from the policy: only some options call it, or a
+    /// denial leaves a fact unread (reported as such, never guessed) instead of stopping the work.
     pub optional: bool,
     /// Why the action is there.
     pub why: &'static str,
@@ -260,7 +261,7 @@ pub struct Permission {
 }
 
 /// The least-privilege policy of a mode: the document, and what each of its actions is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IamPolicy {
     /// What the policy is for.
     pub mode: Mode,

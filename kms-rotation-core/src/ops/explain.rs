@@ -10,6 +10,9 @@ use crate::{Error, Result};
 #[serde(default, deny_unknown_fields)]
 pub struct ExplainOptions {
     /// A finding's reason code (`rotation_disabled`); none: every reason code.
+    // Read as a string, so that an unknown code is refused with the list of known ones; the
+    // schema (and so the bindings' types) names the codes.
+    #[schemars(with = "Option<crate::Reason>")]
     pub reason: Option<String>,
 }
 
