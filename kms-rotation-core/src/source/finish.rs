@@ -48,34 +48,52 @@ impl Collected {
 /// (two reads at different moments, or a merged file), so the key keeps one record that carries
 /// only its identity and a DescribeKey error ([`CONFLICTING_RECORDS`]): an `error` finding, never
 /// a `pass` or `fail` picked from one of them.
-pub fn dedup_records(records: Vec<KeyRecord>) -> Vec<KeyRecord> {
-    let mut kept: Vec<KeyRecord> = Vec::with_capacity(records.len());
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
-    for record in records {
-        match index.entry(identity(&record)) {
-            Entry::Vacant(slot) => {
-                slot.insert(kept.len());
-                kept.push(record);
-            }
-            Entry::Occupied(slot) => {
-                let first = &mut kept[*slot.get()];
-                if *first != record && !is_conflicting(first) {
-                    *first = conflicting(first);
+pub fn dedup_records(mut records: Vec<KeyRecord>) -> Vec<KeyRecord> {
+    // Each later copy and the first record of its key. The keys borrow from the records, so
+    // nothing is copied, and records without copies (nearly all) are never moved.
+    let copies: Vec<(usize, usize)> = {
+        let mut first: HashMap<Identity<'_>, usize> = HashMap::with_capacity(records.len());
+        records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, record)| match first.entry(Identity::of(record)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    None
                 }
-            }
+                Entry::Occupied(slot) => Some((i, *slot.get())),
+            })
+            .collect()
+    };
+    if copies.is_empty() {
+        return records;
+    }
+    let mut copy = vec![false; records.len()];
+    for &(later, first) in &copies {
+        copy[later] = true;
+        if !is_conflicting(&records[first]) && records[later] != records[first] {
+            records[first] = conflicting(&records[first]);
         }
     }
-    kept
+    let mut is_copy = copy.into_iter();
+    records.retain(|_| !is_copy.next().unwrap_or(false));
+    records
 }
 
-fn identity(record: &KeyRecord) -> String {
-    if record.arn.is_empty() {
-        format!(
-            "\0{}\0{}\0{}",
-            record.account_id, record.region, record.key_id
-        )
-    } else {
-        record.arn.clone()
+/// What makes two records the same key: the ARN, or (account, region, key id) without one.
+#[derive(PartialEq, Eq, Hash)]
+enum Identity<'a> {
+    Arn(&'a str),
+    Parts(&'a str, &'a str, &'a str),
+}
+
+impl<'a> Identity<'a> {
+    fn of(record: &'a KeyRecord) -> Self {
+        if record.arn.is_empty() {
+            Identity::Parts(&record.account_id, &record.region, &record.key_id)
+        } else {
+            Identity::Arn(&record.arn)
+        }
     }
 }
 
@@ -148,6 +166,31 @@ mod tests {
         assert!(only.rotation.is_none() && only.key_state.is_none());
         let error = only.error_for(operation::DESCRIBE_KEY).unwrap();
         assert_eq!(error.code, CONFLICTING_RECORDS);
+    }
+
+    #[test]
+    fn copies_of_several_keys_leave_one_record_each_in_first_seen_order() {
+        let key = |id: &str, enabled: bool| {
+            let mut r = record(enabled);
+            r.arn = r.arn.replace("1234abcd-12ab-34cd-56ef-1234567890ab", id);
+            r.key_id = id.to_owned();
+            r
+        };
+        let out = dedup_records(vec![
+            key("c", true),
+            key("a", true),
+            key("c", true),
+            key("b", true),
+            key("a", false),
+            key("b", true),
+            key("a", true),
+        ]);
+        let ids: Vec<&str> = out.iter().map(|r| r.key_id.as_str()).collect();
+        assert_eq!(ids, ["c", "a", "b"]);
+        assert_eq!(out[0], key("c", true));
+        assert_eq!(out[2], key("b", true));
+        let conflict = out[1].error_for(operation::DESCRIBE_KEY).unwrap();
+        assert_eq!(conflict.code, CONFLICTING_RECORDS);
     }
 
     #[test]
