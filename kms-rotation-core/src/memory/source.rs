@@ -51,16 +51,13 @@ impl MemorySource {
                 asked.to_vec()
             }
         };
-        let accounts: Vec<String> = records
-            .iter()
-            .map(|r| &r.account_id)
-            .collect::<BTreeSet<_>>()
+        let accounts: Vec<String> = distinct(records.iter().map(|r| &r.account_id))
             .into_iter()
             .cloned()
             .collect();
         let regions = covered(
             &request.scope.regions,
-            records.iter().map(|r| &r.region).collect(),
+            distinct(records.iter().map(|r| &r.region)),
         );
         if let Some(progress) = &request.progress {
             progress(ProgressUpdate {
@@ -76,6 +73,15 @@ impl MemorySource {
         };
         Ok(collected.finish(&request.scope))
     }
+}
+
+/// The distinct values, inserted one at a time: collecting them would sort every record's.
+fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> BTreeSet<&'a String> {
+    let mut set = BTreeSet::new();
+    for value in values {
+        set.insert(value);
+    }
+    set
 }
 
 #[async_trait]
