@@ -1,7 +1,7 @@
 //! The report: every finding in a stable order, a summary, and what could not be scanned; and
 //! its renderings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -47,13 +47,17 @@ pub struct StatusCounts {
 impl StatusCounts {
     fn add(&mut self, status: Status) {
         self.total += 1;
-        *match status {
+        *self.get_mut(status) += 1;
+    }
+
+    fn get_mut(&mut self, status: Status) -> &mut usize {
+        match status {
             Status::Pass => &mut self.pass,
             Status::Fail => &mut self.fail,
             Status::NotApplicable => &mut self.not_applicable,
             Status::Exempt => &mut self.exempt,
             Status::Error => &mut self.error,
-        } += 1;
+        }
     }
 
     /// The count of `status`.
@@ -89,23 +93,54 @@ impl Summary {
     /// The summary of `findings`; complete when `scope_errors` is empty.
     pub fn of(findings: &[Finding], scope_errors: &[ScopeError]) -> Self {
         let mut summary = Summary::default();
+        // Findings come grouped by account and region (report order): each run of one region
+        // or account is counted apart and added to its entry once, not looked up per finding.
+        let mut region = Run::default();
+        let mut account = Run::default();
         for f in findings {
             summary.by_status.add(f.status);
             *summary.by_reason.entry(f.reason).or_default() += 1;
-            count_in(&mut summary.by_region, &f.region, f.status);
-            count_in(&mut summary.by_account, &f.account_id, f.status);
+            region.count(&mut summary.by_region, &f.region, f.status);
+            account.count(&mut summary.by_account, &f.account_id, f.status);
         }
+        region.end(&mut summary.by_region);
+        account.end(&mut summary.by_account);
         summary.compliant = summary.by_status.fail == 0;
         summary.complete = scope_errors.is_empty();
         summary
     }
 }
 
-/// Counts `status` under `key`, allocating the key only the first time it is seen.
-fn count_in(counts: &mut BTreeMap<String, StatusCounts>, key: &str, status: Status) {
-    match counts.get_mut(key) {
-        Some(entry) => entry.add(status),
-        None => counts.entry(key.to_owned()).or_default().add(status),
+/// Findings in a row with the same region (or account), counted until the next one differs.
+#[derive(Default)]
+struct Run<'a> {
+    key: &'a str,
+    counts: StatusCounts,
+}
+
+impl<'a> Run<'a> {
+    fn count(&mut self, totals: &mut BTreeMap<String, StatusCounts>, key: &'a str, status: Status) {
+        if key != self.key {
+            self.end(totals);
+            self.key = key;
+        }
+        self.counts.add(status);
+    }
+
+    /// Adds the run to its entry in `totals`, allocating the key only the first time.
+    fn end(&mut self, totals: &mut BTreeMap<String, StatusCounts>) {
+        let counts = std::mem::take(&mut self.counts);
+        if counts.total == 0 {
+            return;
+        }
+        let entry = match totals.get_mut(self.key) {
+            Some(entry) => entry,
+            None => totals.entry(self.key.to_owned()).or_default(),
+        };
+        for status in Status::ALL {
+            *entry.get_mut(status) += counts.get(status);
+        }
+        entry.total += counts.total;
     }
 }
 
@@ -137,12 +172,32 @@ impl Report {
         scope_errors: Vec<ScopeError>,
         now: DateTime<Utc>,
     ) -> Self {
-        // Ordering the records (references) first yields findings already in report order:
-        // moving a million large findings into place afterwards costs more than evaluating them.
-        let mut ordered: Vec<&KeyRecord> = records.iter().collect();
-        ordered.sort_by_cached_key(|r| report_order(&r.account_id, &r.region, &r.arn));
-        let findings = rule::evaluate_all(ordered, &policy, now);
-        Report::new(findings, policy, scope, scope_errors, now)
+        // Evaluating the records in report order yields findings already in place: moving a
+        // million large findings into place afterwards costs more than evaluating them.
+        let findings = report_order(records)
+            .into_iter()
+            .map(|i| rule::evaluate(&records[i], &policy, now))
+            .collect();
+        Report::in_order(findings, policy, scope, scope_errors, now)
+    }
+
+    /// [`Report::evaluate`] of records the caller no longer needs: each record's evidence moves
+    /// into its finding instead of being copied.
+    pub fn from_records(
+        records: Vec<KeyRecord>,
+        policy: Policy,
+        scope: ReportScope,
+        scope_errors: Vec<ScopeError>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let order = report_order(&records);
+        let mut records: Vec<Option<KeyRecord>> = records.into_iter().map(Some).collect();
+        let findings = order
+            .into_iter()
+            .filter_map(|i| records[i].take())
+            .map(|record| rule::evaluate_owned(record, &policy, now))
+            .collect();
+        Report::in_order(findings, policy, scope, scope_errors, now)
     }
 
     /// Builds a report from findings: sorts them and computes the summary.
@@ -154,8 +209,21 @@ impl Report {
         generated_at: DateTime<Utc>,
     ) -> Self {
         if !is_in_report_order(&findings) {
-            findings.sort_by_cached_key(|f| report_order(&f.account_id, &f.region, &f.arn));
+            // One contiguous key per finding, computed once: a comparison then reads no
+            // finding (see `report_order`).
+            findings.sort_by_cached_key(|f| format!("{}\0{}\0{}", f.account_id, f.region, f.arn));
         }
+        Report::in_order(findings, policy, scope, scope_errors, generated_at)
+    }
+
+    /// [`Report::new`] of findings known to be in report order.
+    fn in_order(
+        findings: Vec<Finding>,
+        policy: Policy,
+        scope: ReportScope,
+        scope_errors: Vec<ScopeError>,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
         let summary = Summary::of(&findings, &scope_errors);
         Report {
             schema_version: SCHEMA_VERSION,
@@ -274,11 +342,98 @@ fn verdict_mismatch(stored: &Finding, recomputed: &Finding) -> Option<&'static s
     }
 }
 
-/// The order of findings in a report: account, region, ARN. Sorts compute it once per item
-/// (`sort_by_cached_key`): one contiguous key keeps a comparison from chasing three heap
-/// pointers per side, which is memory-bound at a million keys.
-fn report_order(account_id: &str, region: &str, arn: &str) -> String {
-    format!("{account_id}\0{region}\0{arn}")
+/// The indices of `records` in report order: account, region, ARN (ties keep their order).
+///
+/// Sorting a hundred thousand keys is bound by memory, not by comparing: a comparison that has
+/// to read two ARNs misses the cache twice. So accounts and regions are ranked first (two
+/// integers), and the ARNs of one account and region, which share a long prefix
+/// (`arn:aws:kms:REGION:ACCOUNT:key/`), are told apart by the 16 bytes after the prefix they
+/// all share, kept in the key: most comparisons read no string at all.
+fn report_order(records: &[KeyRecord]) -> Vec<usize> {
+    // One pass over the records for their accounts, regions and shared ARN prefixes, and one
+    // for the keys: each pass costs about a cache miss per record.
+    let mut accounts = Names::default();
+    let mut regions = Names::default();
+    let mut shared: HashMap<(u32, u32), &[u8]> = HashMap::new();
+    let groups: Vec<(u32, u32)> = records
+        .iter()
+        .map(|record| {
+            let group = (accounts.id(&record.account_id), regions.id(&record.region));
+            let arn = record.arn.as_bytes();
+            shared
+                .entry(group)
+                .and_modify(|prefix| {
+                    if !arn.starts_with(prefix) {
+                        let common = prefix.iter().zip(arn).take_while(|(a, b)| a == b).count();
+                        *prefix = &prefix[..common];
+                    }
+                })
+                .or_insert(arn);
+            group
+        })
+        .collect();
+    let (account_ranks, region_ranks) = (accounts.ranks(), regions.ranks());
+    let mut keys: Vec<((u32, u32), u128, &str, usize)> = records
+        .iter()
+        .zip(groups)
+        .enumerate()
+        .map(|(i, (record, group))| {
+            let skip = shared.get(&group).map_or(0, |prefix| prefix.len());
+            let ranks = (
+                account_ranks[group.0 as usize],
+                region_ranks[group.1 as usize],
+            );
+            let arn = record.arn.as_str();
+            (ranks, head(&arn.as_bytes()[skip..]), arn, i)
+        })
+        .collect();
+    // The index makes every key distinct: an unstable sort keeps ties in their order.
+    keys.sort_unstable();
+    keys.into_iter().map(|(.., i)| i).collect()
+}
+
+/// Distinct names (accounts, regions), numbered as first seen, then ranked in sorted order.
+#[derive(Default)]
+struct Names<'a> {
+    ids: HashMap<&'a str, u32>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Names<'a> {
+    /// The number of `name`, looked up only when it is not the name before it again (records
+    /// usually come grouped).
+    fn id(&mut self, name: &'a str) -> u32 {
+        if let Some((last, id)) = self.last
+            && last == name
+        {
+            return id;
+        }
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let id = *self.ids.entry(name).or_insert(next);
+        self.last = Some((name, id));
+        id
+    }
+
+    /// Each number's rank among the names in sorted order.
+    fn ranks(self) -> Vec<u32> {
+        let mut sorted: Vec<(&str, u32)> = self.ids.into_iter().collect();
+        sorted.sort_unstable();
+        let mut ranks = vec![0; sorted.len()];
+        for (rank, (_, id)) in (0..).zip(sorted) {
+            ranks[id as usize] = rank;
+        }
+        ranks
+    }
+}
+
+/// The first 16 bytes of `bytes`, zero-padded, as a number that sorts as they do. Equal heads
+/// leave the order to the whole ARN, which comes next in the key.
+fn head(bytes: &[u8]) -> u128 {
+    let mut head = [0; 16];
+    for (to, from) in head.iter_mut().zip(bytes) {
+        *to = *from;
+    }
+    u128::from_be_bytes(head)
 }
 
 fn is_in_report_order(findings: &[Finding]) -> bool {

@@ -23,10 +23,13 @@ use crate::policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPer
 /// assert_eq!(finding.reason.as_str(), "rotation_disabled");
 /// ```
 pub fn evaluate(record: &KeyRecord, policy: &Policy, now: DateTime<Utc>) -> Finding {
-    let mut verdict = decide(record, policy, now);
-    if verdict.status == Status::Fail {
-        apply_exceptions(&mut verdict, record, policy, now);
-    }
+    into_finding(record.clone(), judge(record, policy, now))
+}
+
+/// [`evaluate`] of a record the caller no longer needs: its evidence moves into the finding
+/// instead of being copied.
+pub(crate) fn evaluate_owned(record: KeyRecord, policy: &Policy, now: DateTime<Utc>) -> Finding {
+    let verdict = judge(&record, policy, now);
     into_finding(record, verdict)
 }
 
@@ -66,6 +69,15 @@ pub fn needs_rotation_status(record: &KeyRecord, policy: &Policy) -> bool {
 /// Sources use it to read tags only where an exception or a remediation priority may need them.
 pub fn would_fail(record: &KeyRecord, policy: &Policy, now: DateTime<Utc>) -> bool {
     decide(record, policy, now).status == Status::Fail
+}
+
+/// The decision table, then the exceptions.
+fn judge(record: &KeyRecord, policy: &Policy, now: DateTime<Utc>) -> Verdict {
+    let mut verdict = decide(record, policy, now);
+    if verdict.status == Status::Fail {
+        apply_exceptions(&mut verdict, record, policy, now);
+    }
+    verdict
 }
 
 /// The outcome of the decision table, before the record's evidence is attached.
@@ -294,9 +306,9 @@ fn missing_fact(record: &KeyRecord, exception: &Exception) -> KeyError {
     }
 }
 
-fn into_finding(record: &KeyRecord, verdict: Verdict) -> Finding {
+fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
     let remediation_target = match verdict.status {
-        Status::Fail | Status::Exempt => remediation_target(record),
+        Status::Fail | Status::Exempt => remediation_target(&record),
         _ => None,
     };
     // A plan can act only on automatic-rotation failures of a key that accepts the write
@@ -309,29 +321,29 @@ fn into_finding(record: &KeyRecord, verdict: Verdict) -> Finding {
         && record.key_state != Some(KeyState::Disabled)
         && remediation_target.is_some();
     Finding {
-        arn: record.arn.clone(),
-        account_id: record.account_id.clone(),
-        region: record.region.clone(),
-        key_id: record.key_id.clone(),
+        arn: record.arn,
+        account_id: record.account_id,
+        region: record.region,
+        key_id: record.key_id,
         status: verdict.status,
         reason: verdict.reason,
         remediable,
         remediation_target,
-        aliases: record.aliases.clone(),
-        tags: record.tags.clone(),
+        aliases: record.aliases,
+        tags: record.tags,
         key_manager: record.key_manager,
         key_spec: record.key_spec,
         key_usage: record.key_usage,
         origin: record.origin,
-        custom_key_store_id: record.custom_key_store_id.clone(),
+        custom_key_store_id: record.custom_key_store_id,
         key_state: record.key_state,
         creation_date: record.creation_date,
-        multi_region: record.multi_region.clone(),
-        rotation: record.rotation.clone(),
+        multi_region: record.multi_region,
+        rotation: record.rotation,
         period_source: verdict.period_source,
         exception: verdict.exception,
         error: verdict.error,
-        errors: record.errors.clone(),
+        errors: record.errors,
     }
 }
 

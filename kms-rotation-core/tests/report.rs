@@ -386,3 +386,107 @@ fn the_summary_is_recomputed_not_trusted() {
     assert!(!rechecked.is_complete());
     assert!(!rechecked.is_compliant());
 }
+
+/// Records whose order is easy to get wrong: ARNs sharing prefixes of every length (one the
+/// prefix of another, some differing only far past their shared prefix), two partitions,
+/// several accounts and regions, two records without an ARN, all in a scrambled order.
+fn awkward_records() -> Vec<kms_rotation::KeyRecord> {
+    let template = common::fleet()[0].clone();
+    let ids = [
+        "a",
+        "ab",
+        "abc",
+        "b",
+        "B",
+        "mrk-1",
+        "mrk-10",
+        "mrk-2",
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000002",
+        "00000000-0000-4000-8000-0000000000010",
+        "00000000-0000-4000-8000-00000000000",
+    ];
+    let mut records = Vec::new();
+    for account in ["444455556666", "111122223333"] {
+        for (partition, region) in [
+            ("aws", "us-east-1"),
+            ("aws", "eu-west-1"),
+            ("aws-cn", "cn-north-1"),
+        ] {
+            for id in ids {
+                let mut record = template.clone();
+                record.arn = format!("arn:{partition}:kms:{region}:{account}:key/{id}");
+                record.account_id = account.to_owned();
+                record.region = region.to_owned();
+                record.key_id = id.to_owned();
+                records.push(record);
+            }
+        }
+    }
+    for id in ["no-arn-2", "no-arn-1"] {
+        let mut record = template.clone();
+        record.arn = String::new();
+        record.key_id = id.to_owned();
+        records.push(record);
+    }
+    // A fixed scramble: 31 is prime to the count, so every record comes once.
+    let n = records.len();
+    (0..n).map(|i| records[i * 31 % n].clone()).collect()
+}
+
+#[test]
+fn an_owned_evaluation_orders_and_judges_as_the_plain_sort_does() {
+    let records = awkward_records();
+    let policy = sample_policy();
+    let mut expected: Vec<Finding> = records
+        .iter()
+        .map(|r| kms_rotation::evaluate(r, &policy, now()))
+        .collect();
+    // Stable: the two records without an ARN keep their order.
+    expected.sort_by(|a, b| {
+        (&a.account_id, &a.region, &a.arn).cmp(&(&b.account_id, &b.region, &b.arn))
+    });
+    let owned = Report::from_records(
+        records.clone(),
+        policy.clone(),
+        ReportScope::default(),
+        vec![],
+        now(),
+    );
+    assert_eq!(owned.findings, expected);
+    let borrowed = Report::evaluate(&records, policy, ReportScope::default(), vec![], now());
+    assert_eq!(
+        serde_json::to_string(&owned).unwrap(),
+        serde_json::to_string(&borrowed).unwrap()
+    );
+}
+
+#[test]
+fn the_summary_counts_findings_in_any_order() {
+    let report = Report::evaluate(
+        &awkward_records(),
+        sample_policy(),
+        ReportScope::default(),
+        vec![],
+        now(),
+    );
+    // Scrambled, so that regions and accounts come back after others.
+    let n = report.findings.len();
+    let scrambled: Vec<Finding> = (0..n).map(|i| report.findings[i * 7 % n].clone()).collect();
+    let summary = kms_rotation::Summary::of(&scrambled, &[]);
+    assert_eq!(summary, report.summary);
+    let mut by_region = std::collections::BTreeMap::<String, usize>::new();
+    for f in &scrambled {
+        *by_region.entry(f.region.clone()).or_default() += 1;
+    }
+    for (region, total) in by_region {
+        assert_eq!(summary.by_region[&region].total, total, "{region}");
+    }
+    let fails = scrambled
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .count();
+    let per_account: usize = summary.by_account.values().map(|c| c.fail).sum();
+    assert_eq!(per_account, fails);
+    assert_eq!(summary.by_status.total, n);
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::scan::under;
 use crate::model::KeyRecord;
 use crate::source::KeySource;
-use crate::{MemorySource, Policy, Report, Result, ScanRequest};
+use crate::{MemorySource, Policy, Report, ReportScope, Result, ScanRequest};
 
 /// Options of [`evaluate`].
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -35,5 +35,17 @@ pub fn evaluate(options: EvaluateOptions) -> Result<Report> {
     let source = MemorySource::new(options.records);
     let name = source.name().to_owned();
     let collected = source.into_collected(&request.read_request())?;
-    Ok(collected.into_report(&name, &request, now).0)
+    let scope = ReportScope {
+        source: name,
+        accounts: collected.accounts,
+        regions: collected.regions,
+    };
+    // The caller gave the records away: their evidence moves into the findings.
+    Ok(Report::from_records(
+        collected.records,
+        request.policy,
+        scope,
+        collected.scope_errors,
+        now,
+    ))
 }
