@@ -102,6 +102,18 @@ test('an empty list gives an empty, compliant report', () => {
   assert.equal(report.summary.by_status.total, 0)
 })
 
+test('evaluate takes and gives large arrays a slice at a time: errors name the index in the whole array', () => {
+  const many = Array.from({ length: 4500 }, (_, i) => record('us-east-1', `k${i}`, { rotation: { enabled: i % 3 !== 0 } }))
+  assert.deepEqual(evaluate(many, null, NOW), JSON.parse(evaluateJson(JSON.stringify(many), null, NOW)))
+  const bad = [...many]
+  bad[4321] = { ...bad[4321], key_spec: 'SYMMETRIC' }
+  assert.throws(() => evaluate(bad, null, NOW), { code: 'InvalidInput', field: 'records[4321].key_spec' })
+  // What JSON.stringify cannot write throws its own error, wherever it is.
+  const cyclic = record('us-east-1', 'k1')
+  cyclic.self = cyclic
+  assert.throws(() => evaluate([...many.slice(0, 2500), cyclic], null, NOW), /circular/)
+})
+
 test('evaluateAsync runs off the event loop and resolves with the report', async () => {
   const many = Array.from({ length: 5000 }, (_, i) => ({
     ...smallFleet()[i % 6],

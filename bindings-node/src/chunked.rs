@@ -1,11 +1,15 @@
-//! Large arrays across the event loop a slice at a time, for the Promise-returning calls that
-//! take or return many records: `evaluateAsync` reads its records and resolves its report's
-//! findings in slices of `SLICE` through thread-safe functions, so the event loop runs between
-//! slices (one turn converts one slice, a few milliseconds) and the worker thread parses one
-//! slice while the event loop converts the next.
+//! Large arrays across the boundary a slice at a time, the two cores working at once: one
+//! thread parses or serializes a slice of JSON while the event loop's thread stringifies or
+//! parses the one next to it.
 //!
-//! The JS side is three closures (`GLUE`); the conversions are still `JSON.stringify` and
-//! `JSON.parse`, and every record and finding is read and written by the core.
+//! - `evaluateAsync` (and `scan`, for its findings) go through thread-safe functions: the event
+//!   loop runs between slices (one turn converts one slice, a few milliseconds).
+//! - `evaluate`, synchronous, blocks the event loop anyway: a helper thread takes the slices
+//!   through a channel ([`records_now`], [`report_now`]).
+//!
+//! The JS side is a few closures (`GLUE`, `NOW_GLUE`); the conversions are `JSON.stringify` and
+//! `JSON.parse` (faster than reading or building objects through N-API: see BENCHMARKS.md), and
+//! every record and finding is read and written by the core.
 
 use std::sync::Arc;
 
@@ -168,4 +172,76 @@ fn parse_slice(text: &str, start: u32) -> Result<Vec<KeyRecord>, Error> {
         };
         error::relocate("records", e)
     })
+}
+
+/// The event loop's side of [`records_now`] and [`report_now`].
+const NOW_GLUE: &str = r#"({
+  slice: (records, start, end) => JSON.stringify(records.slice(start, end)),
+  push: (findings, text) => {
+    const part = JSON.parse(text)
+    for (let i = 0; i < part.length; i++) findings.push(part[i])
+  },
+})"#;
+
+/// The `len` records of the JS array `records`, now: the event loop's thread stringifies a
+/// slice while a helper thread parses the one before. Errors name `records[i]...`; a record
+/// `JSON.stringify` cannot write (a cycle, a BigInt) throws its own error, as it always did.
+pub(crate) fn records_now(
+    env: &Env,
+    records: Unknown,
+    len: u32,
+) -> napi::Result<Result<Vec<KeyRecord>, Error>> {
+    let glue: Object = env.run_script(NOW_GLUE)?;
+    let slice: Function<FnArgs<(Unknown, u32, u32)>, String> = glue.get_named_property("slice")?;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<(u32, String)>(1);
+        let parser = scope.spawn(move || {
+            let mut parsed = Vec::with_capacity(len as usize);
+            for (start, text) in receiver {
+                parsed.extend(error::guard(|| parse_slice(&text, start))?);
+            }
+            Ok(parsed)
+        });
+        for start in (0..len).step_by(SLICE as usize) {
+            let end = start.saturating_add(SLICE).min(len);
+            // Returning drops the sender first, so the parser stops before the scope waits.
+            let text = slice.call((records, start, end).into())?;
+            if sender.send((start, text)).is_err() {
+                break; // The parser met an error: it is in its result.
+            }
+        }
+        drop(sender);
+        Ok(parser.join().unwrap_or_else(|p| Err(error::from_panic(p))))
+    })
+}
+
+/// `report` as a JS object, now: a helper thread serializes a slice of findings while the
+/// event loop's thread parses the one before.
+pub(crate) fn report_now(env: &Env, mut report: Report) -> napi::Result<Unknown<'_>> {
+    let glue: Object = env.run_script(NOW_GLUE)?;
+    let push: Function<FnArgs<(Unknown, String)>, ()> = glue.get_named_property("push")?;
+    let findings = std::mem::take(&mut report.findings);
+    let array = env.create_array(0)?.to_unknown();
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(|| {
+            for slice in findings.chunks(SLICE as usize) {
+                if sender
+                    .send(error::guard(|| convert::to_json(slice)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            drop(sender);
+        });
+        for text in receiver {
+            let text = text.map_err(|e| error::to_js(env, &e))?;
+            push.call((array, text).into())?;
+        }
+        Ok::<_, napi::Error>(())
+    })?;
+    let mut head = Object::from_unknown(convert::to_js(env, &report)?)?;
+    head.set_named_property("findings", array)?;
+    Ok(head.to_unknown())
 }

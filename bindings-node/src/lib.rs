@@ -20,7 +20,9 @@ use kms_rotation::ops::{EvaluateOptions, RenderOptions};
 use kms_rotation::remediate::PlanFormat;
 use kms_rotation::{Error, Format, KeyRecord, Policy, ops as core};
 use napi::Env;
-use napi::bindgen_prelude::{BufferSlice, Either, JsObjectValue, JsValue, Null, Object, Unknown};
+use napi::bindgen_prelude::{
+    BufferSlice, Either, FromNapiValue, JsObjectValue, JsValue, Null, Object, Unknown,
+};
 use napi_derive::napi;
 
 pub use ops::{
@@ -79,9 +81,24 @@ pub fn evaluate<'env>(
     policy: Option<Unknown<'env>>,
     now: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let json = evaluate_options_json(env, Some(records), policy, now)?;
-    let report = throw(env, error::guard(|| evaluate_text(&json)))?;
-    convert::parse_js(env, report)
+    if !records.is_array()? {
+        // Not records: the core says what it expected.
+        let json = evaluate_options_json(env, Some(records), policy, now)?;
+        let report = throw(env, error::guard(|| evaluate_text(&json)))?;
+        return convert::parse_js(env, report);
+    }
+    let len = Object::from_unknown(records)?.get_array_length()?;
+    let records = throw(env, chunked::records_now(env, records, len)?)?;
+    let options = evaluate_options_json(env, None, policy, now)?;
+    let report = throw(
+        env,
+        error::guard(|| {
+            let mut options: EvaluateOptions = convert::from_json(&options, "")?;
+            options.records = records;
+            core::evaluate(options)
+        }),
+    )?;
+    chunked::report_now(env, report)
 }
 
 /// `evaluate` from the JSON of its options to the JSON of the report.
