@@ -286,6 +286,26 @@ export interface ApplyOutcome {
 }
 
 /**
+ * A control a finding is about, named `framework/version/item` (or `framework/id`).
+ *
+ * - `cis-aws-foundations/v1.4.0/3.8`: CIS Amazon Web Services Foundations Benchmark v1.4.0, item 3.8.
+ * - `cis-aws-foundations/v1.5.0/3.8`: CIS Amazon Web Services Foundations Benchmark v1.5.0, item 3.8.
+ * - `cis-aws-foundations/v2.0.0/3.8`: CIS Amazon Web Services Foundations Benchmark v2.0.0, item 3.8.
+ * - `cis-aws-foundations/v3.0.0/3.6`: CIS Amazon Web Services Foundations Benchmark v3.0.0, item 3.6 (renumbered).
+ * - `aws-security-hub/KMS.4`: AWS Security Hub control KMS.4, "AWS KMS key rotation should be enabled".
+ * - `aws-config/cmk-backing-key-rotation-enabled`: The AWS Config managed rule behind KMS.4.
+ * - `cce/CCE-78920-6`: The Common Configuration Enumeration id of the setting.
+ */
+export type Control =
+  | 'cis-aws-foundations/v1.4.0/3.8'
+  | 'cis-aws-foundations/v1.5.0/3.8'
+  | 'cis-aws-foundations/v2.0.0/3.8'
+  | 'cis-aws-foundations/v3.0.0/3.6'
+  | 'aws-security-hub/KMS.4'
+  | 'aws-config/cmk-backing-key-rotation-enabled'
+  | 'cce/CCE-78920-6'
+
+/**
  * What to do with keys in state `Disabled`.
  *
  * - `evaluate`: Judge them like any key: a disabled key keeps its rotation setting and comes back with one
@@ -374,6 +394,11 @@ export interface Finding {
   /** The key's ARN. */
   arn: string
   /**
+   * The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
+   * CCE), as `framework/version/item`.
+   */
+  controls: Control[]
+  /**
    * As in the key record; `None` when not reported.
    *
    * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
@@ -400,6 +425,8 @@ export interface Finding {
   key_state: KeyState | null
   /** As in the key record; `None` when unknown. */
   key_usage: KeyUsage | null
+  /** One line for people: what is wrong (or right) with the key. */
+  message: string
   /** As in the key record; `None` for a single-Region key. */
   multi_region: MultiRegion | null
   /** As in the key record; `None` when unknown. */
@@ -416,6 +443,8 @@ export interface Finding {
   remediation_target: string | null
   /** As in the key record; `None` when the rotation status was not read. */
   rotation: Rotation | null
+  /** How much it matters, from `status` and `reason` (the table in docs/rule.md). */
+  severity: Severity
   /** The verdict. */
   status: Status
   /** `None`: not read (or the read failed; see `errors`). Not the same as none. */
@@ -433,6 +462,11 @@ export interface FindingInput {
   aliases?: string[] | null
   /** The key's ARN. */
   arn: string
+  /**
+   * The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
+   * CCE), as `framework/version/item`.
+   */
+  controls: Control[]
   /**
    * As in the key record; `None` when not reported.
    *
@@ -461,6 +495,8 @@ export interface FindingInput {
   key_state?: KeyState | null
   /** As in the key record; `None` when unknown. */
   key_usage?: KeyUsage | null
+  /** One line for people: what is wrong (or right) with the key. */
+  message: string
   /** As in the key record; `None` for a single-Region key. */
   multi_region?: MultiRegion | null
   /** As in the key record; `None` when unknown. */
@@ -477,6 +513,8 @@ export interface FindingInput {
   remediation_target?: string | null
   /** As in the key record; `None` when the rotation status was not read. */
   rotation?: RotationInput | null
+  /** How much it matters, from `status` and `reason` (the table in docs/rule.md). */
+  severity: Severity
   /** The verdict. */
   status: Status
   /**
@@ -1629,6 +1667,16 @@ export interface Selection {
   /** Keys the plan may act on; empty: every failing key. */
   include?: KeyFilter
 }
+
+/**
+ * How much a finding matters, on Security Hub's scale (the words OCSF and ASFF use too).
+ *
+ * - `informational`: Nothing to do: the key passes, or the control does not apply to it.
+ * - `low`: The key rotates, but less often than the policy asks.
+ * - `medium`: The key's material does not rotate, or whether it does is unknown: Security Hub's
+ *   severity for KMS.4.
+ */
+export type Severity = 'informational' | 'low' | 'medium'
 
 /** A finding the plan does not act on, and why. */
 export interface Skip {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::controls::{Control, Severity};
 use crate::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, MultiRegion, Origin, Rotation,
 };
@@ -172,6 +173,13 @@ pub struct Finding {
     pub status: Status,
     /// Why: the first row of the rule that matched.
     pub reason: Reason,
+    /// How much it matters, from `status` and `reason` (the table in docs/rule.md).
+    pub severity: Severity,
+    /// The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
+    /// CCE), as `framework/version/item`.
+    pub controls: Vec<Control>,
+    /// One line for people: what is wrong (or right) with the key.
+    pub message: String,
     /// True exactly when the finding is `fail` and a plan can act on it.
     pub remediable: bool,
     /// For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null.

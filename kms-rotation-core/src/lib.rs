@@ -18,6 +18,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod controls;
 mod error;
 pub mod explain;
 mod finding;
@@ -34,6 +35,7 @@ pub mod schema;
 pub mod source;
 mod wire;
 
+pub use controls::{Control, Severity};
 pub use error::{Error, ErrorContext, ErrorKind, Result};
 pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 pub use model::{Inventory, KeyRecord};

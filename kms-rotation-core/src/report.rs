@@ -250,7 +250,8 @@ impl Report {
     ///
     /// Refused: another schema version, an invalid policy, a key listed twice, and any finding
     /// whose stored verdict (`status`, `reason`, `remediable`, `remediation_target`,
-    /// `exception`, `error`) differs from the recomputed one: the file was edited, or made by a
+    /// `exception`, `error`, and what is derived from them: `severity`, `controls`, `message`)
+    /// differs from the recomputed one: the file was edited, or made by a
     /// release with another rule, and acting on it could write where the rule says not to.
     pub fn rechecked(self) -> Result<Self> {
         crate::model::check_schema_version(self.schema_version)?;
@@ -337,6 +338,12 @@ fn verdict_mismatch(stored: &Finding, recomputed: &Finding) -> Option<&'static s
         Some("exception")
     } else if stored.error != recomputed.error {
         Some("error")
+    } else if stored.severity != recomputed.severity {
+        Some("severity")
+    } else if stored.controls != recomputed.controls {
+        Some("controls")
+    } else if stored.message != recomputed.message {
+        Some("message")
     } else {
         None
     }

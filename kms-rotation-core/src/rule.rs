@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::controls;
 use crate::finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, KeyState, Origin, operation};
 use crate::policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
@@ -320,13 +321,17 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         )
         && record.key_state != Some(KeyState::Disabled)
         && remediation_target.is_some();
-    Finding {
+    let mut finding = Finding {
         arn: record.arn,
         account_id: record.account_id,
         region: record.region,
         key_id: record.key_id,
         status: verdict.status,
         reason: verdict.reason,
+        severity: controls::severity(verdict.status, verdict.reason),
+        controls: controls::controls(),
+        // Needs the finding's evidence: set below.
+        message: String::new(),
         remediable,
         remediation_target,
         aliases: record.aliases,
@@ -344,7 +349,9 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         exception: verdict.exception,
         error: verdict.error,
         errors: record.errors,
-    }
+    };
+    finding.message = controls::message(&finding);
+    finding
 }
 
 /// Replicas share the primary's rotation setting: a fix goes to the primary. A replica whose

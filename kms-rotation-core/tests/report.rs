@@ -324,6 +324,13 @@ fn an_edited_verdict_is_refused_naming_the_finding_and_field() {
         ("status", serde_json::json!("fail")),
         ("remediable", serde_json::json!(true)),
         ("exception", serde_json::Value::Null),
+        // Derived from the verdict, and as easy to edit: played down, they would hide the key.
+        ("severity", serde_json::json!("informational")),
+        ("controls", serde_json::json!([])),
+        (
+            "message",
+            serde_json::json!("rotates automatically every 365 days"),
+        ),
     ] {
         let mut edited = saved(&report);
         edited["findings"][i][field] = value;

@@ -13,7 +13,9 @@ use kms_rotation::model::{
 use kms_rotation::remediate::{
     ActionKind, ActionStatus, Event, PlanFormat, RollbackStatus, SkipReason,
 };
-use kms_rotation::{DisabledKeys, ErrorKind, Format, PeriodSource, Reason, Status};
+use kms_rotation::{
+    Control, DisabledKeys, ErrorKind, Format, PeriodSource, Reason, Severity, Status,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -35,6 +37,8 @@ macro_rules! named {
 named!(
     Status,
     Reason,
+    Severity,
+    Control,
     PeriodSource,
     DisabledKeys,
     KeyManager,
@@ -93,6 +97,8 @@ fn serde_agrees<T: Named + Serialize + DeserializeOwned>(all: &[T]) {
 fn serde_and_strum_name_every_value_of_the_data_enums_alike() {
     serde_agrees(&Status::ALL);
     serde_agrees(&Reason::ALL);
+    serde_agrees(&Severity::ALL);
+    serde_agrees(&Control::ALL);
     serde_agrees(&PeriodSource::ALL);
     serde_agrees(&DisabledKeys::ALL);
     serde_agrees(&KeyManager::ALL);

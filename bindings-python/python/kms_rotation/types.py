@@ -35,6 +35,7 @@ __all__ = [
     "AppliedException",
     "ApplyOptions",
     "ApplyOutcome",
+    "Control",
     "DisabledKeys",
     "EvaluateOptions",
     "ExceptionMatch",
@@ -90,6 +91,7 @@ __all__ = [
     "ScopeError",
     "ScopeErrorInput",
     "Selection",
+    "Severity",
     "Skip",
     "SkipReason",
     "Status",
@@ -387,6 +389,27 @@ class ApplyOutcome(TypedDict):
     """Set when the run stopped early, saying why (circuit breaker, journal failure)."""
 
 
+Control: TypeAlias = (
+    Literal["cis-aws-foundations/v1.4.0/3.8"]
+    | Literal["cis-aws-foundations/v1.5.0/3.8"]
+    | Literal["cis-aws-foundations/v2.0.0/3.8"]
+    | Literal["cis-aws-foundations/v3.0.0/3.6"]
+    | Literal["aws-security-hub/KMS.4"]
+    | Literal["aws-config/cmk-backing-key-rotation-enabled"]
+    | Literal["cce/CCE-78920-6"]
+)
+"""A control a finding is about, named ``framework/version/item`` (or ``framework/id``).
+
+- ``cis-aws-foundations/v1.4.0/3.8``: CIS Amazon Web Services Foundations Benchmark v1.4.0, item 3.8.
+- ``cis-aws-foundations/v1.5.0/3.8``: CIS Amazon Web Services Foundations Benchmark v1.5.0, item 3.8.
+- ``cis-aws-foundations/v2.0.0/3.8``: CIS Amazon Web Services Foundations Benchmark v2.0.0, item 3.8.
+- ``cis-aws-foundations/v3.0.0/3.6``: CIS Amazon Web Services Foundations Benchmark v3.0.0, item 3.6 (renumbered).
+- ``aws-security-hub/KMS.4``: AWS Security Hub control KMS.4, "AWS KMS key rotation should be enabled".
+- ``aws-config/cmk-backing-key-rotation-enabled``: The AWS Config managed rule behind KMS.4.
+- ``cce/CCE-78920-6``: The Common Configuration Enumeration id of the setting.
+"""
+
+
 DisabledKeys: TypeAlias = Literal["evaluate"] | Literal["skip"]
 """What to do with keys in state ``Disabled``.
 
@@ -472,6 +495,10 @@ class Finding(TypedDict):
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
     arn: str
     """The key's ARN."""
+    controls: list[Control]
+    """The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
+    CCE), as ``framework/version/item``.
+    """
     creation_date: str | None
     """As in the key record; ``None`` when not reported.
 
@@ -497,6 +524,8 @@ class Finding(TypedDict):
     """As in the key record; ``None`` when unknown."""
     key_usage: KeyUsage | None
     """As in the key record; ``None`` when unknown."""
+    message: str
+    """One line for people: what is wrong (or right) with the key."""
     multi_region: MultiRegion | None
     """As in the key record; ``None`` for a single-Region key."""
     origin: Origin | None
@@ -513,6 +542,8 @@ class Finding(TypedDict):
     """For ``fail`` and ``exempt``: the ARN a fix goes to (a replica's primary); else null."""
     rotation: Rotation | None
     """As in the key record; ``None`` when the rotation status was not read."""
+    severity: Severity
+    """How much it matters, from ``status`` and ``reason`` (the table in docs/rule.md)."""
     status: Status
     """The verdict."""
     tags: dict[str, str] | None
@@ -525,14 +556,22 @@ class _FindingInputRequired(TypedDict):
     """The account that owns the key."""
     arn: ReadOnly[str]
     """The key's ARN."""
+    controls: ReadOnly[Sequence[Control]]
+    """The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
+    CCE), as ``framework/version/item``.
+    """
     key_id: ReadOnly[str]
     """The key id."""
+    message: ReadOnly[str]
+    """One line for people: what is wrong (or right) with the key."""
     reason: ReadOnly[Reason]
     """Why: the first row of the rule that matched."""
     region: ReadOnly[str]
     """The key's region."""
     remediable: ReadOnly[bool]
     """True exactly when the finding is ``fail`` and a plan can act on it."""
+    severity: ReadOnly[Severity]
+    """How much it matters, from ``status`` and ``reason`` (the table in docs/rule.md)."""
     status: ReadOnly[Status]
     """The verdict."""
 
@@ -1746,6 +1785,16 @@ class Selection(TypedDict, total=False):
     """Keys the plan must leave alone, whatever ``include`` says."""
     include: ReadOnly[KeyFilter]
     """Keys the plan may act on; empty: every failing key."""
+
+
+Severity: TypeAlias = Literal["informational"] | Literal["low"] | Literal["medium"]
+"""How much a finding matters, on Security Hub's scale (the words OCSF and ASFF use too).
+
+- ``informational``: Nothing to do: the key passes, or the control does not apply to it.
+- ``low``: The key rotates, but less often than the policy asks.
+- ``medium``: The key's material does not rotate, or whether it does is unknown: Security Hub's
+  severity for KMS.4.
+"""
 
 
 class Skip(TypedDict):
