@@ -39,7 +39,7 @@ export interface WithProgress<Progress> {
 }
 
 /** What `render` can write for a report (see `formats()`). */
-export type ReportFormat = 'json' | 'ndjson'
+export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown'
 /** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
 export type PlanFormat = 'json' | 'table' | 'script'
 
@@ -199,9 +199,9 @@ export interface RemediationProgress {
 }
 
 /**
- * Renders a report (formats `json`, the default, and `ndjson`) or a plan (`json`, `table`,
- * `script`): `{ report, format }` or `{ plan, format }`. Returns the text; with `output`, writes
- * that file instead (atomically) and returns an empty string.
+ * Renders a report (formats `json`, the default, `ndjson`, `csv` and `markdown`) or a plan
+ * (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
+ * with `output`, writes that file instead (atomically) and returns an empty string.
  */
 export declare function render(options: RenderOptions): string
 

@@ -1107,7 +1107,7 @@ export interface RenderOptions {
    */
   plan?: PlanInput | null
   /**
-   * A report: formats `json` (the default) and `ndjson`.
+   * A report: formats `json` (the default), `ndjson`, `csv` and `markdown`.
    * @default null
    */
   report?: ReportInput | null

@@ -60,7 +60,7 @@ test('YAML inventories are read too', async () => {
 })
 
 test('render: every format the core offers; json is the report itself', async () => {
-  assert.deepEqual(formats(), ['json', 'ndjson'])
+  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown'])
   const report = await scan({ records: smallFleet(), now: NOW })
   for (const format of formats()) assert.equal(typeof render({ report, format }), 'string')
   assert.deepEqual(JSON.parse(render({ report, format: 'json' })), report)
@@ -68,6 +68,16 @@ test('render: every format the core offers; json is the report itself', async ()
   const lines = render({ report, format: 'ndjson' }).trimEnd().split('\n')
   assert.equal(lines.length, report.findings.length)
   assert.deepEqual(lines.map((l) => JSON.parse(l)), report.findings)
+})
+
+test('render: csv is a header and a row per finding; markdown lists the keys that need attention', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const rows = render({ report, format: 'csv' }).trimEnd().split('\r\n').join('\n').split('\n')
+  assert.match(rows[0], /^account_id,region,key_id,arn,aliases,status,reason,severity,message,/)
+  assert.equal(rows.length, report.findings.length + 1)
+  const markdown = render({ report, format: 'markdown' })
+  assert.match(markdown, /^# KMS key rotation: /)
+  for (const f of report.findings.filter((f) => f.status === 'fail')) assert.ok(markdown.includes(f.key_id), f.key_id)
 })
 
 test('render: a plan in every plan format, or into a file', async () => {

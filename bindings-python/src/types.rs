@@ -322,6 +322,21 @@ key_wrapper! {
         fn reason(&self) -> &'static str {
             self.inner.reason.as_str()
         }
+        /// `informational`, `low` or `medium`, from the status and reason (`rule.md`).
+        #[getter]
+        fn severity(&self) -> &'static str {
+            self.inner.severity.as_str()
+        }
+        /// The controls the finding is about, e.g. `aws-security-hub/KMS.4`.
+        #[getter]
+        fn controls(&self) -> Vec<&'static str> {
+            self.inner.controls.iter().map(|c| c.as_str()).collect()
+        }
+        /// One line for people: what is wrong (or right) with the key.
+        #[getter]
+        fn message(&self) -> &str {
+            &self.inner.message
+        }
         #[getter]
         fn remediable(&self) -> bool {
             self.inner.remediable

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +23,22 @@ def report() -> kms_rotation.Report:
 
 
 def test_formats_are_the_cores() -> None:
-    assert {"json", "ndjson"} <= set(kms_rotation.FORMATS)
+    assert {"json", "ndjson", "csv", "markdown"} <= set(kms_rotation.FORMATS)
+
+
+def test_csv_is_a_header_and_a_row_per_finding(report: kms_rotation.Report) -> None:
+    rows = list(csv.DictReader(io.StringIO(report.render("csv"), newline="")))
+    assert [r["arn"] for r in rows] == [f.arn for f in report.findings]
+    assert [r["severity"] for r in rows] == [f.severity for f in report.findings]
+    assert all("aws-security-hub/KMS.4" in f.controls and f.message for f in report.findings)
+
+
+def test_markdown_lists_the_keys_that_need_attention(report: kms_rotation.Report) -> None:
+    text = kms_rotation.render(report=report, format="markdown")
+    assert text.startswith("# KMS key rotation: ")
+    for finding in report.findings:
+        if finding.status in ("fail", "error"):
+            assert finding.key_id in text
 
 
 @pytest.mark.parametrize("format", kms_rotation.FORMATS)

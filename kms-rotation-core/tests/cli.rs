@@ -75,6 +75,37 @@ fn ndjson_scan_of_the_sample_fleet_prints_one_finding_per_key_and_exits_1() {
 }
 
 #[test]
+fn csv_and_markdown_scans_print_the_report_and_keep_the_exit_code() {
+    let now = ["--now", "2026-11-22T12:00:00Z"];
+    let csv_scan = kms_rotation(&with(&[&["--format", "csv"][..], &now].concat()));
+    assert_eq!(code(&csv_scan), 1, "{}", stderr(&csv_scan));
+    let mut reader = csv::Reader::from_reader(csv_scan.stdout.as_slice());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "account_id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), common::fleet().len());
+    let status = header.iter().position(|h| h == "status").unwrap();
+    assert!(rows.iter().any(|r| &r[status] == "fail"));
+    // The summary goes to stderr, never into the table.
+    assert!(
+        stderr(&csv_scan).contains("22 keys"),
+        "{}",
+        stderr(&csv_scan)
+    );
+
+    let markdown = kms_rotation(&with(
+        &[&["--format", "markdown", "--quiet"][..], &now].concat(),
+    ));
+    assert_eq!(code(&markdown), 1, "{}", stderr(&markdown));
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    assert!(
+        text.starts_with("# KMS key rotation: NOT compliant"),
+        "{text}"
+    );
+    assert!(text.contains("## Keys that need attention"), "{text}");
+}
+
+#[test]
 fn json_is_the_default_format() {
     let out = kms_rotation(&with(&["--quiet"]));
     assert_eq!(code(&out), 1);

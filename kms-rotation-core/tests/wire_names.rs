@@ -117,7 +117,10 @@ fn serde_and_strum_name_every_value_of_the_data_enums_alike() {
 
 #[test]
 fn formats_and_error_kinds_are_named_the_same_way() {
-    assert_eq!(names_round_trip(&Format::ALL), ["json", "ndjson"]);
+    assert_eq!(
+        names_round_trip(&Format::ALL),
+        ["json", "ndjson", "csv", "markdown"]
+    );
     assert_eq!(
         names_round_trip(&PlanFormat::ALL),
         ["json", "table", "script"]

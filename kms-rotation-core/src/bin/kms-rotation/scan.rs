@@ -112,6 +112,11 @@ enum FormatArg {
     Json,
     /// One finding per line, and nothing else.
     Ndjson,
+    /// One row per finding under a fixed header, for spreadsheets.
+    Csv,
+    /// The verdict, the counts and the keys that need attention, for a pull request or a
+    /// ticket.
+    Markdown,
     /// For people: a row per finding, grouped by status, then the summary.
     Table,
 }
@@ -134,7 +139,7 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
     if format == FormatArg::Json && !args.status.is_empty() {
         return Err(Error::invalid_input(
             "a json report is always whole (`plan --report` reads it): filter with \
-             --format table or ndjson",
+             --format table, ndjson, csv or markdown",
         )
         .with_field("--status"));
     }
@@ -157,6 +162,8 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
         }
         FormatArg::Json => Format::Json,
         FormatArg::Ndjson => Format::Ndjson,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Markdown => Format::Markdown,
     };
     if !args.quiet {
         output::print_summary(&report);

@@ -14,6 +14,9 @@ use crate::policy::Policy;
 use crate::rule;
 use crate::{Error, ErrorKind, Result};
 
+mod csv;
+mod markdown;
+
 /// What a report covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportScope {
@@ -307,6 +310,8 @@ impl Report {
                 serde_json::to_writer(&mut *out, finding).map_err(std::io::Error::from)?;
                 out.write_all(b"\n")
             }),
+            Format::Csv => self::csv::write(&self.findings, out),
+            Format::Markdown => markdown::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -458,5 +463,10 @@ pub enum Format {
     Json,
     /// One finding per line and nothing else, in the report's order.
     Ndjson,
+    /// One row per finding under a fixed header (docs/formats.md), for spreadsheets.
+    Csv,
+    /// For a pull request or a ticket: the verdict, the counts, and the keys that need
+    /// attention.
+    Markdown,
 }
 crate::wire::wire_names!(Format, "format");
