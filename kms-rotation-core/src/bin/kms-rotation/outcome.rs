@@ -100,8 +100,7 @@ fn rollback_row(result: &RollbackResult, colour: bool) -> [Cell; 7] {
         match result.status {
             RollbackStatus::RolledBack => status.fg(Color::Green),
             RollbackStatus::WouldRollBack => status.fg(Color::Cyan),
-            RollbackStatus::Skipped => status.fg(Color::Yellow),
-            RollbackStatus::NotAttempted => status.fg(Color::Yellow),
+            RollbackStatus::Skipped | RollbackStatus::NotAttempted => status.fg(Color::Yellow),
             RollbackStatus::Failed => status.fg(Color::Red).add_attribute(Attribute::Bold),
         }
     };
@@ -109,7 +108,7 @@ fn rollback_row(result: &RollbackResult, colour: bool) -> [Cell; 7] {
     let arn = KeyArn::parse(&result.target_arn).ok();
     [
         status,
-        Cell::new(key_id(&result.target_arn)),
+        Cell::new(arn.map_or(result.target_arn.as_str(), |a| a.key_id)),
         Cell::new(arn.map_or("?", |a| a.region)),
         Cell::new(arn.map_or("?", |a| a.account_id)),
         Cell::new(state(Some(&result.restore))),
