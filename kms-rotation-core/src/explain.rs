@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use crate::{Reason, Status};
+use crate::model::KeyArn;
+use crate::{Finding, Policy, Reason, Status, shell};
 
 /// One reason code, explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -23,7 +24,9 @@ pub struct Explanation {
     /// What to do in the AWS console, step by step (or why there is nothing to do).
     pub fix_console: &'static [&'static str],
     /// The aws CLI commands that fix it, in order, or one that shows the fact when there is
-    /// nothing to fix. `KEY_ARN` and `REGION` stand for the finding's `arn` and `region`.
+    /// nothing to fix. `KEY_ARN` and `REGION` stand for the key a fix goes to (the finding's
+    /// `remediation_target`, or its `arn`) and that key's region, `DAYS` for the policy's
+    /// `target_rotation_period_days`: [`fix_commands`] fills them in.
     pub fix_cli: &'static [&'static str],
 }
 
@@ -256,7 +259,7 @@ pub fn explain(reason: Reason) -> Explanation {
                 "Or, for many keys at once: kms-rotation plan, then kms-rotation apply.",
             ],
             &[
-                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days 365 \
+                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days DAYS \
              --region REGION",
             ],
         ),
@@ -274,7 +277,7 @@ pub fn explain(reason: Reason) -> Explanation {
                 "Or, for many keys at once: kms-rotation plan, then kms-rotation apply.",
             ],
             &[
-                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days 365 \
+                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days DAYS \
              --region REGION",
             ],
         ),
@@ -311,6 +314,39 @@ pub fn explain(reason: Reason) -> Explanation {
         fix_console,
         fix_cli,
     }
+}
+
+/// The aws CLI commands that fix `finding`'s key, with its values filled in (each quoted for
+/// the shell: a report is a file a user may have edited); empty unless the finding is `fail` or
+/// `exempt` (an exception accepts the risk for a time; the fix is still the same).
+///
+/// The commands go to the key a fix acts on: a replica's primary (`remediation_target`), in
+/// that key's region, with the policy's target period.
+pub fn fix_commands(finding: &Finding, policy: &Policy) -> Vec<String> {
+    if !matches!(finding.status, Status::Fail | Status::Exempt) {
+        return Vec::new();
+    }
+    let target = finding
+        .remediation_target
+        .as_deref()
+        .unwrap_or(&finding.arn);
+    let region = KeyArn::parse(target).map_or(finding.region.as_str(), |arn| arn.region);
+    let (target, region) = (shell::quote(target), shell::quote(region));
+    let days = policy.target_rotation_period_days.days().to_string();
+    explain(finding.reason)
+        .fix_cli
+        .iter()
+        .map(|command| {
+            // Word by word, so that a value is never searched for another placeholder.
+            let words = command.split(' ').map(|word| match word {
+                "KEY_ARN" => target.as_str(),
+                "REGION" => region.as_str(),
+                "DAYS" => days.as_str(),
+                word => word,
+            });
+            words.collect::<Vec<_>>().join(" ")
+        })
+        .collect()
 }
 
 /// Every reason code, explained, in the order of [`REASONS`].

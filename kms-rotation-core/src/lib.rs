@@ -32,6 +32,7 @@ pub mod remediate;
 mod report;
 pub mod rule;
 pub mod schema;
+mod shell;
 pub mod source;
 mod wire;
 

@@ -92,3 +92,68 @@ fn explained_statuses_are_the_rules() {
         );
     }
 }
+
+/// A finding's fix commands go to the key a fix acts on (a replica's primary, in the primary's
+/// region), with the policy's period, and only for keys that fail or are exempt.
+#[test]
+fn fix_commands_fill_in_the_target_its_region_and_the_policys_period() {
+    use kms_rotation::explain::fix_commands;
+    use kms_rotation::{RotationPeriod, Status};
+    let policy = Policy {
+        target_rotation_period_days: RotationPeriod::try_from(180).unwrap(),
+        ..Policy::default()
+    };
+    let now = chrono::Utc::now();
+    let findings: Vec<_> = common::fleet()
+        .iter()
+        .map(|record| kms_rotation::evaluate(record, &policy, now))
+        .collect();
+    let primary = "arn:aws:kms:us-east-1:111122223333:key/mrk-0000000f-0000-4000-8000-00000000000f";
+    let replica = findings
+        .iter()
+        .find(|f| f.region == "eu-west-1" && f.arn.contains("mrk-"))
+        .unwrap();
+    assert_eq!(replica.status, Status::Fail);
+    assert_eq!(
+        fix_commands(replica, &policy),
+        [format!(
+            "aws kms enable-key-rotation --key-id {primary} --rotation-period-in-days 180 \
+             --region us-east-1"
+        )]
+    );
+    for finding in &findings {
+        let commands = fix_commands(finding, &policy);
+        match finding.status {
+            Status::Fail | Status::Exempt => assert!(!commands.is_empty(), "{}", finding.arn),
+            _ => assert!(commands.is_empty(), "{}", finding.arn),
+        }
+        for command in commands {
+            assert!(
+                !command.contains("KEY_ARN") && !command.contains("DAYS"),
+                "{command}"
+            );
+        }
+    }
+}
+
+/// A value from an edited report reaches the command quoted, never as shell syntax.
+#[test]
+fn fix_commands_quote_what_a_report_may_carry() {
+    use kms_rotation::explain::fix_commands;
+    let policy = Policy::default();
+    let record = common::fleet()
+        .into_iter()
+        .find(|r| r.aliases.as_deref() == Some(&["alias/orders".to_owned()][..]))
+        .unwrap();
+    let mut finding = kms_rotation::evaluate(&record, &policy, chrono::Utc::now());
+    finding.remediation_target = Some("$(touch /tmp/pwned) REGION".to_owned());
+    let commands = fix_commands(&finding, &policy);
+    assert_eq!(
+        commands,
+        [format!(
+            "aws kms enable-key-rotation --key-id '$(touch /tmp/pwned) REGION' \
+             --rotation-period-in-days 365 --region {}",
+            finding.region
+        )]
+    );
+}

@@ -7,6 +7,7 @@ use std::io::Write;
 use strum::{IntoStaticStr, VariantArray};
 
 use super::{Plan, SkipReason};
+use crate::shell::quote;
 use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
@@ -146,8 +147,8 @@ impl Plan {
             }
             out += &format!(
                 "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}\n",
-                shell_quote(&action.target_arn),
-                shell_quote(&action.region),
+                quote(&action.target_arn),
+                quote(&action.region),
                 action.rotation_period_days.days()
             );
         }
@@ -155,41 +156,15 @@ impl Plan {
         for action in &self.actions {
             out += &format!(
                 "aws kms get-key-rotation-status --key-id {} --region {}\n",
-                shell_quote(&action.target_arn),
-                shell_quote(&action.region)
+                quote(&action.target_arn),
+                quote(&action.region)
             );
         }
         out
     }
 }
 
-/// Quotes `s` for a POSIX shell unless it is plainly safe: plan files can be edited by hand, and
-/// a script is run with someone's credentials.
-fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_:/.@+=,".contains(&b));
-    if safe {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// A value made safe for a `#` comment line: no line breaks.
 fn comment(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shell_quote;
-
-    #[test]
-    fn quoting_leaves_arns_alone_and_neutralises_the_rest() {
-        let arn = "arn:aws:kms:us-east-1:111122223333:key/mrk-1";
-        assert_eq!(shell_quote(arn), arn);
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("x'$(rm)"), r"'x'\''$(rm)'");
-    }
 }
