@@ -22,8 +22,6 @@ mod aws_common;
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
@@ -39,47 +37,6 @@ use kms_rotation::{
 };
 
 const ACCOUNT: &str = "123456789012"; // moto's default account
-
-/// moto's URL, or `None` (test skipped) when it is not configured outside CI.
-fn moto_url() -> Option<String> {
-    match std::env::var("KMS_ROTATION_MOTO_URL") {
-        Ok(url) if !url.is_empty() => {
-            aws_common::assert_loopback(&url);
-            Some(url.trim_end_matches('/').to_owned())
-        }
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("KMS_ROTATION_MOTO_URL must point at a moto server on 127.0.0.1 in CI")
-        }
-        _ => {
-            eprintln!(
-                "note: KMS_ROTATION_MOTO_URL is not set; skipping the moto test \
-                 (start `moto_server -H 127.0.0.1 -p 5055` and set it to run)"
-            );
-            None
-        }
-    }
-}
-
-/// Serializes the tests of this file (they share one moto) and resets moto's state.
-async fn exclusive_moto(url: &str) -> tokio::sync::MutexGuard<'static, ()> {
-    // An async lock: it is held across the whole test, awaits included.
-    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let guard = LOCK.lock().await;
-    let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(
-        reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"),
-        "moto reset failed: {reply}"
-    );
-    guard
-}
 
 struct Moto {
     sdk: SdkConfig,
@@ -148,8 +105,10 @@ fn by_key_id(records: &[KeyRecord]) -> BTreeMap<String, &KeyRecord> {
 
 #[tokio::test]
 async fn findings_follow_the_rule_across_three_regions() {
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let (us, eu, ap) = (
         moto.kms("us-east-1"),
@@ -365,8 +324,10 @@ async fn moto_multi_region_key(kms: &aws_sdk_kms::Client) -> String {
 
 #[tokio::test]
 async fn imported_keys_are_judged_by_their_last_on_demand_rotation() {
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let kms = moto.kms("eu-central-1");
     let imported = |kms: aws_sdk_kms::Client| async move {
@@ -474,8 +435,10 @@ async fn imported_keys_are_judged_by_their_last_on_demand_rotation() {
 
 #[tokio::test]
 async fn tags_are_read_only_where_an_exception_may_need_them() {
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let kms = moto.kms("sa-east-1");
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
@@ -556,8 +519,10 @@ async fn tags_are_read_only_where_an_exception_may_need_them() {
 
 #[tokio::test]
 async fn each_assumed_role_reads_its_own_account() {
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let roles = [
         "arn:aws:iam::111111111111:role/kms-rotation-scanner",
@@ -609,8 +574,10 @@ async fn each_assumed_role_reads_its_own_account() {
 
 #[tokio::test]
 async fn the_aws_source_passes_the_conformance_suite_on_moto() {
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let regions = ["eu-west-1", "us-east-1", "us-west-2"];
     let mut seeded = Vec::new();
@@ -635,8 +602,10 @@ async fn scan_plan_apply_rescan_on_moto() {
         ApplyOptions, Journal, PlanOptions, SkipReason, Verify, apply, plan,
     };
 
-    let Some(url) = moto_url() else { return };
-    let _moto = exclusive_moto(&url).await;
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
     let moto = Moto::new(&url).await;
     let east = moto.kms("us-east-1");
     let west = moto.kms("eu-west-1");

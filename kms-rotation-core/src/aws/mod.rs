@@ -26,7 +26,7 @@
 //! ```
 
 pub(crate) mod call;
-mod client;
+pub(crate) mod client;
 mod convert;
 pub mod errors;
 mod external_id;
@@ -36,6 +36,7 @@ pub mod permissions;
 mod progress;
 mod read;
 mod regions;
+pub mod security_hub;
 mod source;
 mod target;
 

@@ -35,6 +35,8 @@ mod plan;
 mod render;
 mod rollback;
 mod scan;
+#[cfg(feature = "aws")]
+mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
@@ -45,6 +47,8 @@ pub use plan::{PlanOptions, plan};
 pub use render::{RenderOptions, render, render_to};
 pub use rollback::{RollbackOptions, rollback, rollback_to};
 pub use scan::{ScanOptions, scan};
+#[cfg(feature = "aws")]
+pub use security_hub::{SecurityHubOptions, send_to_security_hub};
 
 #[cfg(feature = "aws")]
 pub use crate::aws::AwsOptions;

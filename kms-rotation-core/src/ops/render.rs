@@ -17,7 +17,8 @@ pub struct RenderOptions {
     pub report: Option<Report>,
     /// A plan: formats `json` (the default; what apply reads), `table` and `script`.
     pub plan: Option<Plan>,
-    /// The format's name.
+    /// The format's name. Default: for a report written to `output`, the format its file name
+    /// ends with (`.csv`, `.md`, `.asff.json`...; see `Format::suffixes`); else `json`.
     pub format: Option<String>,
     /// Write here (atomically: a reader never sees half a file) instead of returning the text.
     pub output: Option<PathBuf>,
@@ -35,16 +36,21 @@ pub fn render(options: RenderOptions) -> Result<String> {
     String::from_utf8(text).map_err(|e| Error::new(crate::ErrorKind::Unexpected, e.to_string()))
 }
 
-/// Renders the report or plan of `options` (its `output` ignored) to `out`.
+/// Renders the report or plan of `options` to `out` (`output` only names the default format).
 pub fn render_to(options: &RenderOptions, out: &mut dyn Write) -> Result<()> {
-    let format = options.format.as_deref().unwrap_or("json");
+    let named = options.format.as_deref();
     match (&options.report, &options.plan) {
         (Some(report), None) => {
-            let format: Format = format.parse().map_err(|e: Error| e.with_field("format"))?;
+            let format = match (named, &options.output) {
+                (Some(name), _) => name.parse().map_err(|e: Error| e.with_field("format"))?,
+                (None, Some(path)) => Format::for_path_or_error(path)?,
+                (None, None) => Format::Json,
+            };
             report.render(format, out)
         }
         (None, Some(plan)) => {
-            let format: PlanFormat = format.parse().map_err(|e: Error| e.with_field("format"))?;
+            let format: PlanFormat =
+                (named.unwrap_or("json").parse()).map_err(|e: Error| e.with_field("format"))?;
             plan.validate().map_err(|e| under("plan", e))?;
             plan.render(format, out)
         }

@@ -14,6 +14,7 @@ use crate::policy::Policy;
 use crate::rule;
 use crate::{Error, ErrorKind, Result};
 
+pub(crate) mod asff;
 mod csv;
 mod markdown;
 
@@ -312,6 +313,7 @@ impl Report {
             }),
             Format::Csv => self::csv::write(&self.findings, out),
             Format::Markdown => markdown::write(self, out),
+            Format::Asff => asff::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -468,5 +470,49 @@ pub enum Format {
     /// For a pull request or a ticket: the verdict, the counts, and the keys that need
     /// attention.
     Markdown,
+    /// AWS Security Finding Format: a JSON array of the findings Security Hub's
+    /// BatchImportFindings takes, one per key (docs/formats.md).
+    Asff,
 }
 crate::wire::wire_names!(Format, "format");
+
+impl Format {
+    /// The file name endings of the format, most specific first: a path's format is that of
+    /// the longest ending it has (`x.asff.json` is ASFF, `x.json` JSON).
+    pub fn suffixes(self) -> &'static [&'static str] {
+        match self {
+            Format::Json => &[".json"],
+            Format::Ndjson => &[".ndjson", ".jsonl"],
+            Format::Csv => &[".csv"],
+            Format::Markdown => &[".md", ".markdown"],
+            Format::Asff => &[".asff.json", ".asff"],
+        }
+    }
+
+    /// The format a file name asks for by its ending (case-insensitive), if any.
+    pub fn for_path(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        Format::ALL
+            .iter()
+            .flat_map(|f| f.suffixes().iter().map(move |s| (*f, *s)))
+            .filter(|(_, suffix)| name.ends_with(suffix) && name.len() > suffix.len())
+            .max_by_key(|(_, suffix)| suffix.len())
+            .map(|(format, _)| format)
+    }
+
+    /// [`Format::for_path`], or an error naming the endings it knows.
+    pub fn for_path_or_error(path: &std::path::Path) -> Result<Format> {
+        Format::for_path(path).ok_or_else(|| {
+            let known: Vec<&str> = Format::ALL
+                .iter()
+                .flat_map(|f| f.suffixes().iter().copied())
+                .collect();
+            Error::invalid_input(format!(
+                "cannot tell the report format from the file name: name the format, or end \
+                 the name with one of {}",
+                known.join(", ")
+            ))
+            .with_file(path)
+        })
+    }
+}

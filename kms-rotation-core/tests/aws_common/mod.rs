@@ -1,6 +1,8 @@
 //! Helpers shared by the AWS source's tests: configuration that can only reach 127.0.0.1.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -53,4 +55,46 @@ pub fn options(regions: &[&str]) -> AwsOptions {
         operation_timeout: Some(Duration::from_secs(30)),
         ..AwsOptions::default()
     }
+}
+
+/// moto's URL, or `None` (test skipped) when it is not configured outside CI.
+pub fn moto_url() -> Option<String> {
+    match std::env::var("KMS_ROTATION_MOTO_URL") {
+        Ok(url) if !url.is_empty() => {
+            assert_loopback(&url);
+            Some(url.trim_end_matches('/').to_owned())
+        }
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("KMS_ROTATION_MOTO_URL must point at a moto server on 127.0.0.1 in CI")
+        }
+        _ => {
+            eprintln!(
+                "note: KMS_ROTATION_MOTO_URL is not set; skipping the moto test \
+                 (start `moto_server -H 127.0.0.1 -p 5055` and set it to run)"
+            );
+            None
+        }
+    }
+}
+
+/// Serializes the tests of a test binary (they share one moto; cargo runs binaries one at a
+/// time) and resets moto's state.
+pub async fn exclusive_moto(url: &str) -> tokio::sync::MutexGuard<'static, ()> {
+    // An async lock: it is held across the whole test, awaits included.
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = LOCK.lock().await;
+    let host = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"),
+        "moto reset failed: {reply}"
+    );
+    guard
 }

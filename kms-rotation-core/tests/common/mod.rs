@@ -78,3 +78,20 @@ pub fn cli() -> std::process::Command {
         .env("AWS_EC2_METADATA_DISABLED", "true");
     command
 }
+
+/// The report of the sample fleet under the sample policy and exceptions, as of `now`: every
+/// status and reason of the rule.
+pub fn fleet_report(now: chrono::DateTime<chrono::Utc>) -> kms_rotation::Report {
+    let dir = examples_dir();
+    let mut policy = kms_rotation::Policy::from_file(dir.join("policy.yaml")).unwrap();
+    policy
+        .add_exceptions_file(dir.join("exceptions.yaml"))
+        .unwrap();
+    kms_rotation::Report::evaluate(
+        &fleet(),
+        policy,
+        kms_rotation::ReportScope::default(),
+        Vec::new(),
+        now,
+    )
+}

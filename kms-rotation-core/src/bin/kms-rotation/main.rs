@@ -6,6 +6,7 @@ mod colour;
 mod completions;
 mod config;
 mod connection;
+mod convert;
 mod exit;
 mod explain;
 mod iam_policy;
@@ -15,8 +16,10 @@ mod outcome;
 mod output;
 mod plan;
 mod progress;
+mod report_output;
 mod rollback;
 mod scan;
+mod security_hub;
 mod settings;
 mod table;
 
@@ -57,6 +60,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Read keys from a source, evaluate them against the policy, and write a report.
     Scan(scan::ScanArgs),
+    /// Render a saved report (`scan --format json`) in other formats, without scanning again.
+    Convert(convert::ConvertArgs),
     /// Plan the remediation of a report: ordered, batched actions and the reasons for skips.
     Plan(Box<plan::PlanArgs>),
     /// Apply a plan, verifying and journaling each change (a dry run without --yes).
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Scan(args) => scan::run(args).await,
+            Command::Convert(args) => convert::run(args).await,
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Rollback(args) => rollback::run(args).await,
@@ -126,6 +132,7 @@ impl Command {
     fn name(&self) -> &'static str {
         match self {
             Command::Scan(_) => "scan",
+            Command::Convert(_) => "convert",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Rollback(_) => "rollback",

@@ -1,12 +1,11 @@
 //! `kms-rotation scan`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use kms_rotation::ops::{self, RenderOptions, ScanOptions};
-use kms_rotation::{Error, Format, Result, Status};
+use kms_rotation::Result;
+use kms_rotation::ops::{self, ScanOptions};
 use serde::Serialize;
 
 use crate::connection::ConnectionArgs;
@@ -14,7 +13,8 @@ use crate::exit::{Code, FailOn};
 use crate::options::from_flags;
 use crate::output;
 use crate::progress::Progress;
-use crate::table;
+use crate::report_output::ReportOutputArgs;
+use crate::security_hub::SecurityHubArgs;
 
 /// What to scan and how: the flags `scan` and `plan` share, named after the core's
 /// `ScanOptions`.
@@ -78,24 +78,16 @@ pub struct ScanArgs {
     #[command(flatten)]
     source: SourceArgs,
 
-    /// Report format (default: table when stdout is a terminal, else json).
-    #[arg(long, value_enum)]
-    format: Option<FormatArg>,
-
-    /// Show only findings with these statuses (comma-separated or repeated): every key is still
-    /// evaluated, and the summary and exit code still count them all. Not with json, which is
-    /// always the whole report.
-    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = status_arg())]
-    status: Vec<Status>,
-
-    /// Write the report here (atomically) instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: ReportOutputArgs,
 
     /// Also save the key records read, as an inventory file: `scan --inventory` on it reproduces
     /// the same findings offline.
     #[arg(long, value_name = "FILE")]
     save_inventory: Option<PathBuf>,
+
+    #[command(flatten)]
+    security_hub: SecurityHubArgs,
 
     /// Which findings make the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
@@ -106,76 +98,29 @@ pub struct ScanArgs {
     quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum FormatArg {
-    /// The whole report (what `plan --report` reads).
-    Json,
-    /// One finding per line, and nothing else.
-    Ndjson,
-    /// One row per finding under a fixed header, for spreadsheets.
-    Csv,
-    /// The verdict, the counts and the keys that need attention, for a pull request or a
-    /// ticket.
-    Markdown,
-    /// For people: a row per finding, grouped by status, then the summary.
-    Table,
-}
-
-/// The core's status names, and only those.
-fn status_arg() -> impl clap::builder::TypedValueParser<Value = Status> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(Status::ALL.map(Status::as_str))
-        .try_map(|name| serde_json::from_value::<Status>(serde_json::Value::String(name)))
-}
-
 pub async fn run(args: ScanArgs) -> Result<Code> {
-    let format = args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            FormatArg::Table
-        } else {
-            FormatArg::Json
-        },
-    );
-    if format == FormatArg::Json && !args.status.is_empty() {
-        return Err(Error::invalid_input(
-            "a json report is always whole (`plan --report` reads it): filter with \
-             --format table, ndjson, csv or markdown",
-        )
-        .with_field("--status"));
-    }
+    let destinations = args.output.destinations()?;
+    let security_hub =
+        (args.security_hub).options(&args.source.connection, args.source.allow_unknown_region)?;
     let options = ScanOptions {
         save_inventory: args.save_inventory.clone(),
         ..args.source.scan_options()?
     };
     let progress = Progress::scan(args.quiet);
-    let mut report = ops::scan(options, progress.scan_callback()).await?;
+    let report = ops::scan(options, progress.scan_callback()).await?;
     drop(progress);
     // Decided on every finding, whatever --status shows.
-    let code = Code::for_report(&report, args.fail_on);
-    let format = match format {
-        FormatArg::Table => {
-            let look = output::look(args.output.is_none());
-            let mut text = Vec::new();
-            table::write(&report, &args.status, look, &mut text)?;
-            output::write_text(&text, args.output.as_deref())?;
-            return Ok(code);
-        }
-        FormatArg::Json => Format::Json,
-        FormatArg::Ndjson => Format::Ndjson,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Markdown => Format::Markdown,
-    };
-    if !args.quiet {
+    let mut code = Code::for_report(&report, args.fail_on);
+    if !args.quiet && !ReportOutputArgs::table_on_stdout(&destinations) {
         output::print_summary(&report);
     }
-    if !args.status.is_empty() {
-        report.findings.retain(|f| args.status.contains(&f.status));
+    // The report is written first: whatever Security Hub does, the scan's result is kept.
+    let sent = security_hub.map(|options| (options, report.clone()));
+    args.output.write(report, &destinations)?;
+    if let Some((options, report)) = sent
+        && !crate::security_hub::send(options, report, args.quiet).await?
+    {
+        code = Code::Incomplete;
     }
-    let render = RenderOptions {
-        report: Some(report),
-        format: Some(format.as_str().to_owned()),
-        ..RenderOptions::default()
-    };
-    output::write(render, args.output.as_deref())?;
     Ok(code)
 }

@@ -1,0 +1,398 @@
+//! Sending a report's findings to AWS Security Hub (BatchImportFindings), as ASFF.
+//!
+//! Security Hub takes a finding under an account's default product only from that account, so
+//! each account's findings go with that account's credentials: the scan's (the default
+//! credentials, or the role assumed for the account), or one role given for the import. They go
+//! to each key's region, or all to one region (an aggregation region, say).
+//!
+//! Batches hold at most 100 findings (the API's limit) of one account and region. Findings that
+//! Security Hub refuses are sent again, twice at most, unless the refusal says the finding
+//! itself is wrong (`InvalidInput`) or the caller may not import (`AccessDenied...`); whatever
+//! still fails is counted and listed, never dropped: the outcome is not `complete`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_securityhub::types as sh;
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::client::Target;
+use super::errors::{error_code, error_message};
+use crate::Report;
+use crate::report::asff::{AsffFinding, Destination, to_asff};
+
+/// BatchImportFindings' limit on findings per call.
+pub const BATCH_SIZE: usize = 100;
+
+/// Sends of one finding at most: the first and two retries.
+const SENDS: usize = 3;
+
+/// Batches in flight at once, over all accounts and regions. Security Hub allows each account
+/// and region 10 calls per second; the SDK's retries absorb a throttle.
+const CONCURRENT_BATCHES: usize = 4;
+
+/// What a send to Security Hub did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct SecurityHubOutcome {
+    /// Findings of the report.
+    pub findings: usize,
+    /// Findings Security Hub took (created or updated).
+    pub imported: usize,
+    /// Findings not taken, after the retries, each with Security Hub's error.
+    pub failed: Vec<FailedImport>,
+    /// BatchImportFindings calls made, retries included.
+    pub calls: usize,
+    /// True exactly when every finding was taken.
+    pub complete: bool,
+}
+
+/// A finding Security Hub did not take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct FailedImport {
+    /// The key's ARN.
+    pub arn: String,
+    /// The account the finding is about.
+    pub account_id: String,
+    /// The Security Hub region it was sent to.
+    pub region: String,
+    /// Security Hub's error code (or the call's: `AccessDeniedException`, `TimeoutError`...).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+}
+
+/// One account's findings for one Security Hub region.
+struct Group {
+    account_id: String,
+    region: String,
+    findings: Vec<(String, AsffFinding)>,
+}
+
+/// Sends every finding of `report` to Security Hub in `region` (each key's own when `None`),
+/// with the credentials `credentials` gives for each account (`None`: none for that account,
+/// and its findings fail with `NoCredentials`).
+pub(crate) async fn send(
+    report: &Report,
+    region: Option<&str>,
+    credentials: impl Fn(&str) -> Option<SdkConfig>,
+) -> SecurityHubOutcome {
+    let mut outcome = SecurityHubOutcome {
+        findings: report.findings.len(),
+        ..SecurityHubOutcome::default()
+    };
+    let destination = Destination { region };
+    let mut groups: BTreeMap<(&str, &str), Group> = BTreeMap::new();
+    for finding in &report.findings {
+        let hub_region = region.unwrap_or(&finding.region);
+        let group = groups
+            .entry((&finding.account_id, hub_region))
+            .or_insert_with(|| Group {
+                account_id: finding.account_id.clone(),
+                region: hub_region.to_owned(),
+                findings: Vec::new(),
+            });
+        let asff = to_asff(finding, &report.policy, report.generated_at, destination);
+        group.findings.push((finding.arn.clone(), asff));
+    }
+    let mut jobs = Vec::new();
+    for group in groups.into_values() {
+        let Some(sdk) = credentials(&group.account_id) else {
+            outcome
+                .failed
+                .extend(group.findings.into_iter().map(|(arn, _)| {
+                    FailedImport {
+                        arn,
+                        account_id: group.account_id.clone(),
+                        region: group.region.clone(),
+                        code: "NoCredentials".to_owned(),
+                        message: "no credentials for this account: give its role (role_arns) or \
+                          scan it with its own credentials"
+                            .to_owned(),
+                    }
+                }));
+            continue;
+        };
+        let client = client(&sdk, &group.region);
+        let mut findings = group.findings;
+        while !findings.is_empty() {
+            let rest = findings.split_off(findings.len().min(BATCH_SIZE));
+            jobs.push(send_batch(
+                client.clone(),
+                group.account_id.clone(),
+                group.region.clone(),
+                std::mem::replace(&mut findings, rest),
+            ));
+        }
+    }
+    let mut results = futures::stream::iter(jobs).buffer_unordered(CONCURRENT_BATCHES);
+    while let Some(batch) = results.next().await {
+        outcome.imported += batch.imported;
+        outcome.calls += batch.calls;
+        outcome.failed.extend(batch.failed);
+    }
+    outcome.failed.sort_by(|a, b| a.arn.cmp(&b.arn));
+    outcome.complete = outcome.failed.is_empty();
+    outcome
+}
+
+fn client(sdk: &SdkConfig, region: &str) -> aws_sdk_securityhub::Client {
+    let config =
+        aws_sdk_securityhub::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    aws_sdk_securityhub::Client::from_conf(config.build())
+}
+
+#[derive(Default)]
+struct BatchResult {
+    imported: usize,
+    calls: usize,
+    failed: Vec<FailedImport>,
+}
+
+/// Sends one batch, then again what Security Hub refused for a reason that may pass.
+async fn send_batch(
+    client: aws_sdk_securityhub::Client,
+    account_id: String,
+    region: String,
+    mut pending: Vec<(String, AsffFinding)>,
+) -> BatchResult {
+    let mut result = BatchResult::default();
+    let mut backoff = Duration::from_millis(200);
+    for send in 1..=SENDS {
+        result.calls += 1;
+        let refused = match import(&client, &pending).await {
+            Ok(refused) => refused,
+            Err((code, message)) => pending
+                .iter()
+                .map(|(_, asff)| (asff.id.clone(), code.clone(), message.clone()))
+                .collect(),
+        };
+        result.imported += pending.len() - refused.len();
+        let mut by_id: BTreeMap<String, (String, AsffFinding)> = pending
+            .into_iter()
+            .map(|(arn, asff)| (asff.id.clone(), (arn, asff)))
+            .collect();
+        pending = Vec::new();
+        for (id, code, message) in refused {
+            let Some((arn, asff)) = by_id.remove(&id) else {
+                continue; // An id we did not send: nothing of ours to count.
+            };
+            if send < SENDS && may_pass_later(&code) {
+                pending.push((arn, asff));
+            } else {
+                result.failed.push(FailedImport {
+                    arn,
+                    account_id: account_id.clone(),
+                    region: region.clone(),
+                    code,
+                    message,
+                });
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff *= 2;
+    }
+    result
+}
+
+/// Security Hub's refusals that sending again cannot change.
+fn may_pass_later(code: &str) -> bool {
+    !(code.starts_with("InvalidInput")
+        || code.starts_with("AccessDenied")
+        || code == "InvalidAccessException")
+}
+
+/// One BatchImportFindings call: the ids refused, with their codes, or the call's own error.
+async fn import(
+    client: &aws_sdk_securityhub::Client,
+    findings: &[(String, AsffFinding)],
+) -> Result<Vec<(String, String, String)>, (String, String)> {
+    let output = client
+        .batch_import_findings()
+        .set_findings(Some(findings.iter().map(|(_, f)| to_sdk(f)).collect()))
+        .send()
+        .await
+        .map_err(|e| (error_code(&e), error_message(&e)))?;
+    let refused = output
+        .failed_findings()
+        .iter()
+        .map(|f| {
+            (
+                f.id().unwrap_or_default().to_owned(),
+                f.error_code().unwrap_or("UnknownError").to_owned(),
+                f.error_message().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    Ok(refused)
+}
+
+/// The SDK's type for an ASFF finding, field for field from the rendering's.
+fn to_sdk(f: &AsffFinding) -> sh::AwsSecurityFinding {
+    let severity = |s: &crate::report::asff::AsffSeverity| {
+        sh::Severity::builder()
+            .label(sh::SeverityLabel::from(s.label))
+            .original(s.original)
+            .build()
+    };
+    let resources = f
+        .resources
+        .iter()
+        .map(|r| {
+            let key = &r.details.aws_kms_key;
+            let details = sh::AwsKmsKeyDetails::builder()
+                .aws_account_id(&key.aws_account_id)
+                .key_id(&key.key_id)
+                .set_key_manager(key.key_manager.map(str::to_owned))
+                .set_key_state(key.key_state.map(str::to_owned))
+                .set_origin(key.origin.map(str::to_owned))
+                .set_creation_date(key.creation_date)
+                .set_key_rotation_status(key.key_rotation_status)
+                .build();
+            sh::Resource::builder()
+                .r#type(r.kind)
+                .id(&r.id)
+                .partition(sh::Partition::from(r.partition.as_str()))
+                .region(&r.region)
+                .details(sh::ResourceDetails::builder().aws_kms_key(details).build())
+                .build()
+        })
+        .collect();
+    let compliance = sh::Compliance::builder()
+        .status(sh::ComplianceStatus::from(f.compliance.status))
+        .set_related_requirements(Some(
+            f.compliance
+                .related_requirements
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        ))
+        .set_status_reasons(Some(
+            f.compliance
+                .status_reasons
+                .iter()
+                .map(|r| {
+                    sh::StatusReason::builder()
+                        .reason_code(r.reason_code)
+                        .description(&r.description)
+                        .build()
+                })
+                .collect(),
+        ))
+        .build();
+    let provider = &f.finding_provider_fields;
+    let provider_fields = sh::FindingProviderFields::builder()
+        .severity(
+            sh::FindingProviderSeverity::builder()
+                .label(sh::SeverityLabel::from(provider.severity.label))
+                .original(provider.severity.original)
+                .build(),
+        )
+        .set_types(Some(
+            provider.types.iter().map(|t| (*t).to_owned()).collect(),
+        ))
+        .build();
+    let remediation = f.remediation.as_ref().map(|r| {
+        sh::Remediation::builder()
+            .recommendation(
+                sh::Recommendation::builder()
+                    .text(&r.recommendation.text)
+                    .url(r.recommendation.url)
+                    .build(),
+            )
+            .build()
+    });
+    sh::AwsSecurityFinding::builder()
+        .schema_version(f.schema_version)
+        .id(&f.id)
+        .product_arn(&f.product_arn)
+        .generator_id(&f.generator_id)
+        .aws_account_id(&f.aws_account_id)
+        .region(&f.region)
+        .set_types(Some(f.types.iter().map(|t| (*t).to_owned()).collect()))
+        .created_at(&f.created_at)
+        .updated_at(&f.updated_at)
+        .severity(severity(&f.severity))
+        .title(&f.title)
+        .description(&f.description)
+        .set_remediation(remediation)
+        .set_product_fields(Some(
+            f.product_fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ))
+        .set_resources(Some(resources))
+        .compliance(compliance)
+        .record_state(sh::RecordState::from(f.record_state))
+        .finding_provider_fields(provider_fields)
+        .build()
+}
+
+/// The credentials of each account for an import: with `role` given, that role's for its own
+/// account only; else the scan's targets (a role per account, or the default credentials for
+/// whichever account they belong to).
+pub(crate) fn credentials_for(targets: &[Target], account_id: &str) -> Option<SdkConfig> {
+    targets
+        .iter()
+        .find(|t| t.account_id.as_deref() == Some(account_id))
+        .or_else(|| match targets {
+            [only] if only.account_id.is_none() => Some(only),
+            _ => None,
+        })
+        .map(|t| t.sdk.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KeyRecord, Policy, ReportScope};
+
+    /// Findings of an account with no credentials are not skipped in silence: each is listed
+    /// as not imported, and the outcome is not complete. No call is made for them.
+    #[tokio::test]
+    async fn findings_without_credentials_are_failed_not_dropped() {
+        let records: Vec<KeyRecord> = ["111122223333", "444455556666"]
+            .iter()
+            .map(|account| {
+                KeyRecord::from_arn(&format!("arn:aws:kms:eu-west-1:{account}:key/k")).unwrap()
+            })
+            .collect();
+        let report = Report::evaluate(
+            &records,
+            Policy::default(),
+            ReportScope::default(),
+            Vec::new(),
+            chrono::Utc::now(),
+        );
+        let outcome = send(&report, None, |_| None).await;
+        assert_eq!(
+            (outcome.findings, outcome.imported, outcome.calls),
+            (2, 0, 0)
+        );
+        assert!(!outcome.complete);
+        let failed: Vec<(&str, &str)> = (outcome.failed.iter())
+            .map(|f| (f.account_id.as_str(), f.code.as_str()))
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                ("111122223333", "NoCredentials"),
+                ("444455556666", "NoCredentials")
+            ]
+        );
+    }
+
+    #[test]
+    fn refusals_about_the_finding_or_the_caller_are_not_retried() {
+        assert!(!may_pass_later("InvalidInput"));
+        assert!(!may_pass_later("AccessDeniedException"));
+        assert!(!may_pass_later("InvalidAccessException"));
+        assert!(may_pass_later("ThrottlingException"));
+        assert!(may_pass_later("InternalException"));
+    }
+}

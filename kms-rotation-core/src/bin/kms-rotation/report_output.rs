@@ -1,0 +1,205 @@
+//! Where a report goes (`scan`, `convert`): stdout in one format, or files, each in its own
+//! format, from one run. The format of a file named without one comes from the core
+//! (`Format::for_path`), as it does for the bindings' `write`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use kms_rotation::ops::RenderOptions;
+use kms_rotation::{Error, Format, Report, Result, Status};
+
+use crate::{output, table};
+
+#[derive(Debug, Args)]
+pub struct ReportOutputArgs {
+    /// Report format on stdout, and of each --output given without one (default on stdout:
+    /// table when it is a terminal, else json).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+
+    /// Show only findings with these statuses (comma-separated or repeated): every key is still
+    /// evaluated, and the summary and exit code still count them all. Not with json, which is
+    /// always the whole report.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = status_arg())]
+    status: Vec<Status>,
+
+    /// Write the report to FILE (atomically) instead of stdout. Repeatable, for several
+    /// formats from one run: FORMAT=FILE, or FILE whose name ends with the format's extension
+    /// (.json, .ndjson, .csv, .md, .asff.json). `-` is stdout.
+    #[arg(long, short, value_name = "[FORMAT=]FILE")]
+    output: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// The whole report (what `plan --report` and `convert --report` read).
+    Json,
+    /// One finding per line, and nothing else.
+    Ndjson,
+    /// One row per finding under a fixed header, for spreadsheets.
+    Csv,
+    /// The verdict, the counts and the keys that need attention, for a pull request or a
+    /// ticket.
+    Markdown,
+    /// AWS Security Finding Format: the findings as Security Hub imports them.
+    Asff,
+    /// For people: a row per finding, grouped by status, then the summary.
+    Table,
+}
+
+impl FormatArg {
+    /// The core's rendering; `None` for the table, which is the CLI's own.
+    fn core(self) -> Option<Format> {
+        match self {
+            FormatArg::Json => Some(Format::Json),
+            FormatArg::Ndjson => Some(Format::Ndjson),
+            FormatArg::Csv => Some(Format::Csv),
+            FormatArg::Markdown => Some(Format::Markdown),
+            FormatArg::Asff => Some(Format::Asff),
+            FormatArg::Table => None,
+        }
+    }
+
+    fn from_core(format: Format) -> FormatArg {
+        use clap::ValueEnum;
+        FormatArg::value_variants()
+            .iter()
+            .copied()
+            .find(|arg| arg.core() == Some(format))
+            .unwrap_or(FormatArg::Json)
+    }
+}
+
+/// The core's status names, and only those.
+fn status_arg() -> impl clap::builder::TypedValueParser<Value = Status> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Status::ALL.map(Status::as_str))
+        .try_map(|name| serde_json::from_value::<Status>(serde_json::Value::String(name)))
+}
+
+/// One rendering of the report: a format and where it goes (`None`: stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub format: FormatArg,
+    pub file: Option<PathBuf>,
+}
+
+impl ReportOutputArgs {
+    /// Every rendering asked for, checked before anything is read or written: each format
+    /// known, no file (or stdout) written twice, no status filter on a json report.
+    pub fn destinations(&self) -> Result<Vec<Destination>> {
+        let destinations = if self.output.is_empty() {
+            vec![Destination {
+                format: self.stdout_format(),
+                file: None,
+            }]
+        } else {
+            (self.output.iter())
+                .map(|spec| self.destination(spec))
+                .collect::<Result<Vec<_>>>()?
+        };
+        for (i, d) in destinations.iter().enumerate() {
+            if destinations[..i].iter().any(|other| other.file == d.file) {
+                let place = d
+                    .file
+                    .as_deref()
+                    .map_or("stdout".into(), Path::to_string_lossy);
+                return Err(Error::invalid_input(format!(
+                    "{place} is given twice: one report per destination"
+                ))
+                .with_field("--output"));
+            }
+            if d.format == FormatArg::Json && !self.status.is_empty() {
+                return Err(Error::invalid_input(
+                    "a json report is always whole (`plan --report` reads it): filter with \
+                     --format table, ndjson, csv or markdown",
+                )
+                .with_field("--status"));
+            }
+        }
+        Ok(destinations)
+    }
+
+    /// `--format`, else a table for a person at a terminal and json for a program.
+    fn stdout_format(&self) -> FormatArg {
+        self.format.unwrap_or(if std::io::stdout().is_terminal() {
+            FormatArg::Table
+        } else {
+            FormatArg::Json
+        })
+    }
+
+    /// `FORMAT=FILE`, or `FILE` in `--format` or the format its name ends with.
+    fn destination(&self, spec: &str) -> Result<Destination> {
+        use clap::ValueEnum;
+        let named = spec.split_once('=').and_then(|(name, file)| {
+            FormatArg::from_str(name, true)
+                .ok()
+                .map(|format| (format, file))
+        });
+        let (format, file) = match named {
+            Some((format, file)) => (format, file),
+            None if spec == "-" => (self.stdout_format(), spec),
+            None => {
+                let format = match self.format {
+                    Some(format) => format,
+                    None => FormatArg::from_core(
+                        Format::for_path_or_error(Path::new(spec))
+                            .map_err(|e| e.with_field("--output"))?,
+                    ),
+                };
+                (format, spec)
+            }
+        };
+        if file.is_empty() {
+            return Err(
+                Error::invalid_input(format!("`{spec}` names no file")).with_field("--output")
+            );
+        }
+        let file = (file != "-").then(|| PathBuf::from(file));
+        Ok(Destination { format, file })
+    }
+
+    /// True when a table goes to stdout: it ends with the summary, so none is printed apart.
+    pub fn table_on_stdout(destinations: &[Destination]) -> bool {
+        destinations
+            .iter()
+            .any(|d| d.format == FormatArg::Table && d.file.is_none())
+    }
+
+    /// Writes `report` to every destination; the findings shown are filtered by `--status`.
+    pub fn write(&self, mut report: Report, destinations: &[Destination]) -> Result<()> {
+        // Tables first: they filter as they draw, and count what they leave out, so they take
+        // the whole report.
+        for d in destinations.iter().filter(|d| d.format.core().is_none()) {
+            let look = output::look(d.file.is_none());
+            let mut text = Vec::new();
+            table::write(&report, &self.status, look, &mut text)?;
+            output::write_text(&text, d.file.as_deref())?;
+        }
+        if !self.status.is_empty() {
+            report.findings.retain(|f| self.status.contains(&f.status));
+        }
+        let rendered: Vec<(Format, Option<&Path>)> = destinations
+            .iter()
+            .filter_map(|d| Some((d.format.core()?, d.file.as_deref())))
+            .collect();
+        let mut report = Some(report);
+        for (i, (format, file)) in rendered.iter().enumerate() {
+            // The core renders an owned report: only the last rendering gets it without a copy.
+            let report = if i + 1 == rendered.len() {
+                report.take()
+            } else {
+                report.clone()
+            };
+            let render = RenderOptions {
+                report,
+                format: Some(format.as_str().to_owned()),
+                ..RenderOptions::default()
+            };
+            output::write(render, *file)?;
+        }
+        Ok(())
+    }
+}
