@@ -16,6 +16,8 @@ use crate::{Error, ErrorKind, Result};
 
 mod csv;
 mod markdown;
+mod ocsf;
+mod sarif;
 
 /// What a report covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -312,6 +314,8 @@ impl Report {
             }),
             Format::Csv => self::csv::write(&self.findings, out),
             Format::Markdown => markdown::write(self, out),
+            Format::Sarif => sarif::write(self, out),
+            Format::Ocsf => ocsf::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -468,5 +472,11 @@ pub enum Format {
     /// For a pull request or a ticket: the verdict, the counts, and the keys that need
     /// attention.
     Markdown,
+    /// SARIF 2.1.0, for code scanning: one rule per reason code, one result per key that needs
+    /// attention (docs/formats.md).
+    Sarif,
+    /// OCSF 1.8.0 Compliance Findings, one per finding, as a JSON array: for Security Lake and
+    /// SIEMs (docs/formats.md).
+    Ocsf,
 }
 crate::wire::wire_names!(Format, "format");

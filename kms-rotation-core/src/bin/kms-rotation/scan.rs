@@ -117,6 +117,10 @@ enum FormatArg {
     /// The verdict, the counts and the keys that need attention, for a pull request or a
     /// ticket.
     Markdown,
+    /// SARIF 2.1.0, for code scanning: a result per key that needs attention.
+    Sarif,
+    /// OCSF Compliance Findings (a JSON array), for Security Lake and SIEMs.
+    Ocsf,
     /// For people: a row per finding, grouped by status, then the summary.
     Table,
 }
@@ -164,6 +168,8 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
         FormatArg::Ndjson => Format::Ndjson,
         FormatArg::Csv => Format::Csv,
         FormatArg::Markdown => Format::Markdown,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Ocsf => Format::Ocsf,
     };
     if !args.quiet {
         output::print_summary(&report);
