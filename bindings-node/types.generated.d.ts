@@ -367,7 +367,9 @@ export interface ExplainOptions {
 export interface Explanation {
   /**
    * The aws CLI commands that fix it, in order, or one that shows the fact when there is
-   * nothing to fix. `KEY_ARN` and `REGION` stand for the finding's `arn` and `region`.
+   * nothing to fix. `KEY_ARN` and `REGION` stand for the key a fix goes to (the finding's
+   * `remediation_target`, or its `arn`) and that key's region, `DAYS` for the policy's
+   * `target_rotation_period_days`: `fix_commands` fills them in.
    */
   fix_cli: string[]
   /** What to do in the AWS console, step by step (or why there is nothing to do). */
@@ -1092,7 +1094,8 @@ export type Reason =
 /** Options of `render`: one of `report` and `plan`, and a format. */
 export interface RenderOptions {
   /**
-   * The format's name.
+   * The format's name. Default: for a report written to `output`, the format its file name
+   * ends with (`.csv`, `.md`, `.asff.json`...; see `Format::suffixes`); else `json`.
    * @default null
    */
   format?: string | null
@@ -1107,7 +1110,8 @@ export interface RenderOptions {
    */
   plan?: PlanInput | null
   /**
-   * A report: formats `json` (the default), `ndjson`, `csv` and `markdown`.
+   * A report: formats `json` (the default), `ndjson`, `csv`, `markdown`, `sarif`, `ocsf` and
+   * `asff`.
    * @default null
    */
   report?: ReportInput | null

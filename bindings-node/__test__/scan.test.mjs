@@ -60,7 +60,7 @@ test('YAML inventories are read too', async () => {
 })
 
 test('render: every format the core offers; json is the report itself', async () => {
-  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown'])
+  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown', 'asff', 'sarif', 'ocsf'])
   const report = await scan({ records: smallFleet(), now: NOW })
   for (const format of formats()) assert.equal(typeof render({ report, format }), 'string')
   assert.deepEqual(JSON.parse(render({ report, format: 'json' })), report)
@@ -78,6 +78,21 @@ test('render: csv is a header and a row per finding; markdown lists the keys tha
   const markdown = render({ report, format: 'markdown' })
   assert.match(markdown, /^# KMS key rotation: /)
   for (const f of report.findings.filter((f) => f.status === 'fail')) assert.ok(markdown.includes(f.key_id), f.key_id)
+})
+
+test('render: sarif has a result per key that needs attention; ocsf a compliance finding per key', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const sarif = JSON.parse(render({ report, format: 'sarif' }))
+  assert.equal(sarif.version, '2.1.0')
+  const attention = report.findings.filter((f) => ['fail', 'error', 'exempt'].includes(f.status))
+  assert.deepEqual(sarif.runs[0].results.map((r) => r.locations[0].physicalLocation.artifactLocation.uri), attention.map((f) => f.arn))
+  const ocsf = JSON.parse(render({ report, format: 'ocsf' }))
+  assert.equal(ocsf.length, report.findings.length)
+  for (const [i, f] of report.findings.entries()) {
+    assert.equal(ocsf[i].class_uid, 2003)
+    assert.equal(ocsf[i].resources[0].uid, f.arn)
+    assert.deepEqual(ocsf[i].compliance.requirements, f.controls)
+  }
 })
 
 test('render: a plan in every plan format, or into a file', async () => {

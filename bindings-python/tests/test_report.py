@@ -23,7 +23,7 @@ def report() -> kms_rotation.Report:
 
 
 def test_formats_are_the_cores() -> None:
-    assert {"json", "ndjson", "csv", "markdown"} <= set(kms_rotation.FORMATS)
+    assert {"json", "ndjson", "csv", "markdown", "sarif", "ocsf"} <= set(kms_rotation.FORMATS)
 
 
 def test_csv_is_a_header_and_a_row_per_finding(report: kms_rotation.Report) -> None:
@@ -39,6 +39,25 @@ def test_markdown_lists_the_keys_that_need_attention(report: kms_rotation.Report
     for finding in report.findings:
         if finding.status in ("fail", "error"):
             assert finding.key_id in text
+
+
+def test_sarif_has_a_result_per_key_that_needs_attention(report: kms_rotation.Report) -> None:
+    sarif = json.loads(report.render("sarif"))
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    assert run["tool"]["driver"]["name"] == "kms-rotation"
+    attention = [f for f in report.findings if f.status in ("fail", "error", "exempt")]
+    results = run["results"]
+    assert [r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in results] == [
+        f.arn for f in attention
+    ]
+    assert [r["ruleId"] for r in results] == [f.reason for f in attention]
+
+
+def test_ocsf_is_a_compliance_finding_per_key(report: kms_rotation.Report) -> None:
+    findings = json.loads(kms_rotation.render(report=report, format="ocsf"))
+    assert [f["resources"][0]["uid"] for f in findings] == [f.arn for f in report.findings]
+    assert {(f["class_uid"], f["metadata"]["version"]) for f in findings} == {(2003, "1.8.0")}
 
 
 @pytest.mark.parametrize("format", kms_rotation.FORMATS)

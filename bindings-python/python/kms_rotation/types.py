@@ -471,7 +471,9 @@ class Explanation(TypedDict):
     """One reason code, explained."""
     fix_cli: list[str]
     """The aws CLI commands that fix it, in order, or one that shows the fact when there is
-    nothing to fix. ``KEY_ARN`` and ``REGION`` stand for the finding's ``arn`` and ``region``.
+    nothing to fix. ``KEY_ARN`` and ``REGION`` stand for the key a fix goes to (the finding's
+    ``remediation_target``, or its ``arn``) and that key's region, ``DAYS`` for the policy's
+    ``target_rotation_period_days``: ``fix_commands`` fills them in.
     """
     fix_console: list[str]
     """What to do in the AWS console, step by step (or why there is nothing to do)."""
@@ -1210,7 +1212,8 @@ Reason: TypeAlias = (
 class RenderOptions(TypedDict, total=False):
     """Options of ``render``: one of ``report`` and ``plan``, and a format."""
     format: ReadOnly[str | None]
-    """The format's name.
+    """The format's name. Default: for a report written to ``output``, the format its file name
+    ends with (``.csv``, ``.md``, ``.asff.json``...; see ``Format::suffixes``); else ``json``.
 
     Default: ``None``.
     """
@@ -1225,7 +1228,8 @@ class RenderOptions(TypedDict, total=False):
     Default: ``None``.
     """
     report: ReadOnly[ReportInput | _native.Report | None]
-    """A report: formats ``json`` (the default), ``ndjson``, ``csv`` and ``markdown``.
+    """A report: formats ``json`` (the default), ``ndjson``, ``csv``, ``markdown``, ``sarif``, ``ocsf`` and
+    ``asff``.
 
     Default: ``None``.
     """

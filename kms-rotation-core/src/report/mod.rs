@@ -17,6 +17,8 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) mod asff;
 mod csv;
 mod markdown;
+mod ocsf;
+mod sarif;
 
 /// What a report covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -314,6 +316,8 @@ impl Report {
             Format::Csv => self::csv::write(&self.findings, out),
             Format::Markdown => markdown::write(self, out),
             Format::Asff => asff::write(self, out),
+            Format::Sarif => sarif::write(self, out),
+            Format::Ocsf => ocsf::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -473,6 +477,12 @@ pub enum Format {
     /// AWS Security Finding Format: a JSON array of the findings Security Hub's
     /// BatchImportFindings takes, one per key (docs/formats.md).
     Asff,
+    /// SARIF 2.1.0, for code scanning: one rule per reason code, one result per key that needs
+    /// attention (docs/formats.md).
+    Sarif,
+    /// OCSF 1.8.0 Compliance Findings, one per finding, as a JSON array: for Security Lake and
+    /// SIEMs (docs/formats.md).
+    Ocsf,
 }
 crate::wire::wire_names!(Format, "format");
 
@@ -486,6 +496,8 @@ impl Format {
             Format::Csv => &[".csv"],
             Format::Markdown => &[".md", ".markdown"],
             Format::Asff => &[".asff.json", ".asff"],
+            Format::Sarif => &[".sarif", ".sarif.json"],
+            Format::Ocsf => &[".ocsf.json", ".ocsf"],
         }
     }
 

@@ -26,7 +26,7 @@ pub struct ReportOutputArgs {
 
     /// Write the report to FILE (atomically) instead of stdout. Repeatable, for several
     /// formats from one run: FORMAT=FILE, or FILE whose name ends with the format's extension
-    /// (.json, .ndjson, .csv, .md, .asff.json). `-` is stdout.
+    /// (.json, .ndjson, .csv, .md, .sarif, .asff.json, .ocsf.json). `-` is stdout.
     #[arg(long, short, value_name = "[FORMAT=]FILE")]
     output: Vec<String>,
 }
@@ -44,6 +44,10 @@ pub enum FormatArg {
     Markdown,
     /// AWS Security Finding Format: the findings as Security Hub imports them.
     Asff,
+    /// SARIF 2.1.0, for code scanning: a result per key that needs attention.
+    Sarif,
+    /// OCSF Compliance Findings (a JSON array), for Security Lake and SIEMs.
+    Ocsf,
     /// For people: a row per finding, grouped by status, then the summary.
     Table,
 }
@@ -57,6 +61,8 @@ impl FormatArg {
             FormatArg::Csv => Some(Format::Csv),
             FormatArg::Markdown => Some(Format::Markdown),
             FormatArg::Asff => Some(Format::Asff),
+            FormatArg::Sarif => Some(Format::Sarif),
+            FormatArg::Ocsf => Some(Format::Ocsf),
             FormatArg::Table => None,
         }
     }
@@ -112,8 +118,8 @@ impl ReportOutputArgs {
             }
             if d.format == FormatArg::Json && !self.status.is_empty() {
                 return Err(Error::invalid_input(
-                    "a json report is always whole (`plan --report` reads it): filter with \
-                     --format table, ndjson, csv or markdown",
+                    "a json report is always whole (`plan --report` reads it): filter another \
+                     format (table, ndjson, csv, markdown...)",
                 )
                 .with_field("--status"));
             }
