@@ -46,6 +46,7 @@ pub use apply::{
 };
 pub use exec::{Verify, new_run_id, write_may_have_applied};
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
+pub(crate) use plan::enable_rotation_command;
 pub use plan::{
     Action, ActionKind, CLOUDFORMATION_STACK_TAG, KeyFilter, Plan, PlanFormat, PlanOptions,
     Selection, Skip, SkipReason, TagMatch, plan,

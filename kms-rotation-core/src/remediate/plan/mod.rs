@@ -7,6 +7,7 @@ mod render;
 
 pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
 pub use render::PlanFormat;
+pub(crate) use render::enable_rotation_command;
 
 use std::collections::BTreeSet;
 use std::path::Path;

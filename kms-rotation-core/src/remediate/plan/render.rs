@@ -7,6 +7,7 @@ use std::io::Write;
 use strum::{IntoStaticStr, VariantArray};
 
 use super::{Plan, SkipReason};
+use crate::policy::RotationPeriod;
 use crate::wire::wire_names;
 use crate::{Error, ErrorKind, Result};
 
@@ -144,12 +145,12 @@ impl Plan {
                     comment(stack)
                 );
             }
-            out += &format!(
-                "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}\n",
-                shell_quote(&action.target_arn),
-                shell_quote(&action.region),
-                action.rotation_period_days.days()
+            out += &enable_rotation_command(
+                &action.target_arn,
+                &action.region,
+                action.rotation_period_days,
             );
+            out += "\n";
         }
         out += "\n# checks\n";
         for action in &self.actions {
@@ -161,6 +162,21 @@ impl Plan {
         }
         out
     }
+}
+
+/// The aws CLI line that turns rotation on for the key at `target_arn`, in `region`, every
+/// `period`: the script's fix, and the one a report shows beside a failing key.
+pub(crate) fn enable_rotation_command(
+    target_arn: &str,
+    region: &str,
+    period: RotationPeriod,
+) -> String {
+    format!(
+        "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}",
+        shell_quote(target_arn),
+        shell_quote(region),
+        period.days()
+    )
 }
 
 /// Quotes `s` for a POSIX shell unless it is plainly safe: plan files can be edited by hand, and
