@@ -39,7 +39,7 @@ export interface WithProgress<Progress> {
 }
 
 /** What `render` can write for a report (see `formats()`). */
-export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown'
+export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown' | 'html'
 /** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
 export type PlanFormat = 'json' | 'table' | 'script'
 
@@ -199,7 +199,7 @@ export interface RemediationProgress {
 }
 
 /**
- * Renders a report (formats `json`, the default, `ndjson`, `csv` and `markdown`) or a plan
+ * Renders a report (formats `json`, the default, `ndjson`, `csv`, `markdown` and `html`) or a plan
  * (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
  * with `output`, writes that file instead (atomically) and returns an empty string.
  */

@@ -60,7 +60,7 @@ test('YAML inventories are read too', async () => {
 })
 
 test('render: every format the core offers; json is the report itself', async () => {
-  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown'])
+  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown', 'html'])
   const report = await scan({ records: smallFleet(), now: NOW })
   for (const format of formats()) assert.equal(typeof render({ report, format }), 'string')
   assert.deepEqual(JSON.parse(render({ report, format: 'json' })), report)
@@ -78,6 +78,16 @@ test('render: csv is a header and a row per finding; markdown lists the keys tha
   const markdown = render({ report, format: 'markdown' })
   assert.match(markdown, /^# KMS key rotation: /)
   for (const f of report.findings.filter((f) => f.status === 'fail')) assert.ok(markdown.includes(f.key_id), f.key_id)
+})
+
+test('render: html is one page with a row per finding and the fix for each failing key', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const html = render({ report, format: 'html' })
+  assert.match(html, /^<!DOCTYPE html>\n/)
+  assert.equal(html.match(/<tr data-status=/g).length, report.findings.length)
+  for (const f of report.findings.filter((f) => f.status === 'fail')) {
+    assert.ok(html.includes(`<code>aws kms enable-key-rotation --key-id ${f.remediation_target} `), f.arn)
+  }
 })
 
 test('render: a plan in every plan format, or into a file', async () => {

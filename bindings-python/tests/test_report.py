@@ -23,7 +23,7 @@ def report() -> kms_rotation.Report:
 
 
 def test_formats_are_the_cores() -> None:
-    assert {"json", "ndjson", "csv", "markdown"} <= set(kms_rotation.FORMATS)
+    assert {"json", "ndjson", "csv", "markdown", "html"} <= set(kms_rotation.FORMATS)
 
 
 def test_csv_is_a_header_and_a_row_per_finding(report: kms_rotation.Report) -> None:
@@ -39,6 +39,16 @@ def test_markdown_lists_the_keys_that_need_attention(report: kms_rotation.Report
     for finding in report.findings:
         if finding.status in ("fail", "error"):
             assert finding.key_id in text
+
+
+def test_html_is_one_page_with_a_row_per_finding(report: kms_rotation.Report) -> None:
+    text = report.render("html")
+    assert text.startswith("<!DOCTYPE html>\n")
+    assert text.count("<tr data-status=") == len(report.findings)
+    for finding in report.findings:
+        assert f'<div class="arn">{finding.arn}</div>' in text
+        if finding.status == "fail" and finding.remediation_target:
+            assert f"aws kms enable-key-rotation --key-id {finding.remediation_target} " in text
 
 
 @pytest.mark.parametrize("format", kms_rotation.FORMATS)

@@ -119,7 +119,7 @@ fn serde_and_strum_name_every_value_of_the_data_enums_alike() {
 fn formats_and_error_kinds_are_named_the_same_way() {
     assert_eq!(
         names_round_trip(&Format::ALL),
-        ["json", "ndjson", "csv", "markdown"]
+        ["json", "ndjson", "csv", "markdown", "html"]
     );
     assert_eq!(
         names_round_trip(&PlanFormat::ALL),

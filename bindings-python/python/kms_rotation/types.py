@@ -1225,7 +1225,7 @@ class RenderOptions(TypedDict, total=False):
     Default: ``None``.
     """
     report: ReadOnly[ReportInput | _native.Report | None]
-    """A report: formats ``json`` (the default), ``ndjson``, ``csv`` and ``markdown``.
+    """A report: formats ``json`` (the default), ``ndjson``, ``csv``, ``markdown`` and ``html``.
 
     Default: ``None``.
     """

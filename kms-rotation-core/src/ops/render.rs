@@ -13,7 +13,7 @@ use crate::{Error, Format, Report, Result};
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RenderOptions {
-    /// A report: formats `json` (the default), `ndjson`, `csv` and `markdown`.
+    /// A report: formats `json` (the default), `ndjson`, `csv`, `markdown` and `html`.
     pub report: Option<Report>,
     /// A plan: formats `json` (the default; what apply reads), `table` and `script`.
     pub plan: Option<Plan>,

@@ -15,6 +15,7 @@ use crate::rule;
 use crate::{Error, ErrorKind, Result};
 
 mod csv;
+mod html;
 mod markdown;
 
 /// What a report covers.
@@ -312,6 +313,7 @@ impl Report {
             }),
             Format::Csv => self::csv::write(&self.findings, out),
             Format::Markdown => markdown::write(self, out),
+            Format::Html => html::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -326,6 +328,18 @@ impl Report {
         let mut buffer = Vec::new();
         self.render(format, &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+    }
+}
+
+/// The headline: a known failure is NOT compliant even in an incomplete report; without one,
+/// an incomplete report cannot be called compliant.
+fn verdict(report: &Report) -> &'static str {
+    if !report.summary.compliant {
+        "NOT compliant"
+    } else if !report.summary.complete {
+        "INCOMPLETE"
+    } else {
+        "compliant"
     }
 }
 
@@ -468,5 +482,8 @@ pub enum Format {
     /// For a pull request or a ticket: the verdict, the counts, and the keys that need
     /// attention.
     Markdown,
+    /// One self-contained page for people: the verdict and counts, charts per region and per
+    /// account, and every finding in a table that sorts and filters, with the fix commands.
+    Html,
 }
 crate::wire::wire_names!(Format, "format");

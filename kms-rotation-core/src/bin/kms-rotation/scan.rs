@@ -117,6 +117,9 @@ enum FormatArg {
     /// The verdict, the counts and the keys that need attention, for a pull request or a
     /// ticket.
     Markdown,
+    /// One self-contained page: the counts, charts, and every finding in a table that sorts
+    /// and filters, with the fix commands.
+    Html,
     /// For people: a row per finding, grouped by status, then the summary.
     Table,
 }
@@ -164,6 +167,7 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
         FormatArg::Ndjson => Format::Ndjson,
         FormatArg::Csv => Format::Csv,
         FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html => Format::Html,
     };
     if !args.quiet {
         output::print_summary(&report);
