@@ -39,7 +39,7 @@ export interface WithProgress<Progress> {
 }
 
 /** What `render` can write for a report (see `formats()`). */
-export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown' | 'asff' | 'sarif' | 'ocsf'
+export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown' | 'asff' | 'sarif' | 'ocsf' | 'html'
 /** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
 export type PlanFormat = 'json' | 'table' | 'script'
 
@@ -199,8 +199,8 @@ export interface RemediationProgress {
 }
 
 /**
- * Renders a report (formats `json`, the default, `ndjson`, `csv`, `markdown`, `sarif` and
- * `ocsf`) or a plan (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
+ * Renders a report (formats `json`, the default, `ndjson`, `csv`, `markdown`, `asff`, `sarif`,
+ * `ocsf` and `html`) or a plan (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
  * with `output`, writes that file instead (atomically) and returns an empty string.
  */
 export declare function render(options: RenderOptions): string

@@ -39,7 +39,7 @@ export interface WithProgress<Progress> {
 }
 
 /** What `render` can write for a report (see `formats()`). */
-export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown' | 'asff' | 'sarif' | 'ocsf'
+export type ReportFormat = 'json' | 'ndjson' | 'csv' | 'markdown' | 'asff' | 'sarif' | 'ocsf' | 'html'
 /** What `render` can write for a plan (see `formats('plan')`): `json` is what `apply` reads. */
 export type PlanFormat = 'json' | 'table' | 'script'
 

@@ -1110,8 +1110,8 @@ export interface RenderOptions {
    */
   plan?: PlanInput | null
   /**
-   * A report: formats `json` (the default), `ndjson`, `csv`, `markdown`, `sarif`, `ocsf` and
-   * `asff`.
+   * A report: formats `json` (the default), `ndjson`, `csv`, `markdown`, `asff`, `sarif`,
+   * `ocsf` and `html`.
    * @default null
    */
   report?: ReportInput | null

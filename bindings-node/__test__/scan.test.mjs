@@ -60,7 +60,7 @@ test('YAML inventories are read too', async () => {
 })
 
 test('render: every format the core offers; json is the report itself', async () => {
-  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown', 'asff', 'sarif', 'ocsf'])
+  assert.deepEqual(formats(), ['json', 'ndjson', 'csv', 'markdown', 'asff', 'sarif', 'ocsf', 'html'])
   const report = await scan({ records: smallFleet(), now: NOW })
   for (const format of formats()) assert.equal(typeof render({ report, format }), 'string')
   assert.deepEqual(JSON.parse(render({ report, format: 'json' })), report)
@@ -92,6 +92,16 @@ test('render: sarif has a result per key that needs attention; ocsf a compliance
     assert.equal(ocsf[i].class_uid, 2003)
     assert.equal(ocsf[i].resources[0].uid, f.arn)
     assert.deepEqual(ocsf[i].compliance.requirements, f.controls)
+  }
+})
+
+test('render: html is one page with a row per finding and the fix for each failing key', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  const html = render({ report, format: 'html' })
+  assert.match(html, /^<!DOCTYPE html>\n/)
+  assert.equal(html.match(/<tr data-status=/g).length, report.findings.length)
+  for (const f of report.findings.filter((f) => f.status === 'fail')) {
+    assert.ok(html.includes(`<code>aws kms enable-key-rotation --key-id ${f.remediation_target} `), f.arn)
   }
 })
 

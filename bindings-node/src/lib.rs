@@ -204,8 +204,8 @@ pub fn load_exceptions<'env>(env: &'env Env, path: String) -> napi::Result<Unkno
     convert::to_js(env, &policy.exceptions)
 }
 
-/// Renders a report (formats `json`, the default, `ndjson`, `csv`, `markdown`, `sarif` and
-/// `ocsf`) or a plan (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
+/// Renders a report (formats `json`, the default, `ndjson`, `csv`, `markdown`, `asff`, `sarif`,
+/// `ocsf` and `html`) or a plan (`json`, `table`, `script`): `{ report, format }` or `{ plan, format }`. Returns the text;
 /// with `output`, writes that file instead (atomically) and returns an empty string.
 #[napi(
     catch_unwind,

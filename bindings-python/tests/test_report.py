@@ -23,7 +23,7 @@ def report() -> kms_rotation.Report:
 
 
 def test_formats_are_the_cores() -> None:
-    assert {"json", "ndjson", "csv", "markdown", "sarif", "ocsf"} <= set(kms_rotation.FORMATS)
+    assert {"json", "ndjson", "csv", "markdown", "asff", "sarif", "ocsf", "html"} <= set(kms_rotation.FORMATS)
 
 
 def test_csv_is_a_header_and_a_row_per_finding(report: kms_rotation.Report) -> None:
@@ -58,6 +58,16 @@ def test_ocsf_is_a_compliance_finding_per_key(report: kms_rotation.Report) -> No
     findings = json.loads(kms_rotation.render(report=report, format="ocsf"))
     assert [f["resources"][0]["uid"] for f in findings] == [f.arn for f in report.findings]
     assert {(f["class_uid"], f["metadata"]["version"]) for f in findings} == {(2003, "1.8.0")}
+
+
+def test_html_is_one_page_with_a_row_per_finding(report: kms_rotation.Report) -> None:
+    text = report.render("html")
+    assert text.startswith("<!DOCTYPE html>\n")
+    assert text.count("<tr data-status=") == len(report.findings)
+    for finding in report.findings:
+        assert f'<div class="arn">{finding.arn}</div>' in text
+        if finding.reason in ("rotation_disabled", "rotation_period_exceeds_policy"):
+            assert f"aws kms enable-key-rotation --key-id {finding.remediation_target} " in text
 
 
 @pytest.mark.parametrize("format", kms_rotation.FORMATS)

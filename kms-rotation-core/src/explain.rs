@@ -259,8 +259,8 @@ pub fn explain(reason: Reason) -> Explanation {
                 "Or, for many keys at once: kms-rotation plan, then kms-rotation apply.",
             ],
             &[
-                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days DAYS \
-             --region REGION",
+                "aws kms enable-key-rotation --key-id KEY_ARN --region REGION \
+                 --rotation-period-in-days DAYS",
             ],
         ),
         Reason::RotationPeriodExceedsPolicy => (
@@ -277,8 +277,8 @@ pub fn explain(reason: Reason) -> Explanation {
                 "Or, for many keys at once: kms-rotation plan, then kms-rotation apply.",
             ],
             &[
-                "aws kms enable-key-rotation --key-id KEY_ARN --rotation-period-in-days DAYS \
-             --region REGION",
+                "aws kms enable-key-rotation --key-id KEY_ARN --region REGION \
+                 --rotation-period-in-days DAYS",
             ],
         ),
         Reason::RotationEnabled => (

@@ -106,6 +106,22 @@ fn csv_and_markdown_scans_print_the_report_and_keep_the_exit_code() {
 }
 
 #[test]
+fn an_html_scan_writes_one_page_and_keeps_the_exit_code() {
+    let now = ["--now", "2026-11-22T12:00:00Z"];
+    let html = kms_rotation(&with(
+        &[&["--format", "html", "--quiet"][..], &now].concat(),
+    ));
+    assert_eq!(code(&html), 1, "{}", stderr(&html));
+    let text = String::from_utf8(html.stdout).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"), "{text}");
+    assert!(text.trim_end().ends_with("</html>"), "{text}");
+    assert_eq!(
+        text.matches("<tr data-status=").count(),
+        common::fleet().len()
+    );
+}
+
+#[test]
 fn json_is_the_default_format() {
     let out = kms_rotation(&with(&["--quiet"]));
     assert_eq!(code(&out), 1);

@@ -117,8 +117,8 @@ fn fix_commands_fill_in_the_target_its_region_and_the_policys_period() {
     assert_eq!(
         fix_commands(replica, &policy),
         [format!(
-            "aws kms enable-key-rotation --key-id {primary} --rotation-period-in-days 180 \
-             --region us-east-1"
+            "aws kms enable-key-rotation --key-id {primary} --region us-east-1 \
+             --rotation-period-in-days 180"
         )]
     );
     for finding in &findings {
@@ -151,8 +151,8 @@ fn fix_commands_quote_what_a_report_may_carry() {
     assert_eq!(
         commands,
         [format!(
-            "aws kms enable-key-rotation --key-id '$(touch /tmp/pwned) REGION' \
-             --rotation-period-in-days 365 --region {}",
+            "aws kms enable-key-rotation --key-id '$(touch /tmp/pwned) REGION' --region {} \
+             --rotation-period-in-days 365",
             finding.region
         )]
     );

@@ -1,4 +1,4 @@
-//! The CSV and Markdown renderings: a stable header, rows that read back, no formula
+//! The CSV, Markdown and HTML renderings: a stable header, rows that read back, no formula
 //! injection, "not read" kept apart from "none", and Markdown that a table cannot break.
 #![allow(clippy::unwrap_used)]
 
@@ -318,4 +318,139 @@ fn markdown_of_an_incomplete_report_says_so() {
         text.starts_with("# KMS key rotation: compliant\n"),
         "{text}"
     );
+}
+
+#[test]
+fn html_has_the_verdict_the_counts_charts_and_a_row_per_finding_in_order() {
+    let report = fleet_report();
+    let text = report.render_to_string(Format::Html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>\n"), "{text}");
+    assert!(text.ends_with("</html>\n"));
+    assert!(text.contains("<title>KMS key rotation: NOT compliant</title>"));
+    let by_status = &report.summary.by_status;
+    for status in Status::ALL {
+        assert!(
+            text.contains(&format!(
+                "data-status=\"{status}\"><span class=\"n\">{}</span>",
+                by_status.get(status)
+            )),
+            "{status}"
+        );
+    }
+    // One row per finding, in the report's order.
+    let rows: Vec<&str> = text
+        .split("<tr data-status=")
+        .skip(1)
+        .map(|row| &row[..row.find("</tr>").unwrap()])
+        .collect();
+    assert_eq!(rows.len(), report.findings.len());
+    for (row, finding) in rows.iter().zip(&report.findings) {
+        assert!(
+            row.starts_with(&format!("\"{}\">", finding.status)),
+            "{row}"
+        );
+        assert!(row.contains(&format!(">{}</div>", finding.arn)), "{row}");
+    }
+    // A chart per region and per account, each group read out in its description.
+    for (per, groups) in [
+        ("region", &report.summary.by_region),
+        ("account", &report.summary.by_account),
+    ] {
+        let chart = &text[text
+            .find(&format!("<svg class=\"chart\" id=\"chart-{per}\""))
+            .unwrap()..];
+        let chart = &chart[..chart.find("</svg>").unwrap()];
+        for (name, counts) in groups {
+            assert!(chart.contains(&format!("<desc id=\"chart-{per}-desc\">")));
+            assert!(chart.contains(&format!(">{name}</text>")), "{per} {name}");
+            assert!(chart.contains(&format!(">{}</text></g>", counts.total)));
+        }
+    }
+}
+
+#[test]
+fn html_shows_the_plan_scripts_command_beside_each_failing_key() {
+    use kms_rotation::remediate::{PlanFormat, PlanOptions, plan};
+    let report = fleet_report();
+    let text = report.render_to_string(Format::Html).unwrap();
+    let script = plan(&report, &PlanOptions::default())
+        .unwrap()
+        .render_to_string(PlanFormat::Script)
+        .unwrap();
+    let commands: Vec<&str> = script
+        .lines()
+        .filter(|l| l.starts_with("aws kms enable-key-rotation"))
+        .collect();
+    assert!(!commands.is_empty());
+    for command in commands {
+        assert!(
+            text.contains(&format!("<td class=\"fix\"><code>{command}</code>")),
+            "{command}"
+        );
+    }
+    // Only failing keys have a fix.
+    let fixes = text.matches("<td class=\"fix\"><code>aws kms").count()
+        + text.matches("<td class=\"fix\">by hand").count();
+    assert_eq!(fixes, report.summary.by_status.fail);
+}
+
+#[test]
+fn html_escapes_every_value_and_loads_nothing() {
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
+    let mut record = failing(arn);
+    record.aliases = Some(vec!["alias/<script>alert(1)</script>".into()]);
+    let mut report = Report::evaluate(
+        &[record],
+        hostile_report("ops \"team\" <b>&</b>").policy,
+        ReportScope {
+            source: "<i>inventory</i>".into(),
+            accounts: vec!["<a>".into()],
+            regions: vec![],
+        },
+        Vec::new(),
+        now(),
+    );
+    report.findings[0].region = "eu-west-1<svg onload=alert(1)>".into();
+    report.summary = kms_rotation::Summary::of(&report.findings, &[]);
+    let text = report.render_to_string(Format::Html).unwrap();
+    assert!(text.contains("alias/&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(text.contains("ops &quot;team&quot; &lt;b&gt;&amp;&lt;/b&gt;"));
+    assert!(text.contains("&lt;i&gt;inventory&lt;/i&gt;"));
+    assert!(text.contains("eu-west-1&lt;svg onload=alert(1)&gt;"));
+    for markup in ["<script>alert", "<b>", "<i>", "<a>", "<svg onload"] {
+        assert!(!text.contains(markup), "{markup}");
+    }
+    // The page's own script and nothing else; no address but the SVG namespace.
+    assert_eq!(text.matches("<script").count(), 1);
+    assert!(text.contains("content=\"default-src 'none'; "));
+    assert_eq!(
+        text.matches("http").count(),
+        text.matches("xmlns=\"http://www.w3.org/2000/svg\"").count() + 1,
+        "only the namespaces and the http-equiv"
+    );
+}
+
+#[test]
+fn html_of_an_incomplete_report_says_so_and_lists_what_was_not_read() {
+    let scope_error = ScopeError {
+        account_id: Some("111122223333".into()),
+        region: Some("ap-south-2".into()),
+        operation: "ListKeys".into(),
+        code: "AccessDeniedException".into(),
+        message: String::new(),
+    };
+    let report = Report::evaluate(
+        &[],
+        Policy::default(),
+        ReportScope::default(),
+        vec![scope_error],
+        now(),
+    );
+    let text = report.render_to_string(Format::Html).unwrap();
+    assert!(text.contains("id=\"verdict\">INCOMPLETE</span>"), "{text}");
+    assert!(text.contains(
+        "<tr><td>111122223333</td><td>ap-south-2</td><td>ListKeys</td>\
+         <td>AccessDeniedException</td><td></td></tr>"
+    ));
+    assert!(text.contains("<p>No findings.</p>"));
 }

@@ -478,8 +478,8 @@ fn ocsf_resource_and_fix_show_what_was_read_and_what_the_policy_sets() {
     let target = finding.remediation_target.as_deref().unwrap();
     assert!(
         fix.contains(&format!(
-            "aws kms enable-key-rotation --key-id {target} --rotation-period-in-days 180 \
-             --region cn-north-1"
+            "aws kms enable-key-rotation --key-id {target} --region cn-north-1 \
+             --rotation-period-in-days 180"
         )),
         "{fix}"
     );

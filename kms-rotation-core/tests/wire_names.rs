@@ -119,7 +119,9 @@ fn serde_and_strum_name_every_value_of_the_data_enums_alike() {
 fn formats_and_error_kinds_are_named_the_same_way() {
     assert_eq!(
         names_round_trip(&Format::ALL),
-        ["json", "ndjson", "csv", "markdown", "sarif", "ocsf"]
+        [
+            "json", "ndjson", "csv", "markdown", "asff", "sarif", "ocsf", "html"
+        ]
     );
     assert_eq!(
         names_round_trip(&PlanFormat::ALL),

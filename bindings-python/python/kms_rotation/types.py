@@ -1228,8 +1228,8 @@ class RenderOptions(TypedDict, total=False):
     Default: ``None``.
     """
     report: ReadOnly[ReportInput | _native.Report | None]
-    """A report: formats ``json`` (the default), ``ndjson``, ``csv``, ``markdown``, ``sarif``, ``ocsf`` and
-    ``asff``.
+    """A report: formats ``json`` (the default), ``ndjson``, ``csv``, ``markdown``, ``asff``, ``sarif``,
+    ``ocsf`` and ``html``.
 
     Default: ``None``.
     """

@@ -13,8 +13,8 @@ use crate::{Error, Format, Report, Result};
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RenderOptions {
-    /// A report: formats `json` (the default), `ndjson`, `csv`, `markdown`, `sarif`, `ocsf` and
-    /// `asff`.
+    /// A report: formats `json` (the default), `ndjson`, `csv`, `markdown`, `asff`, `sarif`,
+    /// `ocsf` and `html`.
     pub report: Option<Report>,
     /// A plan: formats `json` (the default; what apply reads), `table` and `script`.
     pub plan: Option<Plan>,

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::finding::{Finding, Status};
-use crate::report::Report;
+use crate::report::{Report, verdict};
 
 /// Writes the report as Markdown.
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -62,18 +62,6 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
     writeln!(out, "| **total** | **{}** |", summary.by_status.total)?;
     writeln!(out)?;
     write_attention(&report.findings, out)
-}
-
-/// The headline: a known failure is NOT compliant even in an incomplete report; without one,
-/// an incomplete report cannot be called compliant.
-fn verdict(report: &Report) -> &'static str {
-    if !report.summary.compliant {
-        "NOT compliant"
-    } else if !report.summary.complete {
-        "INCOMPLETE"
-    } else {
-        "compliant"
-    }
 }
 
 /// The table of `fail` and `error` findings, or a line saying there are none.

@@ -16,6 +16,7 @@ use crate::{Error, ErrorKind, Result};
 
 pub(crate) mod asff;
 mod csv;
+mod html;
 mod markdown;
 mod ocsf;
 mod sarif;
@@ -318,6 +319,7 @@ impl Report {
             Format::Asff => asff::write(self, out),
             Format::Sarif => sarif::write(self, out),
             Format::Ocsf => ocsf::write(self, out),
+            Format::Html => html::write(self, out),
         };
         written.and_then(|()| out.flush()).map_err(|e| {
             Error::new(
@@ -332,6 +334,18 @@ impl Report {
         let mut buffer = Vec::new();
         self.render(format, &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+    }
+}
+
+/// The headline: a known failure is NOT compliant even in an incomplete report; without one,
+/// an incomplete report cannot be called compliant.
+fn verdict(report: &Report) -> &'static str {
+    if !report.summary.compliant {
+        "NOT compliant"
+    } else if !report.summary.complete {
+        "INCOMPLETE"
+    } else {
+        "compliant"
     }
 }
 
@@ -483,6 +497,9 @@ pub enum Format {
     /// OCSF 1.8.0 Compliance Findings, one per finding, as a JSON array: for Security Lake and
     /// SIEMs (docs/formats.md).
     Ocsf,
+    /// One self-contained page for people: the verdict and counts, charts per region and per
+    /// account, and every finding in a table that sorts and filters, with the fix commands.
+    Html,
 }
 crate::wire::wire_names!(Format, "format");
 
@@ -498,6 +515,7 @@ impl Format {
             Format::Asff => &[".asff.json", ".asff"],
             Format::Sarif => &[".sarif", ".sarif.json"],
             Format::Ocsf => &[".ocsf.json", ".ocsf"],
+            Format::Html => &[".html", ".htm"],
         }
     }
 

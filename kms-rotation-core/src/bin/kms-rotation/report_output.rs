@@ -26,7 +26,7 @@ pub struct ReportOutputArgs {
 
     /// Write the report to FILE (atomically) instead of stdout. Repeatable, for several
     /// formats from one run: FORMAT=FILE, or FILE whose name ends with the format's extension
-    /// (.json, .ndjson, .csv, .md, .sarif, .asff.json, .ocsf.json). `-` is stdout.
+    /// (.json, .ndjson, .csv, .md, .html, .sarif, .asff.json, .ocsf.json). `-` is stdout.
     #[arg(long, short, value_name = "[FORMAT=]FILE")]
     output: Vec<String>,
 }
@@ -48,6 +48,8 @@ pub enum FormatArg {
     Sarif,
     /// OCSF Compliance Findings (a JSON array), for Security Lake and SIEMs.
     Ocsf,
+    /// One self-contained page: counts, charts, and a table that sorts and filters.
+    Html,
     /// For people: a row per finding, grouped by status, then the summary.
     Table,
 }
@@ -63,6 +65,7 @@ impl FormatArg {
             FormatArg::Asff => Some(Format::Asff),
             FormatArg::Sarif => Some(Format::Sarif),
             FormatArg::Ocsf => Some(Format::Ocsf),
+            FormatArg::Html => Some(Format::Html),
             FormatArg::Table => None,
         }
     }
