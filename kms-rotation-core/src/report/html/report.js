@@ -38,6 +38,9 @@
         return [cell.dataset.sort ?? cell.textContent, i];
       });
       keyed.sort((a, b) => direction * collator.compare(a[0], b[0]) || a[1] - b[1]);
+      // Emptied first: moving rows one by one out of a table on the page costs a hundred times
+      // more (20,000 rows: 10 s against 0.1 s in Chromium).
+      body.textContent = '';
       const sorted = document.createDocumentFragment();
       for (const [, i] of keyed) sorted.appendChild(rows[i]);
       body.appendChild(sorted);
