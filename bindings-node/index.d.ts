@@ -27,6 +27,8 @@ import type {
   RollbackOptions,
   RollbackOutcome,
   ScanOptions,
+  SecurityHubOptions,
+  SecurityHubOutcome,
 } from './types.generated.js'
 
 /**
@@ -232,3 +234,12 @@ export interface ScanProgress {
   /** Keys whose facts have all been read so far. */
   keysRead: number
 }
+
+/**
+ * Sends a report's findings (`report`) to AWS Security Hub with BatchImportFindings, as ASFF:
+ * batches of at most 100, each account's findings with that account's credentials (the default
+ * ones, or its role in `roleArns`), to each key's region or to `region`. Resolves with the
+ * outcome: how many were imported, and every finding that was not (`complete` is false then);
+ * rejects only when the send cannot start (bad options).
+ */
+export declare function sendToSecurityHub(options: SecurityHubOptions): Promise<SecurityHubOutcome>

@@ -851,3 +851,4 @@ module.exports.plan = nativeBinding.plan
 module.exports.render = nativeBinding.render
 module.exports.rollback = nativeBinding.rollback
 module.exports.scan = nativeBinding.scan
+module.exports.sendToSecurityHub = nativeBinding.sendToSecurityHub

@@ -21,6 +21,7 @@ export const {
   render,
   rollback,
   scan,
+  sendToSecurityHub,
 } = binding
 
 export default binding

@@ -27,6 +27,8 @@ import type {
   RollbackOptions,
   RollbackOutcome,
   ScanOptions,
+  SecurityHubOptions,
+  SecurityHubOutcome,
 } from './types.generated.js'
 
 /**

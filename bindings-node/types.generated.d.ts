@@ -387,6 +387,20 @@ export interface Explanation {
   why: string
 }
 
+/** A finding Security Hub did not take. */
+export interface FailedImport {
+  /** The account the finding is about. */
+  account_id: string
+  /** The key's ARN. */
+  arn: string
+  /** Security Hub's error code (or the call's: `AccessDeniedException`, `TimeoutError`...). */
+  code: string
+  /** Its message. */
+  message: string
+  /** The Security Hub region it was sent to. */
+  region: string
+}
+
 /** The rule's verdict on one key plus the record's evidence, field for field. */
 export interface Finding {
   /** The account that owns the key. */
@@ -1651,6 +1665,145 @@ export interface ScopeErrorInput {
    * (one asked for and never read, say).
    */
   region?: string | null
+}
+
+/**
+ * Options of `send_to_security_hub`. The AWS options are the scan's: each account's
+ * findings are sent with that account's credentials (the default ones, or its role in
+ * `role_arns`), because Security Hub takes a finding only from the account it is about.
+ */
+export interface SecurityHubOptions {
+  /**
+   * Read every region enabled for each account (Account `ListRegions`, statuses
+   * `ENABLED` and `ENABLED_BY_DEFAULT`; needs `account:ListRegions`). With `regions`
+   * also set, only those are read, and any that is not enabled is reported as a scope
+   * error (`REGION_NOT_ENABLED`). Without it, named
+   * regions are read as given; one that is not enabled fails ListKeys and is reported
+   * as a scope error too.
+   * @default false
+   */
+  allRegions?: boolean
+  /**
+   * Accept a `region` this release does not know (new regions, emulators).
+   * @default false
+   */
+  allowUnknownRegion?: boolean
+  /**
+   * Keys read at once per account and region.
+   * @default 64
+   */
+  concurrencyPerRegion?: number
+  /**
+   * Connection timeout; `None`: the SDK's (3.1 s).
+   * @default null
+   */
+  connectTimeoutMs?: number | null
+  /**
+   * Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+   * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_KMS` are honoured too when this is unset.
+   * @default null
+   */
+  endpointUrl?: string | null
+  /**
+   * The external id the roles require, if any. A secret: never printed (see
+   * `ExternalId`).
+   */
+  externalId?: string | null
+  /**
+   * Read the external id from this file instead (its trailing line break dropped),
+   * e.g. a mounted secret. Not together with `external_id`.
+   * @default null
+   */
+  externalIdFile?: string | null
+  /**
+   * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
+   * off from it too, doubling up to 20 s, with full jitter.
+   * @default null
+   */
+  initialBackoffMs?: number | null
+  /**
+   * Attempts per call, retries included. At least 1. Throttling is retried past this,
+   * within `throttling_budget`. (Reads use the SDK's standard retry mode, other calls
+   * adaptive.)
+   * @default 5
+   */
+  maxAttempts?: number
+  /**
+   * Account-region pairs read at once.
+   * @default 32
+   */
+  maxConcurrentRegions?: number
+  /**
+   * Limit on one attempt of a call; `None`: no limit.
+   * @default 20000
+   */
+  operationAttemptTimeoutMs?: number | null
+  /**
+   * Limit on one call including its retries; `None`: no limit.
+   * @default 120000
+   */
+  operationTimeoutMs?: number | null
+  /**
+   * A named profile from the shared config files instead of the default chain.
+   * @default null
+   */
+  profile?: string | null
+  /**
+   * Client-side request rates per account, region and operation, as `OPERATION=RATE`
+   * strings (`describe-key=1000`); the others keep their defaults.
+   */
+  rates?: string[]
+  /**
+   * The Security Hub region every finding goes to (an aggregation region, say);
+   * default: each key's own region.
+   * @default null
+   */
+  region?: string | null
+  /**
+   * The report whose findings are sent (every finding: passing keys archive what an
+   * earlier import said about them).
+   * @default null
+   */
+  report?: ReportInput | null
+  /**
+   * A role to send with instead of the scan's credentials. Security Hub takes a finding
+   * only from its own account, so every finding must be about the role's account.
+   * @default null
+   */
+  roleArn?: string | null
+  /**
+   * Roles to assume, one account each (the account is taken from the ARN). Empty: the
+   * default credentials' own account.
+   * @default []
+   */
+  roleArns?: string[]
+  /**
+   * The role session name, visible in the target accounts' CloudTrail.
+   * @default "kms-rotation"
+   */
+  sessionName?: string
+  /**
+   * How long one call may go on being retried while it is throttled, from its first
+   * attempt. A throttle storm (other callers using the account's quota) then slows the
+   * scan down instead of leaving keys as `error`. Other failures are retried
+   * `max_attempts` times only.
+   * @default 300000
+   */
+  throttlingBudgetMs?: number
+}
+
+/** What a send to Security Hub did. */
+export interface SecurityHubOutcome {
+  /** BatchImportFindings calls made, retries included. */
+  calls: number
+  /** True exactly when every finding was taken. */
+  complete: boolean
+  /** Findings not taken, after the retries, each with Security Hub's error. */
+  failed: FailedImport[]
+  /** Findings of the report. */
+  findings: number
+  /** Findings Security Hub took (created or updated). */
+  imported: number
 }
 
 /**

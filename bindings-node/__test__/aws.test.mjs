@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 
-import { scan } from 'kms-rotation'
+import { scan, sendToSecurityHub } from 'kms-rotation'
 import {
   ACCOUNT, NOW, expectedSmallFleet, motoKms, motoUrl, resetMoto, smallFleet, startTestServer, verdicts,
 } from './helpers.mjs'
@@ -111,6 +111,26 @@ describe('moto', () => {
     // moto reports no rotation period: the rule assumes AWS's default, and says so.
     assert.equal(report.findings.find((f) => f.key_id === on).period_source, 'assumed_default')
   })
+
+  test('sendToSecurityHub imports every finding into moto, and again as an update', async (t) => {
+    if (!url) return t.skip('KMS_ROTATION_MOTO_URL is not set')
+    await resetMoto(url)
+    await motoKms(url, 'us-east-1', 'CreateKey', {})
+    await motoKms(url, 'us-east-1', 'CreateKey', {})
+    const report = await scan({ endpointUrl: url, regions: ['us-east-1'], ...quick })
+    const sent = await sendToSecurityHub({ report, endpointUrl: url, ...quick })
+    assert.deepEqual(sent, { findings: 2, imported: 2, failed: [], calls: 1, complete: true })
+    assert.deepEqual(await sendToSecurityHub({ report, endpointUrl: url, ...quick }), sent)
+  })
+})
+
+test('sendToSecurityHub refuses a role of another account before any call', async () => {
+  const report = await scan({ records: smallFleet(), now: NOW })
+  await assert.rejects(
+    sendToSecurityHub({ report, roleArn: 'arn:aws:iam::999999999999:role/importer', endpointUrl: 'http://127.0.0.1:9' }),
+    { code: 'InvalidInput', field: 'report.findings[0].account_id' },
+  )
+  await assert.rejects(sendToSecurityHub({ endpointUrl: 'http://127.0.0.1:9' }), { code: 'InvalidInput', field: 'report' })
 })
 
 test('scan rejects before any call when AWS options are invalid', async () => {

@@ -15,11 +15,13 @@ import {
   loadPolicy,
   render,
   scan,
+  sendToSecurityHub,
   type ApplyOptions,
   type ErrorCode,
   type Explanation,
   type Finding,
   type IamPolicy,
+  type SecurityHubOutcome,
   type Inventory,
   type KeyRecord,
   type KmsRotationError,
@@ -70,6 +72,8 @@ const statuses: ('pass' | 'fail' | 'not_applicable' | 'exempt' | 'error')[] = ex
 const iam: IamPolicy = iamPolicy({ mode: 'remediate', roleArns: ['arn:aws:iam::111122223333:role/r'] })
 const granted: string[] = iamPolicy(null).document.Statement.flatMap((s) => s.Action)
 const optional: boolean = iam.permissions[0].optional
+const sent: Promise<SecurityHubOutcome> = sendToSecurityHub({ report: {} as Report, region: 'eu-west-1', roleArn: 'arn:aws:iam::111122223333:role/r' })
+sent.then((o) => o.failed.map((f) => `${f.arn} ${f.code}`))
 const fmts: ReportFormat[] = formats()
 const planFmts: PlanFormat[] = formats('plan')
 

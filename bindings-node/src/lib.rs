@@ -27,7 +27,7 @@ use napi_derive::napi;
 
 pub use ops::{
     RemediationProgress, ScanProgress, apply, evaluate_async, evaluate_json_async, plan, rollback,
-    scan,
+    scan, send_to_security_hub,
 };
 
 /// Turns a core result into a thrown JS error.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures::FutureExt;
 use kms_rotation::ops::{
     self as core, ApplyOptions, EvaluateOptions, PlanOptions, RollbackOptions, ScanOptions,
+    SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -153,6 +154,28 @@ pub fn rollback<'env>(
         remediation_progress,
         |options: RollbackOptions, progress| core::rollback(options, progress),
     )
+}
+
+/// Sends a report's findings (`report`) to AWS Security Hub with BatchImportFindings, as ASFF:
+/// batches of at most 100, each account's findings with that account's credentials (the default
+/// ones, or its role in `roleArns`), to each key's region or to `region`. Resolves with the
+/// outcome: how many were imported, and every finding that was not (`complete` is false then);
+/// rejects only when the send cannot start (bad options).
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: SecurityHubOptions",
+    ts_return_type = "Promise<SecurityHubOutcome>"
+)]
+pub fn send_to_security_hub<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let json = convert::plain_options(env, options)?;
+    let work = async move {
+        let options: SecurityHubOptions = convert::from_json(&json?, "")?;
+        convert::to_json(&core::send_to_security_hub(options).await?)
+    };
+    spawn(env, work, convert::parse_js)
 }
 
 /// `evaluate` off the event loop: the rule runs on a worker thread, and the records and the

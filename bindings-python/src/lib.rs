@@ -78,6 +78,14 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::explain_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy_async, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        ops::security_hub::send_to_security_hub,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(
+        ops::security_hub::send_to_security_hub_async,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(load_policy, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;

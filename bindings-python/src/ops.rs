@@ -179,6 +179,59 @@ pub mod rollback {
     }
 }
 
+pub mod security_hub {
+    use super::*;
+
+    /// Sends a report's findings (`report=`) to AWS Security Hub (BatchImportFindings, as ASFF):
+    /// each account's with that account's credentials, to each key's region or `region=`. A
+    /// dict: how many were imported, and every finding that was not (`complete` is False then).
+    #[pyfunction]
+    #[pyo3(signature = (**options))]
+    pub fn send_to_security_hub<'py>(
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call(py, options, false)
+    }
+
+    /// The same, as an asyncio awaitable.
+    #[pyfunction]
+    #[pyo3(signature = (**options))]
+    pub fn send_to_security_hub_async<'py>(
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        call(py, options, true)
+    }
+
+    #[cfg(feature = "aws")]
+    fn call<'py>(
+        py: Python<'py>,
+        options: Option<&Bound<'py, PyDict>>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options: ops::SecurityHubOptions = self::options(py, options)?;
+        let send = async move { ops::send_to_security_hub(options).await.map(Json) };
+        run(py, asynchronous, Failure::default(), send)
+    }
+
+    /// The core sends to Security Hub with its AWS support only.
+    #[cfg(not(feature = "aws"))]
+    fn call<'py>(
+        py: Python<'py>,
+        _options: Option<&Bound<'py, PyDict>>,
+        _asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Err(errors::to_py(
+            py,
+            kms_rotation::Error::new(
+                kms_rotation::ErrorKind::Unsupported,
+                "this build has no AWS support (HAS_AWS is False): it cannot reach Security Hub",
+            ),
+        ))
+    }
+}
+
 /// An operation with no progress and no I/O worth awaiting: `options` converted, `operation`
 /// run without the GIL (sync) or on the runtime (as an asyncio awaitable).
 fn quick<'py, O, T>(

@@ -503,6 +503,20 @@ wrapper! {
             runtime::detached(py, move || ops::render(options))
         }
 
+        /// Writes the report to `path` (atomically: a reader never sees half a file) in
+        /// `format`, or, when none is given, the format the file name ends with (`.json`,
+        /// `.csv`, `.md`, `.html`, `.sarif`, `.ocsf.json`, `.asff.json`...).
+        #[pyo3(signature = (path, format = None))]
+        fn write(&self, py: Python<'_>, path: PathBuf, format: Option<String>) -> PyResult<()> {
+            let options = RenderOptions {
+                report: Some((*self.inner).clone()),
+                format,
+                output: Some(path),
+                ..RenderOptions::default()
+            };
+            runtime::detached(py, move || ops::render(options)).map(drop)
+        }
+
         fn __len__(&self) -> usize {
             self.inner.findings.len()
         }

@@ -223,6 +223,28 @@ def test_sync_and_async_scans_against_moto(moto: str) -> None:
     assert {f.arn: f.status for f in async_.findings} == {f.arn: f.status for f in sync.findings}
 
 
+def test_sync_and_async_send_to_security_hub_against_moto(moto: str) -> None:
+    # A region of our own: moto's state is shared by every test using it.
+    region = "eu-south-2"
+    for _ in range(2):
+        moto_call(moto, "CreateKey", {}, region)
+    report = kms_rotation.scan(endpoint_url=moto, regions=[region], max_attempts=1)
+    assert len(report) >= 2
+    sent = kms_rotation.send_to_security_hub(report=report, endpoint_url=moto, max_attempts=1)
+    assert sent == {"findings": len(report), "imported": len(report), "failed": [], "calls": 1,
+                    "complete": True}
+    again = asyncio.run(kms_rotation.aio.send_to_security_hub(report=report, endpoint_url=moto))
+    assert again == sent
+
+
+def test_send_to_security_hub_refuses_a_role_of_another_account() -> None:
+    with pytest.raises(kms_rotation.InvalidInputError) as refused:
+        kms_rotation.send_to_security_hub(report=inventory_report(),
+                                          role_arn="arn:aws:iam::999999999999:role/importer",
+                                          endpoint_url="http://127.0.0.1:9")
+    assert refused.value.field == "report.findings[0].account_id"
+
+
 def test_progress_of_async_apply_and_sync_rollback(test_server: str, tmp_path: Path) -> None:
     connect: dict[str, Any] = {"endpoint_url": test_server, "max_attempts": 1}
     plan = kms_rotation.plan(report=kms_rotation.scan(regions=REGIONS, **connect))

@@ -66,7 +66,8 @@ def test_html_is_one_page_with_a_row_per_finding(report: kms_rotation.Report) ->
     assert text.count("<tr data-status=") == len(report.findings)
     for finding in report.findings:
         assert f'<div class="arn">{finding.arn}</div>' in text
-        if finding.reason in ("rotation_disabled", "rotation_period_exceeds_policy"):
+        if finding.status == "fail" and finding.reason in ("rotation_disabled",
+                                                          "rotation_period_exceeds_policy"):
             assert f"aws kms enable-key-rotation --key-id {finding.remediation_target} " in text
 
 
@@ -151,3 +152,17 @@ def test_finding_attributes(report: kms_rotation.Report) -> None:
     assert passing.to_record().arn == passing.arn
     assert json.loads(passing.to_json()) == passing.to_dict()
     assert passing in report.findings
+
+
+def test_write_takes_the_format_from_the_file_name(report: kms_rotation.Report,
+                                                   tmp_path: Path) -> None:
+    for name, format in [("r.json", "json"), ("r.csv", "csv"), ("r.md", "markdown"),
+                         ("r.html", "html"), ("r.sarif", "sarif"), ("r.asff.json", "asff")]:
+        report.write(tmp_path / name)
+        assert (tmp_path / name).read_text() == report.render(format), name
+    report.write(str(tmp_path / "named.txt"), "csv")
+    assert (tmp_path / "named.txt").read_text() == report.render("csv")
+    with pytest.raises(kms_rotation.InvalidInputError) as unknown:
+        report.write(tmp_path / "r.txt")
+    assert "cannot tell the report format" in str(unknown.value)
+    assert not (tmp_path / "r.txt").exists()

@@ -70,5 +70,9 @@ pub fn all() -> Vec<Named> {
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]
         schema::<crate::aws::permissions::IamPolicy>("iam-policy", Write),
+        #[cfg(feature = "aws")]
+        schema::<ops::SecurityHubOptions>("security-hub-options", Read),
+        #[cfg(feature = "aws")]
+        schema::<crate::aws::security_hub::SecurityHubOutcome>("security-hub-outcome", Write),
     ]
 }

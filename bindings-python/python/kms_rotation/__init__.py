@@ -64,6 +64,7 @@ from ._native import (
     render,
     rollback,
     scan,
+    send_to_security_hub,
 )
 from .types import (
     ApplyOptions,
@@ -74,6 +75,8 @@ from .types import (
     RenderOptions,
     RollbackOptions,
     ScanOptions,
+    SecurityHubOptions,
+    SecurityHubOutcome,
     Selection,
 )
 
@@ -106,6 +109,8 @@ __all__ = [
     "RollbackOptions",
     "RollbackResult",
     "ScanOptions",
+    "SecurityHubOptions",
+    "SecurityHubOutcome",
     "Selection",
     "Summary",
     "ThrottledError",
@@ -123,4 +128,5 @@ __all__ = [
     "render",
     "rollback",
     "scan",
+    "send_to_security_hub",
 ]

@@ -40,9 +40,21 @@ if TYPE_CHECKING:
         RenderOptions,
         RollbackOptions,
         ScanOptions,
+        SecurityHubOptions,
+        SecurityHubOutcome,
     )
 
-__all__ = ["apply", "evaluate", "explain", "iam_policy", "plan", "render", "rollback", "scan"]
+__all__ = [
+    "apply",
+    "evaluate",
+    "explain",
+    "iam_policy",
+    "plan",
+    "render",
+    "rollback",
+    "scan",
+    "send_to_security_hub",
+]
 
 
 async def evaluate(
@@ -99,3 +111,8 @@ async def explain(**options: Unpack[ExplainOptions]) -> list[Explanation]:
 async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:
     """``kms_rotation.iam_policy`` as a coroutine."""
     return await _native.iam_policy_async(**options)
+
+
+async def send_to_security_hub(**options: Unpack[SecurityHubOptions]) -> SecurityHubOutcome:
+    """``kms_rotation.send_to_security_hub`` as a coroutine."""
+    return await _native.send_to_security_hub_async(**options)

@@ -42,6 +42,7 @@ __all__ = [
     "ExceptionsFile",
     "ExplainOptions",
     "Explanation",
+    "FailedImport",
     "Finding",
     "FindingInput",
     "IamPermission",
@@ -90,6 +91,8 @@ __all__ = [
     "ScanOptions",
     "ScopeError",
     "ScopeErrorInput",
+    "SecurityHubOptions",
+    "SecurityHubOutcome",
     "Selection",
     "Severity",
     "Skip",
@@ -487,6 +490,20 @@ class Explanation(TypedDict):
     """
     why: str
     """Why it matters for the control."""
+
+
+class FailedImport(TypedDict):
+    """A finding Security Hub did not take."""
+    account_id: str
+    """The account the finding is about."""
+    arn: str
+    """The key's ARN."""
+    code: str
+    """Security Hub's error code (or the call's: ``AccessDeniedException``, ``TimeoutError``...)."""
+    message: str
+    """Its message."""
+    region: str
+    """The Security Hub region it was sent to."""
 
 
 class Finding(TypedDict):
@@ -1771,6 +1788,142 @@ class ScopeErrorInput(_ScopeErrorInputRequired, total=False):
     """The region that could not be listed; ``None`` when the failure was about a whole account
     (one asked for and never read, say).
     """
+
+
+class SecurityHubOptions(TypedDict, total=False):
+    """Options of ``send_to_security_hub``. The AWS options are the scan's: each account's
+    findings are sent with that account's credentials (the default ones, or its role in
+    ``role_arns``), because Security Hub takes a finding only from the account it is about.
+    """
+    all_regions: ReadOnly[bool | None]
+    """Read every region enabled for each account (Account ``ListRegions``, statuses
+    ``ENABLED`` and ``ENABLED_BY_DEFAULT``; needs ``account:ListRegions``). With ``regions``
+    also set, only those are read, and any that is not enabled is reported as a scope
+    error (``REGION_NOT_ENABLED``). Without it, named
+    regions are read as given; one that is not enabled fails ListKeys and is reported
+    as a scope error too.
+
+    Default: ``False``.
+    """
+    allow_unknown_region: ReadOnly[bool | None]
+    """Accept a ``region`` this release does not know (new regions, emulators).
+
+    Default: ``False``.
+    """
+    concurrency_per_region: ReadOnly[int | None]
+    """Keys read at once per account and region.
+
+    Default: ``64``.
+    """
+    connect_timeout_ms: ReadOnly[int | None]
+    """Connection timeout; ``None``: the SDK's (3.1 s).
+
+    Default: ``None``.
+    """
+    endpoint_url: ReadOnly[str | None]
+    """Send every AWS call (KMS, STS, Account) to this URL: for emulators.
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_KMS`` are honoured too when this is unset.
+
+    Default: ``None``.
+    """
+    external_id: ReadOnly[str | None]
+    """The external id the roles require, if any. A secret: never printed (see
+    ``ExternalId``).
+    """
+    external_id_file: ReadOnly[StrPath | None]
+    """Read the external id from this file instead (its trailing line break dropped),
+    e.g. a mounted secret. Not together with ``external_id``.
+
+    Default: ``None``.
+    """
+    initial_backoff_ms: ReadOnly[int | None]
+    """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
+    off from it too, doubling up to 20 s, with full jitter.
+
+    Default: ``None``.
+    """
+    max_attempts: ReadOnly[int | None]
+    """Attempts per call, retries included. At least 1. Throttling is retried past this,
+    within ``throttling_budget``. (Reads use the SDK's standard retry mode, other calls
+    adaptive.)
+
+    Default: ``5``.
+    """
+    max_concurrent_regions: ReadOnly[int | None]
+    """Account-region pairs read at once.
+
+    Default: ``32``.
+    """
+    operation_attempt_timeout_ms: ReadOnly[int | None]
+    """Limit on one attempt of a call; ``None``: no limit.
+
+    Default: ``20000``.
+    """
+    operation_timeout_ms: ReadOnly[int | None]
+    """Limit on one call including its retries; ``None``: no limit.
+
+    Default: ``120000``.
+    """
+    profile: ReadOnly[str | None]
+    """A named profile from the shared config files instead of the default chain.
+
+    Default: ``None``.
+    """
+    rates: ReadOnly[Sequence[str] | None]
+    """Client-side request rates per account, region and operation, as ``OPERATION=RATE``
+    strings (``describe-key=1000``); the others keep their defaults.
+    """
+    region: ReadOnly[str | None]
+    """The Security Hub region every finding goes to (an aggregation region, say);
+    default: each key's own region.
+
+    Default: ``None``.
+    """
+    report: ReadOnly[ReportInput | _native.Report | None]
+    """The report whose findings are sent (every finding: passing keys archive what an
+    earlier import said about them).
+
+    Default: ``None``.
+    """
+    role_arn: ReadOnly[str | None]
+    """A role to send with instead of the scan's credentials. Security Hub takes a finding
+    only from its own account, so every finding must be about the role's account.
+
+    Default: ``None``.
+    """
+    role_arns: ReadOnly[Sequence[str] | None]
+    """Roles to assume, one account each (the account is taken from the ARN). Empty: the
+    default credentials' own account.
+
+    Default: ``[]``.
+    """
+    session_name: ReadOnly[str | None]
+    """The role session name, visible in the target accounts' CloudTrail.
+
+    Default: ``'kms-rotation'``.
+    """
+    throttling_budget_ms: ReadOnly[int | None]
+    """How long one call may go on being retried while it is throttled, from its first
+    attempt. A throttle storm (other callers using the account's quota) then slows the
+    scan down instead of leaving keys as ``error``. Other failures are retried
+    ``max_attempts`` times only.
+
+    Default: ``300000``.
+    """
+
+
+class SecurityHubOutcome(TypedDict):
+    """What a send to Security Hub did."""
+    calls: int
+    """BatchImportFindings calls made, retries included."""
+    complete: bool
+    """True exactly when every finding was taken."""
+    failed: list[FailedImport]
+    """Findings not taken, after the retries, each with Security Hub's error."""
+    findings: int
+    """Findings of the report."""
+    imported: int
+    """Findings Security Hub took (created or updated)."""
 
 
 class Selection(TypedDict, total=False):
