@@ -9,6 +9,12 @@
 //! the CLI use it: reading the JSON text of the records, evaluating (one record per key, report
 //! order, the rule, the summary), and writing the report as compact JSON; seven runs, each step
 //! timed apart.
+//!
+//! `render [FORMAT]`: a report of 100,000 such findings rendered in every format (or FORMAT),
+//! five times each, into a sink that only counts bytes: the best and median times, the size, and
+//! the process's peak resident memory (VmHWM) before and after. Run one format per process
+//! (`-- render csv`) to see what that format adds to the peak: a renderer that streams adds
+//! nothing to what the report itself holds.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -16,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use kms_rotation::input::{Syntax, parse};
 use kms_rotation::ops::{self, EvaluateOptions};
-use kms_rotation::{InventorySource, KeyRecord, Policy, Report, ReportScope, evaluate};
+use kms_rotation::{Format, InventorySource, KeyRecord, Policy, Report, ReportScope, evaluate};
 
 fn main() -> Result<(), kms_rotation::Error> {
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -35,6 +41,13 @@ fn main() -> Result<(), kms_rotation::Error> {
     }
     if wanted("ops") {
         ops_evaluate(&fleet, &policy, now)?;
+    }
+    if wanted("render") {
+        let format = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .nth(1);
+        render(&fleet, &policy, now, format.as_deref())?;
     }
     Ok(())
 }
@@ -128,6 +141,77 @@ fn ops_evaluate(
         report(name, RECORDS, times);
     }
     Ok(())
+}
+
+fn render(
+    fleet: &[KeyRecord],
+    policy: &Policy,
+    now: chrono::DateTime<chrono::Utc>,
+    only: Option<&str>,
+) -> Result<(), kms_rotation::Error> {
+    const FINDINGS: usize = 100_000;
+    const RUNS: usize = 5;
+    let report = Report::from_records(
+        records(fleet, FINDINGS),
+        policy.clone(),
+        ReportScope::default(),
+        Vec::new(),
+        now,
+    );
+    let before = peak_rss_mb();
+    for format in Format::ALL {
+        if only.is_some_and(|o| o != format.as_str()) {
+            continue;
+        }
+        let mut bytes = 0;
+        let mut times: Vec<Duration> = (0..RUNS)
+            .map(|_| {
+                let mut sink = Counter(0);
+                let start = Instant::now();
+                let rendered = report.render(format, &mut sink);
+                let time = start.elapsed();
+                bytes = sink.0;
+                rendered.map(|()| time)
+            })
+            .collect::<Result<_, _>>()?;
+        times.sort();
+        println!(
+            "render {:<8} {FINDINGS} findings: best {:>4.0} ms, median {:>4.0} ms, {:>5.1} MB out",
+            format.as_str(),
+            times[0].as_secs_f64() * 1e3,
+            times[RUNS / 2].as_secs_f64() * 1e3,
+            bytes as f64 / 1e6,
+        );
+    }
+    println!(
+        "peak RSS: {before:.0} MB with the report built, {:.0} MB after rendering",
+        peak_rss_mb()
+    );
+    Ok(())
+}
+
+/// A writer that keeps nothing: it counts the bytes.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The process's peak resident memory so far (Linux `VmHWM`), in MB; 0 elsewhere.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn measure(name: &str, records: usize, runs: usize, mut run: impl FnMut()) {

@@ -112,6 +112,10 @@ fn serve(stream: TcpStream, upstream: SocketAddr, log: &Mutex<Vec<String>>) {
                 (format!("kms:{operation}"), forward(&request, upstream))
             }
             None if request.path == "/listRegions" => ("account:ListRegions".into(), regions()),
+            None if request.path == "/findings/import" => (
+                "securityhub:BatchImportFindings".into(),
+                imported(&request.body),
+            ),
             None if body.contains("Action=AssumeRole") => {
                 ("sts:AssumeRole".into(), assume_role(&body))
             }
@@ -156,6 +160,14 @@ fn regions() -> Vec<u8> {
         .collect();
     let body = serde_json::json!({ "Regions": regions }).to_string();
     reply(200, "application/json", &body)
+}
+
+/// Security Hub taking every finding it is sent.
+fn imported(body: &[u8]) -> Vec<u8> {
+    let sent: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let count = sent["Findings"].as_array().unwrap().len();
+    let body = serde_json::json!({"FailedCount": 0, "SuccessCount": count, "FailedFindings": []});
+    reply(200, "application/json", &body.to_string())
 }
 
 /// Temporary credentials whose access key id (`TEST<account>`) tells the KMS test server which
@@ -239,7 +251,7 @@ async fn each_policy_grants_exactly_what_its_mode_calls() {
     };
     let source = Arc::new(AwsSource::from_sdk_config(sdk, options).await.unwrap());
 
-    // Read-only: a scan with every optional read.
+    // Read-only: a scan with every optional read, and its findings sent to Security Hub.
     let request = ScanRequest {
         all_tags: true,
         rotation_history: true,
@@ -248,6 +260,8 @@ async fn each_policy_grants_exactly_what_its_mode_calls() {
     let report = source.scan(&request).await.unwrap();
     assert!(report.is_complete(), "{:?}", report.scope_errors);
     assert_eq!(report.findings.len(), common::fleet().len());
+    let sent = kms_rotation::aws::security_hub::send_with_source(&report, None, &source).await;
+    assert!(sent.complete, "{sent:?}");
     let scanned = front.take();
     let kms: BTreeSet<String> = server
         .calls()

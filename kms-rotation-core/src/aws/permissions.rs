@@ -34,6 +34,8 @@ pub enum Action {
     ListRegions,
     /// STS `AssumeRole`, for `role_arns`.
     AssumeRole,
+    /// Security Hub `BatchImportFindings`, for `--security-hub`.
+    BatchImportFindings,
 }
 
 /// What a policy is for: reading (`scan`, and `plan` when it scans) or changing keys (`apply`,
@@ -83,15 +85,22 @@ enum Resource {
     Keys,
     /// The roles to assume.
     Roles,
+    /// The identity's own account's default Security Hub product: the only one its findings
+    /// can be imported under.
+    HubProduct,
 }
 
 /// The keys of the account whose identity calls: with assumed roles, each role's own account.
 /// Policy variables need policy version 2012-10-17.
 const OWN_KEYS: &str = "arn:aws:kms:*:${aws:PrincipalAccount}:key/*";
 
+/// The default Security Hub product of the identity's own account, in every region.
+const OWN_HUB_PRODUCT: &str =
+    "arn:aws:securityhub:*:${aws:PrincipalAccount}:product/${aws:PrincipalAccount}/default";
+
 impl Action {
     /// Every action, in the order a policy lists them.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::ListKeys,
         Action::ListAliases,
         Action::DescribeKey,
@@ -102,6 +111,7 @@ impl Action {
         Action::DisableKeyRotation,
         Action::ListRegions,
         Action::AssumeRole,
+        Action::BatchImportFindings,
     ];
 
     /// The API operation's name, as errors and the model name it (`DescribeKey`).
@@ -118,6 +128,7 @@ impl Action {
             Action::DisableKeyRotation => "DisableKeyRotation",
             Action::ListRegions => "ListRegions",
             Action::AssumeRole => "AssumeRole",
+            Action::BatchImportFindings => "BatchImportFindings",
         }
     }
 
@@ -126,6 +137,7 @@ impl Action {
         match self {
             Action::ListRegions => "account",
             Action::AssumeRole => "sts",
+            Action::BatchImportFindings => "securityhub",
             _ => "kms",
         }
     }
@@ -139,6 +151,7 @@ impl Action {
         match self {
             Action::ListKeys | Action::ListAliases | Action::ListRegions => Resource::Any,
             Action::AssumeRole => Resource::Roles,
+            Action::BatchImportFindings => Resource::HubProduct,
             _ => Resource::Keys,
         }
     }
@@ -180,6 +193,12 @@ impl Action {
                 "only with --role-arn, and for the identity that runs kms-rotation, not for \
                  the roles; each role's trust policy should require the external id",
             ),
+            (Mode::ReadOnly, Action::BatchImportFindings) => optional(
+                "only with --security-hub: sends each account's findings to Security Hub, with \
+                 that account's own identity (Security Hub takes a finding only from the \
+                 account it is about). Denied: the findings are reported as not imported (exit \
+                 3); the report is written anyway",
+            ),
             (Mode::ReadOnly, Action::EnableKeyRotation | Action::DisableKeyRotation) => None,
             (Mode::Remediate, Action::DescribeKey) => required(
                 "re-checks each key's scope right before writing: an edited or stale plan \
@@ -201,7 +220,8 @@ impl Action {
                 | Action::ListAliases
                 | Action::ListResourceTags
                 | Action::ListKeyRotations
-                | Action::ListRegions,
+                | Action::ListRegions
+                | Action::BatchImportFindings,
             ) => None,
         }
     }
@@ -295,6 +315,7 @@ pub fn iam_policy(mode: Mode, role_arns: &[String]) -> Result<IamPolicy> {
             Resource::Keys => vec![OWN_KEYS.to_owned()],
             Resource::Roles if role_arns.is_empty() => continue,
             Resource::Roles => role_arns.to_vec(),
+            Resource::HubProduct => vec![OWN_HUB_PRODUCT.to_owned()],
         };
         let sid = match (need.optional, action.resource()) {
             (true, _) => format!("Optional{}", action.operation()),
@@ -370,7 +391,7 @@ mod tests {
         all.dedup();
         assert_eq!(all.len(), Action::ALL.len());
         for action in Action::ALL {
-            assert!(["kms", "account", "sts"].contains(&action.service()));
+            assert!(["kms", "account", "sts", "securityhub"].contains(&action.service()));
         }
     }
 
@@ -411,10 +432,14 @@ mod tests {
                 "OptionalListResourceTags",
                 "OptionalListKeyRotations",
                 "OptionalListRegions",
-                "OptionalAssumeRole"
+                "OptionalAssumeRole",
+                "OptionalBatchImportFindings"
             ]
         );
-        let assume = policy.document.statements.last().unwrap();
+        let hub = policy.document.statements.last().unwrap();
+        assert_eq!(hub.actions, ["securityhub:BatchImportFindings"]);
+        assert_eq!(hub.resources, [OWN_HUB_PRODUCT]);
+        let assume = &policy.document.statements[policy.document.statements.len() - 2];
         assert_eq!(assume.actions, ["sts:AssumeRole"]);
         assert_eq!(assume.resources, roles);
         let on_keys = &policy.document.statements[1];

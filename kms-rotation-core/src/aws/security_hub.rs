@@ -63,6 +63,20 @@ pub struct FailedImport {
     pub message: String,
 }
 
+/// Sends every finding of `report` to Security Hub in `region` (each key's own when `None`),
+/// with `source`'s credentials for each account: for a program that scanned with an
+/// [`AwsSource`](super::AwsSource) of its own configuration (`AwsSource::from_sdk_config`).
+pub async fn send_with_source(
+    report: &Report,
+    region: Option<&str>,
+    source: &super::AwsSource,
+) -> SecurityHubOutcome {
+    send(report, region, |account| {
+        source.sdk_config(account).cloned()
+    })
+    .await
+}
+
 /// One account's findings for one Security Hub region.
 struct Group {
     account_id: String,
