@@ -73,6 +73,16 @@ fn outputs_are_checked_before_the_scan() {
         ),
         (vec!["-o", "-", "-o", "json=-"], "stdout is given twice"),
         (vec!["-o", "csv="], "names no file"),
+        (vec!["-o", "md=pr.md"], "`md` is not a report format"),
+        (vec!["-o", "a.json", "-o", "./a.json"], "is given twice"),
+        (
+            vec!["-o", "rust/../a.json", "-o", "json=a.json"],
+            "is given twice",
+        ),
+        (
+            vec!["-o", "r.json", "--save-inventory", "./r.json"],
+            "both a report output and --save-inventory",
+        ),
         (
             vec!["--status", "fail", "-o", "json=-"],
             "a json report is always whole",

@@ -154,3 +154,48 @@ fn file_names_choose_the_format_by_their_longest_ending() {
         assert_eq!(Format::for_path(Path::new(name)), format, "{name}");
     }
 }
+
+/// Security Hub refuses a ProductFields value longer than 2,048 characters or blank: an
+/// exception's owner or ticket from a policy file must not get a key's finding refused on every
+/// import.
+#[test]
+fn product_fields_are_cut_to_security_hubs_limit_and_blank_ones_left_out() {
+    use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
+    use kms_rotation::{Exception, ExceptionMatch, KeyRecord, Policy, Report, ReportScope};
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
+    let record = KeyRecord {
+        key_manager: Some(KeyManager::Customer),
+        key_spec: Some(KeySpec::SymmetricDefault),
+        origin: Some(Origin::AwsKms),
+        key_state: Some(KeyState::Enabled),
+        aliases: Some(vec![]),
+        rotation: Some(Rotation {
+            enabled: false,
+            period_days: None,
+            next_rotation_date: None,
+            on_demand_rotation_start_date: None,
+            last_rotation: None,
+        }),
+        ..KeyRecord::from_arn(arn).unwrap()
+    };
+    let policy = Policy {
+        exceptions: vec![Exception {
+            matcher: ExceptionMatch::Arn(arn.into()),
+            owner: "o".repeat(3000),
+            reason: "legacy".into(),
+            ticket: Some("   ".into()),
+            expires: "2099-01-01".parse().unwrap(),
+        }],
+        ..Policy::default()
+    };
+    let report = Report::evaluate(&[record], policy, ReportScope::default(), Vec::new(), now());
+    assert_eq!(report.findings[0].status, Status::Exempt);
+    let fields = &asff(&report)[0]["ProductFields"];
+    let owner = fields["kms-rotation/exception_owner"].as_str().unwrap();
+    assert_eq!(owner.chars().count(), 2048);
+    assert!(
+        fields.get("kms-rotation/exception_ticket").is_none(),
+        "{fields}"
+    );
+    assert!(fields.as_object().unwrap().len() <= 50);
+}

@@ -269,6 +269,25 @@ async fn a_role_of_another_account_is_refused_before_any_call() {
     );
 }
 
+/// A report is a file a user may have edited: one whose verdict its evidence does not give is
+/// refused before any call, so that Security Hub is never told a failing key passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_report_is_refused_before_any_call() {
+    let mut edited = report(&[record(1, false)]);
+    edited.findings[0].status = kms_rotation::Status::Pass;
+    let options = SecurityHubOptions {
+        report: Some(edited),
+        endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+        ..SecurityHubOptions::default()
+    };
+    let err = ops::send_to_security_hub(options).await.unwrap_err();
+    assert_eq!(err.kind(), kms_rotation::ErrorKind::InvalidInput);
+    assert_eq!(
+        err.context().field.as_deref(),
+        Some("report.findings[0].status")
+    );
+}
+
 /// When Security Hub cannot be reached, the report is still written, every finding is named
 /// as not imported, and the exit code says the run is incomplete (3).
 #[test]

@@ -99,6 +99,20 @@ pub(crate) async fn send(
     let destination = Destination { region };
     let mut groups: BTreeMap<(&str, &str), Group> = BTreeMap::new();
     for finding in &report.findings {
+        // Security Hub is in these partitions only; the product ARN is built from the key's.
+        let partition = crate::model::KeyArn::parse(&finding.arn).map(|arn| arn.partition);
+        if !matches!(partition, Ok("aws" | "aws-cn" | "aws-us-gov")) {
+            outcome.failed.push(FailedImport {
+                arn: finding.arn.clone(),
+                account_id: finding.account_id.clone(),
+                region: region.unwrap_or(&finding.region).to_owned(),
+                code: "UnsupportedPartition".to_owned(),
+                message: "the key's ARN names no partition Security Hub is in (aws, aws-cn, \
+                          aws-us-gov)"
+                    .to_owned(),
+            });
+            continue;
+        }
         let hub_region = region.unwrap_or(&finding.region);
         let group = groups
             .entry((&finding.account_id, hub_region))
@@ -147,7 +161,7 @@ pub(crate) async fn send(
         outcome.failed.extend(batch.failed);
     }
     outcome.failed.sort_by(|a, b| a.arn.cmp(&b.arn));
-    outcome.complete = outcome.failed.is_empty();
+    outcome.complete = outcome.failed.is_empty() && outcome.imported == outcome.findings;
     outcome
 }
 
@@ -182,28 +196,21 @@ async fn send_batch(
                 .map(|(_, asff)| (asff.id.clone(), code.clone(), message.clone()))
                 .collect(),
         };
-        result.imported += pending.len() - refused.len();
-        let mut by_id: BTreeMap<String, (String, AsffFinding)> = pending
-            .into_iter()
-            .map(|(arn, asff)| (asff.id.clone(), (arn, asff)))
-            .collect();
-        pending = Vec::new();
-        for (id, code, message) in refused {
-            let Some((arn, asff)) = by_id.remove(&id) else {
-                continue; // An id we did not send: nothing of ours to count.
-            };
-            if send < SENDS && may_pass_later(&code) {
-                pending.push((arn, asff));
-            } else {
-                result.failed.push(FailedImport {
+        let settled = settle(pending, refused, send == SENDS);
+        result.imported += settled.imported;
+        result.failed.extend(
+            settled
+                .failed
+                .into_iter()
+                .map(|(arn, code, message)| FailedImport {
                     arn,
                     account_id: account_id.clone(),
                     region: region.clone(),
                     code,
                     message,
-                });
-            }
-        }
+                }),
+        );
+        pending = settled.again;
         if pending.is_empty() {
             break;
         }
@@ -213,11 +220,70 @@ async fn send_batch(
     result
 }
 
+/// What one call did to the findings it sent.
+#[derive(Debug, Default)]
+struct Settled {
+    /// Taken by Security Hub.
+    imported: usize,
+    /// Refused for a reason that may pass: to send again.
+    again: Vec<(String, AsffFinding)>,
+    /// Refused for good (or on the last send): `(arn, code, message)`.
+    failed: Vec<(String, String, String)>,
+}
+
+/// Sorts the findings `sent` by Security Hub's `refused` list (`(id, code, message)`): a
+/// finding it does not name was imported; one it names is sent `again` unless the refusal is
+/// final or this was the `last` send. A refusal naming none of the findings sent means the
+/// reply cannot be trusted to say which were taken: then none of the unnamed ones counts as
+/// imported either.
+fn settle(
+    sent: Vec<(String, AsffFinding)>,
+    refused: Vec<(String, String, String)>,
+    last: bool,
+) -> Settled {
+    let mut by_id: BTreeMap<String, (String, AsffFinding)> = sent
+        .into_iter()
+        .map(|(arn, asff)| (asff.id.clone(), (arn, asff)))
+        .collect();
+    let mut named = Vec::new();
+    let mut unknown = None;
+    for (id, code, message) in refused {
+        match by_id.remove(&id) {
+            Some(finding) => named.push((finding, code, message)),
+            // Named twice: already counted.
+            None if named.iter().any(|((_, f), ..)| f.id == id) => {}
+            None => unknown = Some((code, message)),
+        }
+    }
+    let mut settled = Settled::default();
+    match unknown {
+        None => settled.imported = by_id.len(),
+        Some((code, message)) => {
+            let message = format!("Security Hub refused a finding it did not name: {message}");
+            let code = format!("{code} (unnamed)");
+            settled.failed.extend(
+                by_id
+                    .into_values()
+                    .map(|(arn, _)| (arn, code.clone(), message.clone())),
+            );
+        }
+    }
+    for ((arn, asff), code, message) in named {
+        if !last && may_pass_later(&code) {
+            settled.again.push((arn, asff));
+        } else {
+            settled.failed.push((arn, code, message));
+        }
+    }
+    settled
+}
+
 /// Security Hub's refusals that sending again cannot change.
 fn may_pass_later(code: &str) -> bool {
     !(code.starts_with("InvalidInput")
         || code.starts_with("AccessDenied")
-        || code == "InvalidAccessException")
+        || code.starts_with("InvalidAccess")
+        || code.starts_with("UnsupportedPartition"))
 }
 
 /// One BatchImportFindings call: the ids refused, with their codes, or the call's own error.
@@ -401,11 +467,106 @@ mod tests {
         );
     }
 
+    /// The findings of the sample fleet as they would be sent.
+    fn sent() -> Vec<(String, AsffFinding)> {
+        let records: Vec<KeyRecord> = (1..=3)
+            .map(|i| {
+                KeyRecord::from_arn(&format!("arn:aws:kms:eu-west-1:111122223333:key/k{i}"))
+                    .unwrap()
+            })
+            .collect();
+        let report = Report::evaluate(
+            &records,
+            Policy::default(),
+            ReportScope::default(),
+            Vec::new(),
+            chrono::Utc::now(),
+        );
+        (report.findings.iter())
+            .map(|f| {
+                let asff = to_asff(
+                    f,
+                    &report.policy,
+                    report.generated_at,
+                    Destination::default(),
+                );
+                (f.arn.clone(), asff)
+            })
+            .collect()
+    }
+
+    fn refusal(finding: &(String, AsffFinding), code: &str) -> (String, String, String) {
+        (finding.1.id.clone(), code.to_owned(), "no".to_owned())
+    }
+
+    #[test]
+    fn a_call_settles_each_finding_once() {
+        let findings = sent();
+        let refused = vec![
+            refusal(&findings[0], "InternalException"),
+            refusal(&findings[1], "InvalidInput"),
+            // Named twice: still one finding.
+            refusal(&findings[1], "InvalidInput"),
+        ];
+        let settled = settle(findings.clone(), refused.clone(), false);
+        assert_eq!(settled.imported, 1);
+        assert_eq!(settled.again.len(), 1);
+        assert_eq!(settled.again[0].0, findings[0].0);
+        assert_eq!(settled.failed.len(), 1);
+        assert_eq!(settled.failed[0].0, findings[1].0);
+        // On the last send, what may pass later fails too.
+        let last = settle(findings, refused, true);
+        assert_eq!(
+            (last.imported, last.again.len(), last.failed.len()),
+            (1, 0, 2)
+        );
+    }
+
+    #[test]
+    fn a_refusal_of_a_finding_not_sent_leaves_none_counted_as_imported() {
+        let findings = sent();
+        let refused = vec![
+            refusal(&findings[0], "InvalidInput"),
+            (
+                "someone-else".to_owned(),
+                "InvalidInput".to_owned(),
+                "?".to_owned(),
+            ),
+        ];
+        let settled = settle(findings, refused, false);
+        assert_eq!(settled.imported, 0);
+        assert_eq!(settled.failed.len(), 3);
+        assert!(
+            settled
+                .failed
+                .iter()
+                .any(|(_, code, _)| code == "InvalidInput (unnamed)")
+        );
+    }
+
+    /// A key in a partition Security Hub is not in is failed before any call.
+    #[tokio::test]
+    async fn a_partition_without_security_hub_is_failed_not_sent() {
+        let record =
+            KeyRecord::from_arn("arn:aws-iso:kms:us-iso-east-1:111122223333:key/k").unwrap();
+        let report = Report::evaluate(
+            &[record],
+            Policy::default(),
+            ReportScope::default(),
+            Vec::new(),
+            chrono::Utc::now(),
+        );
+        let outcome = send(&report, None, |_| panic!("no credentials are asked for")).await;
+        assert!(!outcome.complete);
+        assert_eq!(outcome.failed[0].code, "UnsupportedPartition");
+    }
+
     #[test]
     fn refusals_about_the_finding_or_the_caller_are_not_retried() {
         assert!(!may_pass_later("InvalidInput"));
         assert!(!may_pass_later("AccessDeniedException"));
         assert!(!may_pass_later("InvalidAccessException"));
+        assert!(!may_pass_later("InvalidAccess"));
         assert!(may_pass_later("ThrottlingException"));
         assert!(may_pass_later("InternalException"));
     }

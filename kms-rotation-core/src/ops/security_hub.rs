@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::scan::under;
 use super::{AwsOptions, with_aws_options};
 use crate::aws::security_hub::{self, SecurityHubOutcome};
 use crate::aws::{client, role_account};
@@ -16,7 +17,8 @@ with_aws_options! {
     #[serde(default, deny_unknown_fields)]
     pub struct SecurityHubOptions {
         /// The report whose findings are sent (every finding: passing keys archive what an
-        /// earlier import said about them).
+        /// earlier import said about them). Rechecked first, as `plan` rechecks a report: a
+        /// verdict that its evidence does not give is refused.
         pub report: Option<Report>,
         /// The Security Hub region every finding goes to (an aggregation region, say);
         /// default: each key's own region.
@@ -57,12 +59,15 @@ impl SecurityHubOptions {
 
 /// Sends the findings of `options.report`; the outcome counts what Security Hub took and lists
 /// what it did not. Options are checked before any call.
-pub async fn send_to_security_hub(options: SecurityHubOptions) -> Result<SecurityHubOutcome> {
+pub async fn send_to_security_hub(mut options: SecurityHubOptions) -> Result<SecurityHubOutcome> {
     options.check()?;
-    let report = options
-        .report
-        .as_ref()
-        .ok_or_else(|| Error::invalid_input("give the report to send").with_field("report"))?;
+    // A report is a file a user may have edited: what it says about a key is recomputed from
+    // its evidence (an edited verdict is refused) before Security Hub is told anything.
+    let report = (options.report.take())
+        .ok_or_else(|| Error::invalid_input("give the report to send").with_field("report"))?
+        .rechecked()
+        .map_err(|e| under("report", e))?;
+    let report = &report;
     let mut aws: AwsOptions = options.aws_options(Vec::new());
     if let Some(role) = &options.role_arn {
         let account = role_account(role).unwrap_or_default();

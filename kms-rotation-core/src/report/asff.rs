@@ -45,6 +45,7 @@ const TYPES: [&str; 2] = [
 const TITLE_MAX: usize = 256;
 const DESCRIPTION_MAX: usize = 1024;
 const RECOMMENDATION_MAX: usize = 512;
+const PRODUCT_FIELD_MAX: usize = 2048;
 
 /// AWS's page on key rotation: where a remediation's `Url` points.
 const ROTATION_DOCS: &str =
@@ -204,7 +205,9 @@ pub fn to_asff(
         ),
         generator_id: format!("kms-rotation/{CONTROL}"),
         aws_account_id: account.clone(),
-        region: finding.region.clone(),
+        // Where the finding lives in Security Hub, as its product ARN says (the key's own
+        // region is in `Resources`).
+        region: hub_region.to_owned(),
         types: TYPES.to_vec(),
         created_at: time.clone(),
         updated_at: time,
@@ -280,46 +283,40 @@ fn remediation(finding: &Finding, policy: &Policy) -> Option<AsffRemediation> {
     })
 }
 
-/// What ASFF has no field for: the verdict in this tool's words, and the exception.
+/// What ASFF has no field for: the verdict in this tool's words, and the exception. Values are
+/// cut to Security Hub's 2,048 characters, and an empty one left out (Security Hub refuses it),
+/// so that a long or blank exception field cannot get a key's finding refused on every import.
 fn product_fields(finding: &Finding) -> BTreeMap<String, String> {
-    let mut fields = BTreeMap::from([
-        ("ProviderName".to_owned(), "kms-rotation".to_owned()),
-        (
-            "ProviderVersion".to_owned(),
-            env!("CARGO_PKG_VERSION").to_owned(),
-        ),
-        (
-            "kms-rotation/status".to_owned(),
-            finding.status.as_str().to_owned(),
-        ),
-        (
-            "kms-rotation/reason".to_owned(),
-            finding.reason.as_str().to_owned(),
-        ),
-    ]);
+    let mut fields = vec![
+        ("ProviderName", "kms-rotation".to_owned()),
+        ("ProviderVersion", env!("CARGO_PKG_VERSION").to_owned()),
+        ("kms-rotation/status", finding.status.as_str().to_owned()),
+        ("kms-rotation/reason", finding.reason.as_str().to_owned()),
+    ];
     if let Some(target) = &finding.remediation_target {
-        fields.insert("kms-rotation/remediation_target".to_owned(), target.clone());
+        fields.push(("kms-rotation/remediation_target", target.clone()));
     }
     if let Some(exception) = &finding.exception {
-        fields.insert(
-            "kms-rotation/exception_owner".to_owned(),
-            exception.owner.clone(),
-        );
-        fields.insert(
-            "kms-rotation/exception_expires".to_owned(),
+        fields.push(("kms-rotation/exception_owner", exception.owner.clone()));
+        fields.push((
+            "kms-rotation/exception_expires",
             exception.expires.to_string(),
-        );
+        ));
         if let Some(ticket) = &exception.ticket {
-            fields.insert("kms-rotation/exception_ticket".to_owned(), ticket.clone());
+            fields.push(("kms-rotation/exception_ticket", ticket.clone()));
         }
     }
     if let Some(error) = &finding.error {
-        fields.insert(
-            "kms-rotation/error".to_owned(),
+        fields.push((
+            "kms-rotation/error",
             format!("{} {}", error.operation, error.code),
-        );
+        ));
     }
     fields
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| (name.to_owned(), truncated(value, PRODUCT_FIELD_MAX)))
+        .collect()
 }
 
 fn resource(finding: &Finding, partition: &str) -> AsffResource {

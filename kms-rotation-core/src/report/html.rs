@@ -344,13 +344,15 @@ fn write_row(f: &Finding, policy: &Policy, out: &mut dyn Write) -> io::Result<()
     out.write_all(b"</td></tr>\n")
 }
 
-/// A failing key's fix: the commands for its reason, on the key the fix goes to (a replica's
-/// primary), with the policy's period (`explain::fix_commands`).
+/// The key's fix, where `explain::fix_commands` gives one (a failing or exempt key): the
+/// commands for its reason, on the key the fix goes to (a replica's primary), with the policy's
+/// period.
 fn write_fix(f: &Finding, policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
-    if f.status != Status::Fail {
+    let commands = fix_commands(f, policy);
+    if commands.is_empty() {
         return Ok(());
     }
-    for command in fix_commands(f, policy) {
+    for command in commands {
         out.write_all(b"<code>")?;
         escape(&command, out)?;
         out.write_all(b"</code>")?;

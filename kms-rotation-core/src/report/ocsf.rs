@@ -195,7 +195,8 @@ fn remediation(f: &Finding, policy: &Policy) -> String {
     if commands.is_empty() {
         steps
     } else {
-        format!("{steps} With the aws CLI: {}", commands.join(" ; "))
+        // One command a line: pasted, each runs on its own, never chained after a failure.
+        format!("{steps} With the aws CLI:\n{}", commands.join("\n"))
     }
 }
 

@@ -109,13 +109,17 @@ impl ReportOutputArgs {
                 .collect::<Result<Vec<_>>>()?
         };
         for (i, d) in destinations.iter().enumerate() {
-            if destinations[..i].iter().any(|other| other.file == d.file) {
-                let place = d
+            let place = d.file.as_deref().map(place);
+            if destinations[..i]
+                .iter()
+                .any(|other| other.file.as_deref().map(self::place) == place)
+            {
+                let shown = d
                     .file
                     .as_deref()
                     .map_or("stdout".into(), Path::to_string_lossy);
                 return Err(Error::invalid_input(format!(
-                    "{place} is given twice: one report per destination"
+                    "{shown} is given twice: one report per destination"
                 ))
                 .with_field("--output"));
             }
@@ -139,14 +143,29 @@ impl ReportOutputArgs {
         })
     }
 
-    /// `FORMAT=FILE`, or `FILE` in `--format` or the format its name ends with.
+    /// `FORMAT=FILE`, or `FILE` in `--format` or the format its name ends with. A prefix
+    /// before `=` that names no format and no directory (`md=x.md`) is a mistyped format, not
+    /// a file name: refused rather than written to a file called `md=x.md`.
     fn destination(&self, spec: &str) -> Result<Destination> {
         use clap::ValueEnum;
-        let named = spec.split_once('=').and_then(|(name, file)| {
-            FormatArg::from_str(name, true)
-                .ok()
-                .map(|format| (format, file))
-        });
+        let named = match spec.split_once('=') {
+            Some((name, file)) if !name.contains(['/', '\\']) => {
+                let format = FormatArg::from_str(name, true).map_err(|_| {
+                    let known: Vec<String> = (FormatArg::value_variants().iter())
+                        .filter_map(|f| f.to_possible_value())
+                        .map(|v| v.get_name().to_owned())
+                        .collect();
+                    Error::invalid_input(format!(
+                        "`{name}` is not a report format ({}); a file whose name has `=` is \
+                         written as ./{spec}",
+                        known.join(", ")
+                    ))
+                    .with_field("--output")
+                })?;
+                Some((format, file))
+            }
+            _ => None,
+        };
         let (format, file) = match named {
             Some((format, file)) => (format, file),
             None if spec == "-" => (self.stdout_format(), spec),
@@ -168,6 +187,21 @@ impl ReportOutputArgs {
         }
         let file = (file != "-").then(|| PathBuf::from(file));
         Ok(Destination { format, file })
+    }
+
+    /// Refuses `path` (written by `flag`) when a report also goes there.
+    pub fn refuse_overlap(destinations: &[Destination], path: &Path, flag: &str) -> Result<()> {
+        if destinations
+            .iter()
+            .any(|d| d.file.as_deref().map(place) == Some(place(path)))
+        {
+            return Err(Error::invalid_input(format!(
+                "{} is both a report output and {flag}: give each its own file",
+                path.display()
+            ))
+            .with_field(flag.to_owned()));
+        }
+        Ok(())
     }
 
     /// True when a table goes to stdout: it ends with the summary, so none is printed apart.
@@ -210,5 +244,20 @@ impl ReportOutputArgs {
             output::write(render, *file)?;
         }
         Ok(())
+    }
+}
+
+/// Where a file name points, for telling two spellings of one file apart (`a.json`, `./a.json`,
+/// `d/../a.json`, a symbolic link to the directory): its directory resolved, then its name.
+/// A directory that does not exist stays as given (the write will fail there anyway).
+fn place(path: &Path) -> PathBuf {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    match path.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
     }
 }

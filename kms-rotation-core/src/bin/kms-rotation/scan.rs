@@ -100,6 +100,9 @@ pub struct ScanArgs {
 
 pub async fn run(args: ScanArgs) -> Result<Code> {
     let destinations = args.output.destinations()?;
+    if let Some(inventory) = &args.save_inventory {
+        ReportOutputArgs::refuse_overlap(&destinations, inventory, "--save-inventory")?;
+    }
     let security_hub =
         (args.security_hub).options(&args.source.connection, args.source.allow_unknown_region)?;
     let options = ScanOptions {
