@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aws_common;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
 use kms_rotation::aws::AwsTarget;
-use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
+use kms_rotation::model::{KeyManager, KeySpec, KeyState};
 use kms_rotation::remediate::{
     ActionStatus, ApplyOptions, Journal, PlanOptions, RollbackOptions, RollbackStatus, Verify,
     apply, plan, read_journal, rollback,
@@ -34,20 +35,8 @@ fn arn(n: usize) -> String {
 /// apply must refuse, also with rotation off.
 fn fleet() -> (Vec<KeyRecord>, Vec<String>) {
     let key = |n: usize| KeyRecord {
-        key_manager: Some(KeyManager::Customer),
-        key_spec: Some(KeySpec::SymmetricDefault),
-        origin: Some(Origin::AwsKms),
-        key_state: Some(KeyState::Enabled),
-        rotation: Some(Rotation {
-            enabled: false,
-            period_days: None,
-            next_rotation_date: None,
-            on_demand_rotation_start_date: None,
-            last_rotation: None,
-        }),
-        aliases: Some(Vec::new()),
         tags: Some(BTreeMap::new()),
-        ..KeyRecord::from_arn(&arn(n)).unwrap()
+        ..common::failing(&arn(n))
     };
     let mut records: Vec<KeyRecord> = (1..=IN_SCOPE).map(key).collect();
     let out_of_scope: Vec<KeyRecord> = [

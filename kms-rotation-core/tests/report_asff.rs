@@ -160,24 +160,9 @@ fn file_names_choose_the_format_by_their_longest_ending() {
 /// import.
 #[test]
 fn product_fields_are_cut_to_security_hubs_limit_and_blank_ones_left_out() {
-    use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
-    use kms_rotation::{Exception, ExceptionMatch, KeyRecord, Policy, Report, ReportScope};
+    use kms_rotation::{Exception, ExceptionMatch, Policy, Report, ReportScope};
     let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
-    let record = KeyRecord {
-        key_manager: Some(KeyManager::Customer),
-        key_spec: Some(KeySpec::SymmetricDefault),
-        origin: Some(Origin::AwsKms),
-        key_state: Some(KeyState::Enabled),
-        aliases: Some(vec![]),
-        rotation: Some(Rotation {
-            enabled: false,
-            period_days: None,
-            next_rotation_date: None,
-            on_demand_rotation_start_date: None,
-            last_rotation: None,
-        }),
-        ..KeyRecord::from_arn(arn).unwrap()
-    };
+    let record = common::failing(arn);
     let policy = Policy {
         exceptions: vec![Exception {
             matcher: ExceptionMatch::Arn(arn.into()),

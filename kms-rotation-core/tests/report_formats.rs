@@ -4,7 +4,7 @@
 
 mod common;
 
-use kms_rotation::model::{KeyError, KeyManager, KeySpec, KeyState, Origin, Rotation};
+use kms_rotation::model::KeyError;
 use kms_rotation::{
     Exception, ExceptionMatch, Format, KeyRecord, Policy, Report, ReportScope, ScopeError, Status,
 };
@@ -28,25 +28,6 @@ fn fleet_report() -> Report {
     )
 }
 
-/// A customer-managed symmetric key with rotation off: a `fail`.
-fn failing(arn: &str) -> KeyRecord {
-    KeyRecord {
-        key_manager: Some(KeyManager::Customer),
-        key_spec: Some(KeySpec::SymmetricDefault),
-        origin: Some(Origin::AwsKms),
-        key_state: Some(KeyState::Enabled),
-        aliases: Some(vec![]),
-        rotation: Some(Rotation {
-            enabled: false,
-            period_days: None,
-            next_rotation_date: None,
-            on_demand_rotation_start_date: None,
-            last_rotation: None,
-        }),
-        ..KeyRecord::from_arn(arn).unwrap()
-    }
-}
-
 /// A report with an exception owned by a would-be formula and by a would-be Markdown break.
 fn hostile_report(owner: &str) -> Report {
     let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
@@ -62,7 +43,7 @@ fn hostile_report(owner: &str) -> Report {
         ..Policy::default()
     };
     Report::evaluate(
-        &[failing(arn)],
+        &[common::failing(arn)],
         policy,
         ReportScope::default(),
         Vec::new(),
@@ -140,7 +121,7 @@ fn every_finding_reads_back_from_its_csv_row() {
 #[test]
 fn a_fact_not_read_is_not_read_in_csv_never_empty_or_false() {
     let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
-    let mut unread = failing(arn);
+    let mut unread = common::failing(arn);
     unread.aliases = None;
     unread.rotation = None;
     unread.errors = vec![KeyError {
@@ -150,7 +131,7 @@ fn a_fact_not_read_is_not_read_in_csv_never_empty_or_false() {
     }];
     let read = KeyRecord {
         aliases: Some(vec![]),
-        ..failing(&arn.replace(
+        ..common::failing(&arn.replace(
             "0001-0000-4000-8000-000000000001",
             "0002-0000-4000-8000-000000000002",
         ))
@@ -189,7 +170,7 @@ fn a_fact_not_read_is_not_read_in_csv_never_empty_or_false() {
     // Read: no aliases, rotation off, so no period and no next date.
     assert_eq!(cells(&rows[1], &facts), ["", "false", "", "", ""]);
     // Rotation on, but the period and next date not reported: not known, not none.
-    let mut unreported = failing(arn);
+    let mut unreported = common::failing(arn);
     unreported.rotation.as_mut().unwrap().enabled = true;
     let report = Report::evaluate(
         &[unreported],
@@ -399,7 +380,7 @@ fn html_shows_the_plan_scripts_command_beside_each_failing_key() {
 #[test]
 fn html_escapes_every_value_and_loads_nothing() {
     let arn = "arn:aws:kms:eu-west-1:111122223333:key/00000001-0000-4000-8000-000000000001";
-    let mut record = failing(arn);
+    let mut record = common::failing(arn);
     record.aliases = Some(vec!["alias/<script>alert(1)</script>".into()]);
     let mut report = Report::evaluate(
         &[record],

@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeSet;
 
 use kms_rotation::explain::REASONS;
-use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
 use kms_rotation::{
     Exception, ExceptionMatch, Format, KeyRecord, Policy, Report, ReportScope, RotationPeriod,
     ScopeError, Status,
@@ -298,23 +297,12 @@ fn ocsf_findings(report: &Report) -> Vec<Value> {
     findings
 }
 
-/// A customer-managed symmetric key with rotation off: a `fail`.
+/// A failing key (`common::failing`) with an alias and a tag read.
 fn failing(arn: &str) -> KeyRecord {
     KeyRecord {
-        key_manager: Some(KeyManager::Customer),
-        key_spec: Some(KeySpec::SymmetricDefault),
-        origin: Some(Origin::AwsKms),
-        key_state: Some(KeyState::Enabled),
         aliases: Some(vec!["alias/payments".into()]),
         tags: Some([("team".to_owned(), "payments".to_owned())].into()),
-        rotation: Some(Rotation {
-            enabled: false,
-            period_days: None,
-            next_rotation_date: None,
-            on_demand_rotation_start_date: None,
-            last_rotation: None,
-        }),
-        ..KeyRecord::from_arn(arn).unwrap()
+        ..common::failing(arn)
     }
 }
 

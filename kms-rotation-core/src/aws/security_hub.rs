@@ -432,6 +432,16 @@ mod tests {
     use super::*;
     use crate::{KeyRecord, Policy, ReportScope};
 
+    fn report_of(records: &[KeyRecord]) -> Report {
+        Report::evaluate(
+            records,
+            Policy::default(),
+            ReportScope::default(),
+            Vec::new(),
+            chrono::Utc::now(),
+        )
+    }
+
     /// Findings of an account with no credentials are not skipped in silence: each is listed
     /// as not imported, and the outcome is not complete. No call is made for them.
     #[tokio::test]
@@ -442,13 +452,7 @@ mod tests {
                 KeyRecord::from_arn(&format!("arn:aws:kms:eu-west-1:{account}:key/k")).unwrap()
             })
             .collect();
-        let report = Report::evaluate(
-            &records,
-            Policy::default(),
-            ReportScope::default(),
-            Vec::new(),
-            chrono::Utc::now(),
-        );
+        let report = report_of(&records);
         let outcome = send(&report, None, |_| None).await;
         assert_eq!(
             (outcome.findings, outcome.imported, outcome.calls),
@@ -475,13 +479,7 @@ mod tests {
                     .unwrap()
             })
             .collect();
-        let report = Report::evaluate(
-            &records,
-            Policy::default(),
-            ReportScope::default(),
-            Vec::new(),
-            chrono::Utc::now(),
-        );
+        let report = report_of(&records);
         (report.findings.iter())
             .map(|f| {
                 let asff = to_asff(
@@ -549,13 +547,7 @@ mod tests {
     async fn a_partition_without_security_hub_is_failed_not_sent() {
         let record =
             KeyRecord::from_arn("arn:aws-iso:kms:us-iso-east-1:111122223333:key/k").unwrap();
-        let report = Report::evaluate(
-            &[record],
-            Policy::default(),
-            ReportScope::default(),
-            Vec::new(),
-            chrono::Utc::now(),
-        );
+        let report = report_of(&[record]);
         let outcome = send(&report, None, |_| panic!("no credentials are asked for")).await;
         assert!(!outcome.complete);
         assert_eq!(outcome.failed[0].code, "UnsupportedPartition");

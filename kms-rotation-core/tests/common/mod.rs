@@ -95,3 +95,23 @@ pub fn fleet_report(now: chrono::DateTime<chrono::Utc>) -> kms_rotation::Report 
         now,
     )
 }
+
+/// A customer-managed symmetric key with rotation off, aliases read (none): a `fail`.
+pub fn failing(arn: &str) -> KeyRecord {
+    use kms_rotation::model::{KeyManager, KeySpec, KeyState, Origin, Rotation};
+    KeyRecord {
+        key_manager: Some(KeyManager::Customer),
+        key_spec: Some(KeySpec::SymmetricDefault),
+        origin: Some(Origin::AwsKms),
+        key_state: Some(KeyState::Enabled),
+        aliases: Some(vec![]),
+        rotation: Some(Rotation {
+            enabled: false,
+            period_days: None,
+            next_rotation_date: None,
+            on_demand_rotation_start_date: None,
+            last_rotation: None,
+        }),
+        ..KeyRecord::from_arn(arn).unwrap()
+    }
+}
