@@ -1761,7 +1761,8 @@ export interface SecurityHubOptions {
   region?: string | null
   /**
    * The report whose findings are sent (every finding: passing keys archive what an
-   * earlier import said about them).
+   * earlier import said about them). Rechecked first, as `plan` rechecks a report: a
+   * verdict that its evidence does not give is refused.
    * @default null
    */
   report?: ReportInput | null

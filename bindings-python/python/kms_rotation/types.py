@@ -1881,7 +1881,8 @@ class SecurityHubOptions(TypedDict, total=False):
     """
     report: ReadOnly[ReportInput | _native.Report | None]
     """The report whose findings are sent (every finding: passing keys archive what an
-    earlier import said about them).
+    earlier import said about them). Rechecked first, as ``plan`` rechecks a report: a
+    verdict that its evidence does not give is refused.
 
     Default: ``None``.
     """
