@@ -264,8 +264,8 @@ fn markdown_escapes_what_would_break_the_table() {
     assert!(!text.contains("<b>"));
 }
 
-#[test]
-fn markdown_of_an_incomplete_report_says_so() {
+/// A report of no keys whose only region could not be listed.
+fn incomplete_report() -> Report {
     let scope_error = ScopeError {
         account_id: Some("111122223333".into()),
         region: Some("ap-south-2".into()),
@@ -273,13 +273,18 @@ fn markdown_of_an_incomplete_report_says_so() {
         code: "AccessDeniedException".into(),
         message: String::new(),
     };
-    let report = Report::evaluate(
+    Report::evaluate(
         &[],
         Policy::default(),
         ReportScope::default(),
         vec![scope_error],
         now(),
-    );
+    )
+}
+
+#[test]
+fn markdown_of_an_incomplete_report_says_so() {
+    let report = incomplete_report();
     let text = report.render_to_string(Format::Markdown).unwrap();
     assert!(
         text.starts_with("# KMS key rotation: INCOMPLETE\n"),
@@ -415,20 +420,7 @@ fn html_escapes_every_value_and_loads_nothing() {
 
 #[test]
 fn html_of_an_incomplete_report_says_so_and_lists_what_was_not_read() {
-    let scope_error = ScopeError {
-        account_id: Some("111122223333".into()),
-        region: Some("ap-south-2".into()),
-        operation: "ListKeys".into(),
-        code: "AccessDeniedException".into(),
-        message: String::new(),
-    };
-    let report = Report::evaluate(
-        &[],
-        Policy::default(),
-        ReportScope::default(),
-        vec![scope_error],
-        now(),
-    );
+    let report = incomplete_report();
     let text = report.render_to_string(Format::Html).unwrap();
     assert!(text.contains("id=\"verdict\">INCOMPLETE</span>"), "{text}");
     assert!(text.contains(
