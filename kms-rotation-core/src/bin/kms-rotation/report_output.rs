@@ -70,13 +70,18 @@ impl FormatArg {
         }
     }
 
-    fn from_core(format: Format) -> FormatArg {
+    /// The flag value of a core format. Every one has one (a test checks it); a format added
+    /// to the core without one is an error here, never rendered as another format.
+    fn from_core(format: Format) -> Result<FormatArg> {
         use clap::ValueEnum;
-        FormatArg::value_variants()
-            .iter()
-            .copied()
+        (FormatArg::value_variants().iter().copied())
             .find(|arg| arg.core() == Some(format))
-            .unwrap_or(FormatArg::Json)
+            .ok_or_else(|| {
+                Error::new(
+                    kms_rotation::ErrorKind::Unexpected,
+                    format!("the `{}` format has no --format value", format.as_str()),
+                )
+            })
     }
 }
 
@@ -175,7 +180,7 @@ impl ReportOutputArgs {
                     None => FormatArg::from_core(
                         Format::for_path_or_error(Path::new(spec))
                             .map_err(|e| e.with_field("--output"))?,
-                    ),
+                    )?,
                 };
                 (format, spec)
             }
@@ -259,5 +264,22 @@ fn place(path: &Path) -> PathBuf {
     match path.file_name() {
         Some(name) => dir.join(name),
         None => dir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI lists its formats itself (with their help): each of the core's must be there,
+    /// under its own name.
+    #[test]
+    fn every_core_format_has_a_cli_value_of_the_same_name() {
+        use clap::ValueEnum;
+        for format in Format::ALL {
+            let arg = FormatArg::from_core(format).unwrap();
+            let value = arg.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), format.as_str());
+        }
     }
 }
