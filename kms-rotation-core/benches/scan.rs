@@ -136,6 +136,8 @@ async fn main() {
         list_aliases: 500,
         list_resource_tags: 2000,
         list_key_rotations: 100,
+        get_key_policy: 1000,
+        list_grants: 100,
     };
     run(
         keys_per_region,

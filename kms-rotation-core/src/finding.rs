@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::controls::{Control, Severity};
+use crate::exposure::Exposure;
 use crate::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, MultiRegion, Origin, Rotation,
 };
@@ -208,6 +209,9 @@ pub struct Finding {
     pub multi_region: Option<MultiRegion>,
     /// As in the key record; `None` when the rotation status was not read.
     pub rotation: Option<Rotation>,
+    /// As in the key record: who beyond the key's account may use it; `None` when not read.
+    #[serde(default)]
+    pub exposure: Option<Exposure>,
     /// Set when the rule used a rotation period: reported, or assumed to be AWS's 365.
     pub period_source: Option<PeriodSource>,
     /// Set when an exception matched a would-be failing key.
@@ -241,6 +245,7 @@ impl Finding {
             creation_date: self.creation_date,
             multi_region: self.multi_region.clone(),
             rotation: self.rotation.clone(),
+            exposure: self.exposure.clone(),
             errors: if self.errors.is_empty() {
                 self.error.iter().cloned().collect()
             } else {

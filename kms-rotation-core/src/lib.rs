@@ -21,6 +21,7 @@ pub mod aws;
 pub mod controls;
 mod error;
 pub mod explain;
+pub mod exposure;
 mod finding;
 pub mod input;
 pub mod memory;

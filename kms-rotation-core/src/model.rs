@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantArray};
 
+use crate::exposure::Exposure;
 use crate::wire::wire_names;
 
 /// The inventory and report schema version this crate writes and reads.
@@ -357,6 +358,10 @@ pub mod operation {
     pub const LIST_RESOURCE_TAGS: &str = "ListResourceTags";
     /// The key's aliases.
     pub const LIST_ALIASES: &str = "ListAliases";
+    /// The key policy, for exposure.
+    pub const GET_KEY_POLICY: &str = "GetKeyPolicy";
+    /// The key's grants, for exposure.
+    pub const LIST_GRANTS: &str = "ListGrants";
 }
 
 /// One KMS key as a source saw it.
@@ -399,6 +404,9 @@ pub struct KeyRecord {
     pub multi_region: Option<MultiRegion>,
     /// What GetKeyRotationStatus said; `None` when it was not read (or failed: see `errors`).
     pub rotation: Option<Rotation>,
+    /// Who beyond the key's account may use it (key policy and grants); `None` when not read,
+    /// which says nothing about it.
+    pub exposure: Option<Exposure>,
     /// Every read that failed for this key, deciding the verdict or not; empty when none did.
     pub errors: Vec<KeyError>,
 }
@@ -423,6 +431,7 @@ impl KeyRecord {
             creation_date: None,
             multi_region: None,
             rotation: None,
+            exposure: None,
             errors: Vec::new(),
         })
     }
@@ -523,6 +532,7 @@ struct RawKeyRecord {
     creation_date: Option<DateTime<Utc>>,
     multi_region: Option<MultiRegion>,
     rotation: Option<Rotation>,
+    exposure: Option<Exposure>,
     #[serde(default)]
     errors: Vec<KeyError>,
 }
@@ -558,6 +568,7 @@ impl TryFrom<RawKeyRecord> for KeyRecord {
         record.creation_date = raw.creation_date;
         record.multi_region = raw.multi_region;
         record.rotation = raw.rotation;
+        record.exposure = raw.exposure;
         record.errors = raw.errors;
         if record.error_for(operation::DESCRIBE_KEY).is_none()
             && let Some(field) = record.missing_metadata()

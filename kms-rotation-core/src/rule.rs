@@ -345,6 +345,7 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         creation_date: record.creation_date,
         multi_region: record.multi_region,
         rotation: record.rotation,
+        exposure: record.exposure,
         period_source: verdict.period_source,
         exception: verdict.exception,
         error: verdict.error,

@@ -671,3 +671,126 @@ async fn scan_plan_apply_rescan_on_moto() {
         "only the disabled key, which the plan skipped"
     );
 }
+
+/// A key policy: the account's root may do everything (as the default policy says), plus
+/// `extra`.
+fn key_policy(extra: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},
+              "Action":"kms:*","Resource":"*"}}{extra}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn exposure_comes_from_key_policies_and_grants_and_orders_the_plan() {
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
+    let moto = Moto::new(&url).await;
+    let kms = moto.kms("us-east-1");
+    let with_policy = |extra: &str| {
+        let kms = kms.clone();
+        let policy = key_policy(extra);
+        async move {
+            kms.create_key()
+                .policy(policy)
+                .send()
+                .await
+                .unwrap()
+                .key_metadata()
+                .unwrap()
+                .key_id()
+                .to_owned()
+        }
+    };
+    let wildcard = |condition: &str| {
+        format!(
+            r#",{{"Sid":"Shared","Effect":"Allow","Principal":{{"AWS":"*"}},
+                 "Action":"kms:Decrypt","Resource":"*"{condition}}}"#
+        )
+    };
+    let public = with_policy(&wildcard("")).await;
+    let organization = with_policy(&wildcard(
+        r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#,
+    ))
+    .await;
+    let own_account = with_policy(&wildcard(&format!(
+        r#","Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCOUNT}"}}}}"#
+    )))
+    .await;
+    let not_pinned = with_policy(&wildcard(&format!(
+        r#","Condition":{{"StringEqualsIfExists":{{"kms:CallerAccount":"{ACCOUNT}"}}}}"#
+    )))
+    .await;
+    let other_account = with_policy(
+        r#",{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},
+             "Action":"kms:Decrypt","Resource":"*"}"#,
+    )
+    .await;
+    let granted = with_policy("").await;
+    kms.create_grant()
+        .key_id(&granted)
+        .grantee_principal("arn:aws:iam::999988887777:role/analytics")
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .send()
+        .await
+        .unwrap();
+    let production = with_policy("").await;
+    kms.tag_resource()
+        .key_id(&production)
+        .tags(
+            Tag::builder()
+                .tag_key("Environment")
+                .tag_value("prod")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // moto does not apply a Deny to GetKeyPolicy: an unreadable policy is tested on the
+    // project's server (aws_test_server.rs).
+
+    let source = moto.source(aws_common::options(&["us-east-1"])).await;
+    let report = source.scan(&ScanRequest::default()).await.unwrap();
+    let finding = |id: &str| report.findings.iter().find(|f| f.key_id == id).unwrap();
+    let level = |id: &str| finding(id).exposure.as_ref().unwrap().level;
+    use kms_rotation::exposure::ExposureLevel;
+    assert_eq!(level(&public), ExposureLevel::Public);
+    assert_eq!(level(&not_pinned), ExposureLevel::Public);
+    assert_eq!(level(&organization), ExposureLevel::CrossAccount);
+    assert_eq!(level(&other_account), ExposureLevel::CrossAccount);
+    assert_eq!(level(&granted), ExposureLevel::CrossAccount);
+    assert_eq!(level(&own_account), ExposureLevel::Account);
+    assert_eq!(level(&production), ExposureLevel::Account);
+    let evidence = &finding(&granted).exposure.as_ref().unwrap().evidence[0];
+    assert_eq!(
+        evidence.principal,
+        "arn:aws:iam::999988887777:role/analytics"
+    );
+
+    let plan = kms_rotation::remediate::plan(&report, &Default::default()).unwrap();
+    let rank: BTreeMap<&str, usize> = plan
+        .actions
+        .iter()
+        .map(|a| (a.target_arn.rsplit('/').next().unwrap(), a.priority))
+        .collect();
+    for (id, expected) in [
+        (&public, 1),
+        (&not_pinned, 1),
+        (&organization, 2),
+        (&other_account, 2),
+        (&granted, 2),
+        (&production, 3),
+        (&own_account, 4),
+    ] {
+        assert_eq!(rank[id.as_str()], expected, "{id}");
+    }
+    let firsts: Vec<usize> = plan.actions.iter().map(|a| a.priority).collect();
+    assert!(
+        firsts.is_sorted(),
+        "the plan runs in priority order: {firsts:?}"
+    );
+}

@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use kms_rotation::aws::{AwsOptions, AwsSource};
+use kms_rotation::exposure::{EvidenceSource, Exposure, ExposureEvidence, ExposureLevel};
 use kms_rotation::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, LastRotation, Origin, Rotation,
     RotationType, operation,
 };
 use kms_rotation::policy::{DisabledKeys, Exception, ExceptionMatch, Policy};
+use kms_rotation::source::Need;
 use kms_rotation::{KeySourceExt, PeriodSource, Reason, Report, ScanRequest, Status};
 use kms_test_server::{Faults, Injected, KmsTestServer, ListKeysFailure, Selection};
 
@@ -276,7 +278,11 @@ async fn rotation_status_is_read_only_where_the_rule_needs_it() {
     assert_eq!(server.calls_for("DescribeKey").len(), 9, "one per key");
     assert_eq!(server.calls_for("ListKeys").len(), 1);
     assert_eq!(server.calls_for("ListAliases").len(), 1);
-    assert!(server.calls_for("ListResourceTags").is_empty());
+    // Tags and exposure order the plan: read for the failing keys only.
+    let failing = BTreeSet::from([arn(region, 1), arn(region, 2), arn(region, 3)]);
+    for operation in ["ListResourceTags", "GetKeyPolicy", "ListGrants"] {
+        assert_eq!(arns_called(&server, operation), failing, "{operation}");
+    }
     assert!(server.calls_for("ListKeyRotations").is_empty());
     assert!(server.write_calls().is_empty());
 
@@ -384,12 +390,20 @@ async fn tags_are_read_only_for_keys_that_would_fail_when_an_exception_matches_b
     assert_eq!(status(3), Status::Pass);
     assert_eq!(status(4), Status::NotApplicable);
 
-    // Without a tag exception, no tags are read at all.
+    // Without a tag exception, tags are still read for the keys that fail (they order the
+    // plan), and for no other.
     server.clear_calls();
     let report_without = source.scan(&ScanRequest::default()).await.unwrap();
-    assert!(server.calls_for("ListResourceTags").is_empty());
+    assert_eq!(
+        arns_called(&server, "ListResourceTags"),
+        BTreeSet::from([arn(region, 1), arn(region, 2)])
+    );
     assert!(
-        report_without.findings.iter().all(|f| f.tags.is_none()),
+        report_without
+            .findings
+            .iter()
+            .filter(|f| f.status != Status::Fail)
+            .all(|f| f.tags.is_none()),
         "tags not read are null, not empty"
     );
     // The same records evaluated offline agree with the scan.
@@ -604,4 +618,106 @@ async fn the_aws_source_passes_the_conformance_suite_on_the_test_server() {
         .unwrap();
     let source = source(&server, aws_common::options(&FLEET_REGIONS)).await;
     common::conformance::run(&source, &seeded).await;
+}
+
+/// Exposure evidence the test server turns into a key policy statement or a grant.
+fn exposed(level: ExposureLevel, source: EvidenceSource, principal: &str) -> Option<Exposure> {
+    Some(Exposure {
+        level,
+        evidence: vec![ExposureEvidence {
+            level,
+            source,
+            statement: "Shared".to_owned(),
+            principal: principal.to_owned(),
+            detail: String::new(),
+        }],
+        error: None,
+    })
+}
+
+#[tokio::test]
+async fn exposure_is_read_for_failing_keys_and_unknown_when_denied() {
+    let region = "eu-west-1";
+    let records = vec![
+        with(key(region, 1), |r| {
+            r.exposure = exposed(ExposureLevel::Public, EvidenceSource::KeyPolicy, "*")
+        }),
+        with(key(region, 2), |r| {
+            let other = "arn:aws:iam::999988887777:role/reader";
+            r.exposure = exposed(ExposureLevel::CrossAccount, EvidenceSource::Grant, other)
+        }),
+        with(key(region, 3), |r| {
+            r.exposure = Some(Exposure::unknown(denied("GetKeyPolicy").remove(0)))
+        }),
+        key(region, 4),
+        // Passes: its policy is not read unless asked.
+        with(key(region, 5), |r| {
+            r.rotation = rotating(365);
+            r.exposure = exposed(ExposureLevel::Public, EvidenceSource::KeyPolicy, "*");
+        }),
+    ];
+    let server = KmsTestServer::start(records, Faults::default())
+        .await
+        .unwrap();
+    let source = source(&server, aws_common::options(&[region])).await;
+    let report = source.scan(&ScanRequest::default()).await.unwrap();
+    let finding = |n| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.arn == arn(region, n))
+            .unwrap()
+    };
+    let level = |n| finding(n).exposure.as_ref().map(|e| e.level);
+    assert_eq!(level(1), Some(ExposureLevel::Public));
+    assert_eq!(
+        finding(1).exposure.as_ref().unwrap().evidence[0].statement,
+        "Shared"
+    );
+    assert_eq!(level(2), Some(ExposureLevel::CrossAccount));
+    assert_eq!(level(3), Some(ExposureLevel::Unknown));
+    assert_eq!(level(4), Some(ExposureLevel::Account));
+    assert_eq!(level(5), None, "not read for a passing key");
+    // A denied policy read is evidence missing, not a verdict: the key still fails, and its
+    // errors say what was not read.
+    assert_eq!(finding(3).status, Status::Fail);
+    assert_eq!(finding(3).errors[0].operation, "GetKeyPolicy");
+    assert_eq!(
+        finding(3)
+            .exposure
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        "AccessDeniedException"
+    );
+
+    server.clear_calls();
+    let never = ScanRequest {
+        exposure: Need::Never,
+        ..ScanRequest::default()
+    };
+    let report = source.scan(&never).await.unwrap();
+    assert!(server.calls_for("GetKeyPolicy").is_empty());
+    assert!(server.calls_for("ListGrants").is_empty());
+    assert!(report.findings.iter().all(|f| f.exposure.is_none()));
+
+    server.clear_calls();
+    let always = ScanRequest {
+        exposure: Need::Always,
+        ..ScanRequest::default()
+    };
+    let report = source.scan(&always).await.unwrap();
+    assert_eq!(server.calls_for("GetKeyPolicy").len(), 5);
+    let passing = report
+        .findings
+        .iter()
+        .find(|f| f.arn == arn(region, 5))
+        .unwrap();
+    assert_eq!(
+        passing.exposure.as_ref().map(|e| e.level),
+        Some(ExposureLevel::Public)
+    );
 }

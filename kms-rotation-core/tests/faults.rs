@@ -454,6 +454,8 @@ async fn bursts_at_five_times_the_quota() {
         list_key_rotations: 50,
         list_keys: 10,
         list_aliases: 10,
+        get_key_policy: 100,
+        list_grants: 50,
     };
     let outcome = scan(
         "5x quota",

@@ -71,7 +71,7 @@ async fn an_invalid_policy_stops_the_scan_before_any_read() {
 
 #[tokio::test]
 async fn tag_exceptions_make_sources_read_tags_for_failing_keys() {
-    use kms_rotation::source::TagNeed;
+    use kms_rotation::source::Need;
     let mut policy = Policy::default();
     policy
         .add_exceptions_file(common::examples_dir().join("exceptions.yaml"))
@@ -80,14 +80,19 @@ async fn tag_exceptions_make_sources_read_tags_for_failing_keys() {
         policy,
         ..ScanRequest::default()
     };
-    assert_eq!(request.read_request().needs.tags, TagNeed::WhenFailing);
+    assert_eq!(request.read_request().needs.tags, Need::WhenFailing);
     let all = ScanRequest {
         all_tags: true,
         ..request.clone()
     };
-    assert_eq!(all.read_request().needs.tags, TagNeed::Always);
+    assert_eq!(all.read_request().needs.tags, Need::Always);
+    // Without a tag exception, the tags of failing keys still order the plan.
     assert_eq!(
         ScanRequest::default().read_request().needs.tags,
-        TagNeed::Never
+        Need::WhenFailing
+    );
+    assert_eq!(
+        ScanRequest::default().read_request().needs.exposure,
+        Need::WhenFailing
     );
 }

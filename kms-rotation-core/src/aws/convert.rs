@@ -49,6 +49,7 @@ pub(crate) fn bare_record(
         creation_date: None,
         multi_region: None,
         rotation: None,
+        exposure: None,
         errors: Vec::new(),
     }
 }

@@ -32,6 +32,10 @@ pub struct RateLimits {
     pub list_resource_tags: u32,
     /// ListKeyRotations (quota 100/s).
     pub list_key_rotations: u32,
+    /// GetKeyPolicy (quota 1000/s), for exposure.
+    pub get_key_policy: u32,
+    /// ListGrants (quota 100/s), for exposure.
+    pub list_grants: u32,
 }
 
 impl Default for RateLimits {
@@ -43,12 +47,14 @@ impl Default for RateLimits {
             list_aliases: 400,
             list_resource_tags: 1600,
             list_key_rotations: 80,
+            get_key_policy: 800,
+            list_grants: 80,
         }
     }
 }
 
 impl RateLimits {
-    fn fields(&self) -> [(&'static str, u32); 6] {
+    fn fields(&self) -> [(&'static str, u32); 8] {
         [
             ("describe_key", self.describe_key),
             ("get_key_rotation_status", self.get_key_rotation_status),
@@ -56,6 +62,8 @@ impl RateLimits {
             ("list_aliases", self.list_aliases),
             ("list_resource_tags", self.list_resource_tags),
             ("list_key_rotations", self.list_key_rotations),
+            ("get_key_policy", self.get_key_policy),
+            ("list_grants", self.list_grants),
         ]
     }
 
@@ -101,10 +109,13 @@ pub(crate) mod syntax {
             "list-aliases" => &mut limits.list_aliases,
             "list-resource-tags" => &mut limits.list_resource_tags,
             "list-key-rotations" => &mut limits.list_key_rotations,
+            "get-key-policy" => &mut limits.get_key_policy,
+            "list-grants" => &mut limits.list_grants,
             _ => {
                 return Err(bad(
                     "unknown operation (describe-key, get-key-rotation-status, list-keys, \
-                     list-aliases, list-resource-tags, list-key-rotations)",
+                     list-aliases, list-resource-tags, list-key-rotations, get-key-policy, \
+                     list-grants)",
                 ));
             }
         };
@@ -138,6 +149,8 @@ pub(crate) enum Op {
     ListAliases,
     ListResourceTags,
     ListKeyRotations,
+    GetKeyPolicy,
+    ListGrants,
 }
 
 impl Op {
@@ -150,6 +163,8 @@ impl Op {
             Op::ListAliases => Action::ListAliases,
             Op::ListResourceTags => Action::ListResourceTags,
             Op::ListKeyRotations => Action::ListKeyRotations,
+            Op::GetKeyPolicy => Action::GetKeyPolicy,
+            Op::ListGrants => Action::ListGrants,
         }
     }
 
@@ -168,6 +183,8 @@ pub(crate) struct RegionLimiter {
     list_aliases: DefaultDirectRateLimiter,
     list_resource_tags: DefaultDirectRateLimiter,
     list_key_rotations: DefaultDirectRateLimiter,
+    get_key_policy: DefaultDirectRateLimiter,
+    list_grants: DefaultDirectRateLimiter,
     /// The SDK retry state of these reads.
     pub(crate) partition: RetryPartition,
 }
@@ -182,6 +199,8 @@ impl RegionLimiter {
             list_aliases: limiter(rates.list_aliases),
             list_resource_tags: limiter(rates.list_resource_tags),
             list_key_rotations: limiter(rates.list_key_rotations),
+            get_key_policy: limiter(rates.get_key_policy),
+            list_grants: limiter(rates.list_grants),
         }
     }
 
@@ -194,6 +213,8 @@ impl RegionLimiter {
             Op::ListAliases => &self.list_aliases,
             Op::ListResourceTags => &self.list_resource_tags,
             Op::ListKeyRotations => &self.list_key_rotations,
+            Op::GetKeyPolicy => &self.get_key_policy,
+            Op::ListGrants => &self.list_grants,
         };
         limiter.until_ready().await;
     }

@@ -26,6 +26,10 @@ pub enum Action {
     ListResourceTags,
     /// KMS `ListKeyRotations`: a key's past rotations (`with_rotation_history`, imported keys).
     ListKeyRotations,
+    /// KMS `GetKeyPolicy`: a key's policy, for its exposure.
+    GetKeyPolicy,
+    /// KMS `ListGrants`: a key's grants, for its exposure.
+    ListGrants,
     /// KMS `EnableKeyRotation`: the fix (also sets the period).
     EnableKeyRotation,
     /// KMS `DisableKeyRotation`: rollback of a key that did not rotate before.
@@ -100,13 +104,15 @@ const OWN_HUB_PRODUCT: &str =
 
 impl Action {
     /// Every action, in the order a policy lists them.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ListKeys,
         Action::ListAliases,
         Action::DescribeKey,
         Action::GetKeyRotationStatus,
         Action::ListResourceTags,
         Action::ListKeyRotations,
+        Action::GetKeyPolicy,
+        Action::ListGrants,
         Action::EnableKeyRotation,
         Action::DisableKeyRotation,
         Action::ListRegions,
@@ -124,6 +130,8 @@ impl Action {
             Action::GetKeyRotationStatus => operation::GET_KEY_ROTATION_STATUS,
             Action::ListResourceTags => operation::LIST_RESOURCE_TAGS,
             Action::ListKeyRotations => operation::LIST_KEY_ROTATIONS,
+            Action::GetKeyPolicy => operation::GET_KEY_POLICY,
+            Action::ListGrants => operation::LIST_GRANTS,
             Action::EnableKeyRotation => "EnableKeyRotation",
             Action::DisableKeyRotation => "DisableKeyRotation",
             Action::ListRegions => "ListRegions",
@@ -177,14 +185,21 @@ impl Action {
                  exceptions become `exception_undecidable`, and plan refuses alias selections",
             ),
             (Mode::ReadOnly, Action::ListResourceTags) => optional(
-                "only for keys that would fail when an exception matches by tag, or every key \
-                 with --all-tags. Denied: such keys are `error` (exception_undecidable), and \
-                 plan refuses tag selections and priorities",
+                "for keys that would fail (tag exceptions, the plan's production priority), or \
+                 every key with --all-tags. Denied: keys a tag exception may cover are `error` \
+                 (exception_undecidable), plan refuses tag selections, and tag priorities rank \
+                 such keys as if they matched",
             ),
             (Mode::ReadOnly, Action::ListKeyRotations) => optional(
                 "only with --with-rotation-history, and for imported keys when the policy sets \
                  imported_key_max_age_days. Denied: the history is missing, and those imported \
                  keys are `error` (rotation_status_failed)",
+            ),
+            (Mode::ReadOnly, Action::GetKeyPolicy | Action::ListGrants) => optional(
+                "for keys that would fail (every key with --exposure always; none with \
+                 --exposure never): who beyond the account may use the key, so that the plan \
+                 fixes exposed keys first. Denied: the key's exposure is `unknown`, ranked as \
+                 if public; the verdict does not change",
             ),
             (Mode::ReadOnly, Action::ListRegions) => {
                 optional("only with --all-regions: which regions are enabled for the account")
@@ -220,6 +235,8 @@ impl Action {
                 | Action::ListAliases
                 | Action::ListResourceTags
                 | Action::ListKeyRotations
+                | Action::GetKeyPolicy
+                | Action::ListGrants
                 | Action::ListRegions
                 | Action::BatchImportFindings,
             ) => None,
@@ -431,6 +448,8 @@ mod tests {
                 "OptionalListAliases",
                 "OptionalListResourceTags",
                 "OptionalListKeyRotations",
+                "OptionalGetKeyPolicy",
+                "OptionalListGrants",
                 "OptionalListRegions",
                 "OptionalAssumeRole",
                 "OptionalBatchImportFindings"

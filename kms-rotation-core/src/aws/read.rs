@@ -27,9 +27,10 @@ use super::errors::{REPEATED_MARKER, TRUNCATED_WITHOUT_MARKER, UNIDENTIFIED_KEY}
 use super::limits::{Op, RegionLimiter};
 use super::permissions::Action;
 use super::progress::Progress;
+use crate::exposure::{Exposure, GrantFact};
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, Origin, Rotation, operation};
 use crate::rule;
-use crate::source::{ReadRequest, ScopeError, TagNeed};
+use crate::source::{Need, ReadRequest, ScopeError};
 
 /// The operation name of a failed listing in scope errors.
 pub(crate) const LIST_KEYS: &str = Action::ListKeys.operation();
@@ -39,6 +40,10 @@ const LIST_KEYS_LIMIT: i32 = 1000;
 const LIST_ALIASES_LIMIT: i32 = 100;
 const LIST_KEY_ROTATIONS_LIMIT: i32 = 1000;
 const LIST_RESOURCE_TAGS_LIMIT: i32 = 50;
+const LIST_GRANTS_LIMIT: i32 = 100;
+
+/// The only key policy name KMS has.
+const KEY_POLICY_NAME: &str = "default";
 
 /// Everything one region read needs, owned: each region is read in a task of its own, so that
 /// signing and parsing for many regions spread over every core.
@@ -373,12 +378,7 @@ async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
         }
     }
 
-    let wants_tags = record.error_for(operation::DESCRIBE_KEY).is_none()
-        && match needs.tags {
-            TagNeed::Never => false,
-            TagNeed::Always => true,
-            TagNeed::WhenFailing => rule::would_fail(&record, policy, ctx.now),
-        };
+    let wants_tags = wants(needs.tags, &record, ctx);
     if wants_tags {
         match list_tags(ctx, &listed.key_id).await {
             Ok(tags) => record.tags = Some(tags),
@@ -386,8 +386,76 @@ async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
         }
     }
 
+    if wants(needs.exposure, &record, ctx) {
+        record.exposure = Some(exposure(ctx, &listed.key_id, &mut record).await);
+    }
+
     ctx.progress.read_one();
     record
+}
+
+/// Whether `need` asks for an optional fact of this key (never of a key DescribeKey failed on).
+fn wants(need: Need, record: &KeyRecord, ctx: &RegionContext) -> bool {
+    record.error_for(operation::DESCRIBE_KEY).is_none()
+        && match need {
+            Need::Never => false,
+            Need::Always => true,
+            Need::WhenFailing => rule::would_fail(record, &ctx.request.policy, ctx.now),
+        }
+}
+
+/// Who beyond the account may use the key: its policy and grants, read together. A failed read
+/// is also on the record's `errors`, like any other.
+async fn exposure(ctx: &RegionContext, key_id: &str, record: &mut KeyRecord) -> Exposure {
+    let calls = ctx.calls();
+    let policy = call(&calls, Op::GetKeyPolicy, || {
+        ctx.client
+            .get_key_policy()
+            .key_id(key_id)
+            .policy_name(KEY_POLICY_NAME)
+            .send()
+    });
+    let (policy, grants) = futures::join!(policy, list_grants(ctx, key_id));
+    let policy = policy.and_then(|out| {
+        out.policy.ok_or_else(|| KeyError {
+            operation: operation::GET_KEY_POLICY.to_owned(),
+            code: "MissingPolicy".to_owned(),
+            message: "GetKeyPolicy answered without Policy".to_owned(),
+        })
+    });
+    for error in [policy.as_ref().err(), grants.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
+        record.errors.push(error.clone());
+    }
+    let account = record.account_id.clone();
+    Exposure::from_reads(&account, policy.as_deref(), grants.as_deref())
+}
+
+/// A key's grants (ListGrants, every page): a partial list could hide another account's grant.
+async fn list_grants(ctx: &RegionContext, key_id: &str) -> Result<Vec<GrantFact>, KeyError> {
+    let mut grants = Vec::new();
+    let mut pager = Pager::new(operation::LIST_GRANTS);
+    loop {
+        let marker = pager.marker();
+        let page = call(&ctx.calls(), Op::ListGrants, || {
+            ctx.client
+                .list_grants()
+                .key_id(key_id)
+                .limit(LIST_GRANTS_LIMIT)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await?;
+        grants.extend(page.grants().iter().map(|grant| GrantFact {
+            grant_id: grant.grant_id().unwrap_or_default().to_owned(),
+            grantee_principal: grant.grantee_principal().map(str::to_owned),
+        }));
+        if !pager.advance(page.truncated(), page.next_marker())? {
+            return Ok(grants);
+        }
+    }
 }
 
 /// DescribeKey, or a record with only the key's place and the error.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{AwsOptions, with_aws_options};
 use crate::model::{Inventory, KeyRecord};
-use crate::source::ProgressFn;
+use crate::source::{Need, ProgressFn};
 use crate::{
     Error, InventorySource, KeySource, KeySourceExt, MemorySource, Policy, Report, Result,
     ScanRequest, Scope,
@@ -47,6 +47,10 @@ with_aws_options! {
         /// Read each key's last rotation (ListKeyRotations; its quota is 100/s).
         #[serde(alias = "rotationHistory")]
         pub rotation_history: bool,
+        /// When to read who beyond the account may use a key (GetKeyPolicy and ListGrants;
+        /// AWS only): `when_failing` (the default: the plan fixes exposed keys first), `always`,
+        /// or `never`. A read that fails leaves the exposure `unknown`, never `account`.
+        pub exposure: Need = Need::WhenFailing,
         /// Also save the key records read as an inventory file (atomically): scanning it
         /// reproduces the same findings offline.
         #[serde(alias = "saveInventory")]
@@ -150,6 +154,7 @@ pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<
         now: options.now,
         all_tags: options.all_tags,
         rotation_history: options.rotation_history,
+        exposure: options.exposure,
         progress,
     };
     let (report, records) = source.scan_with_records(&request).await?;

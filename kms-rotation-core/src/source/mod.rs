@@ -56,25 +56,45 @@ impl Scope {
     }
 }
 
-/// When a source should read tags (one ListResourceTags call per key on AWS).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TagNeed {
-    /// Tags decide nothing: do not read them.
+/// When a source should read an optional fact: tags (one ListResourceTags call per key on AWS)
+/// or exposure (GetKeyPolicy and ListGrants).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Need {
+    /// Do not read it.
     #[default]
     Never,
-    /// Read them for keys that would fail, where an exception or a remediation priority may
-    /// match by tag.
+    /// Read it for keys that would fail: where an exception or the plan's priorities may use
+    /// it.
     WhenFailing,
-    /// Read them for every key (asked for by the user).
+    /// Read it for every key.
     Always,
 }
+crate::wire::wire_names!(Need, "need");
 
 /// The optional facts a read should collect. Each costs calls at organisation scale, so a source
 /// collects only what is asked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
     /// When to read tags.
-    pub tags: TagNeed,
+    pub tags: Need,
+    /// When to read exposure (key policy and grants).
+    pub exposure: Need,
     /// Last rotation (date and type) for every key whose rotation status is read.
     pub rotation_history: bool,
     /// Last rotation for imported (EXTERNAL) keys, which the policy judges by age.
@@ -86,10 +106,11 @@ impl Needs {
     pub fn for_policy(policy: &Policy) -> Self {
         Needs {
             tags: if policy.needs_tags() {
-                TagNeed::WhenFailing
+                Need::WhenFailing
             } else {
-                TagNeed::Never
+                Need::Never
             },
+            exposure: Need::Never,
             rotation_history: false,
             imported_key_history: policy.imported_key_max_age_days.is_some(),
         }
@@ -210,7 +231,7 @@ impl<T: KeySource + ?Sized> KeySource for Box<T> {
 }
 
 /// A scan: read a scope, evaluate every key against a policy, report.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ScanRequest {
     /// The accounts and regions to read.
     pub scope: Scope,
@@ -222,8 +243,25 @@ pub struct ScanRequest {
     pub all_tags: bool,
     /// Read the last rotation of every key (ListKeyRotations; its quota is only 100/s).
     pub rotation_history: bool,
+    /// When to read who beyond the account may use a key (GetKeyPolicy and ListGrants):
+    /// by default for keys that would fail, which the plan orders by it.
+    pub exposure: Need,
     /// Told of the read's progress as it goes, if set.
     pub progress: Option<ProgressFn>,
+}
+
+impl Default for ScanRequest {
+    fn default() -> Self {
+        ScanRequest {
+            scope: Scope::default(),
+            policy: Policy::default(),
+            now: None,
+            all_tags: false,
+            rotation_history: false,
+            exposure: Need::WhenFailing,
+            progress: None,
+        }
+    }
 }
 
 impl Debug for ScanRequest {
@@ -234,6 +272,7 @@ impl Debug for ScanRequest {
             .field("now", &self.now)
             .field("all_tags", &self.all_tags)
             .field("rotation_history", &self.rotation_history)
+            .field("exposure", &self.exposure)
             .finish_non_exhaustive()
     }
 }
@@ -242,9 +281,13 @@ impl ScanRequest {
     /// What the source must collect for this scan.
     pub fn read_request(&self) -> ReadRequest {
         let mut needs = Needs::for_policy(&self.policy);
-        if self.all_tags {
-            needs.tags = TagNeed::Always;
-        }
+        // The tags of failing keys decide the plan's default priority (production first).
+        needs.tags = if self.all_tags {
+            Need::Always
+        } else {
+            needs.tags.max(Need::WhenFailing)
+        };
+        needs.exposure = self.exposure;
         needs.rotation_history |= self.rotation_history;
         ReadRequest {
             scope: self.scope.clone(),

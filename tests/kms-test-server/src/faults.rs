@@ -201,6 +201,8 @@ impl Faults {
             ("ListAliases", 500),
             ("ListResourceTags", 2000),
             ("ListKeyRotations", 100),
+            ("GetKeyPolicy", 1000),
+            ("ListGrants", 100),
             ("EnableKeyRotation", 15),
             ("DisableKeyRotation", 5),
         ]

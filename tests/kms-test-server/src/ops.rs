@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
+use kms_rotation::exposure::{EvidenceSource, ExposureLevel};
 use kms_rotation::model::{KeyArn, KeyManager, KeySpec, KeyState, Origin};
 use serde_json::{Value, json};
 
@@ -60,6 +61,8 @@ impl Store {
             "ListAliases" => self.list_aliases(ctx, input),
             "ListResourceTags" => self.list_resource_tags(ctx, input),
             "ListKeyRotations" => self.list_key_rotations(ctx, input),
+            "GetKeyPolicy" => self.get_key_policy(ctx, input),
+            "ListGrants" => self.list_grants(ctx, input),
             other => Err(KmsError::new(
                 "UnknownOperationException",
                 format!("Operation {other} is not supported by kms-test-server"),
@@ -327,6 +330,74 @@ impl Store {
             .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
             .collect();
         Ok(page.reply("Tags", tags))
+    }
+
+    /// The default key policy (the account's root may do everything), plus one statement per
+    /// key-policy principal of the record's exposure evidence, so that a scan reads back the
+    /// exposure the fleet file says. An `unknown` exposure is a denied read.
+    fn get_key_policy(&self, ctx: &Ctx, input: &Input) -> Result<Value, KmsError> {
+        let key = self.key(ctx, input, KEY)?;
+        if input
+            .str("PolicyName")?
+            .is_some_and(|name| name != "default")
+        {
+            return Err(KmsError::new(
+                "NotFoundException",
+                "Only the `default` policy exists",
+            ));
+        }
+        let exposure = key.record.exposure.as_ref();
+        if exposure.is_some_and(|e| e.level == ExposureLevel::Unknown) {
+            return Err(KmsError::new(
+                "AccessDeniedException",
+                "User is not authorized to perform: kms:GetKeyPolicy because no resource-based \
+                 policy allows the kms:GetKeyPolicy action",
+            ));
+        }
+        let mut statements = vec![json!({
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{}:root", key.record.account_id)},
+            "Action": "kms:*",
+            "Resource": "*",
+        })];
+        for evidence in exposure.into_iter().flat_map(|e| &e.evidence) {
+            if evidence.source == EvidenceSource::KeyPolicy {
+                statements.push(json!({
+                    "Sid": evidence.statement,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": evidence.principal},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                }));
+            }
+        }
+        let policy = json!({"Version": "2012-10-17", "Statement": statements});
+        Ok(json!({"Policy": policy.to_string(), "PolicyName": "default"}))
+    }
+
+    /// One grant per grant in the record's exposure evidence.
+    fn list_grants(&self, ctx: &Ctx, input: &Input) -> Result<Value, KmsError> {
+        let key = self.key(ctx, input, KEY)?;
+        let grants: Vec<Value> = key
+            .record
+            .exposure
+            .iter()
+            .flat_map(|e| &e.evidence)
+            .filter(|e| e.source == EvidenceSource::Grant)
+            .map(|e| {
+                json!({
+                    "KeyId": key.arn(),
+                    "GrantId": e.statement,
+                    "GranteePrincipal": e.principal,
+                    "Operations": ["Decrypt"],
+                    "IssuingAccount": format!("arn:aws:iam::{}:root", key.record.account_id),
+                })
+            })
+            .collect();
+        let page = Page::of(input, ctx.op, grants.len(), 50, 100, ctx.page_cap)?;
+        let grants = grants[page.range.clone()].to_vec();
+        Ok(page.reply("Grants", grants))
     }
 
     fn list_key_rotations(&self, ctx: &Ctx, input: &Input) -> Result<Value, KmsError> {

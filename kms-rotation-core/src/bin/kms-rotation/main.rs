@@ -59,7 +59,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read keys from a source, evaluate them against the policy, and write a report.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Render a saved report (`scan --format json`) in other formats, without scanning again.
     Convert(convert::ConvertArgs),
     /// Plan the remediation of a report: ordered, batched actions and the reasons for skips.
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
     let subcommand = cli.command.name();
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Scan(args) => scan::run(args).await,
+            Command::Scan(args) => scan::run(*args).await,
             Command::Convert(args) => convert::run(args).await,
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,

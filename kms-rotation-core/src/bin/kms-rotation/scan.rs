@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use kms_rotation::Result;
 use kms_rotation::ops::{self, ScanOptions};
+use kms_rotation::source::Need;
 use serde::Serialize;
 
 use crate::connection::ConnectionArgs;
@@ -36,6 +37,13 @@ pub struct SourceArgs {
     /// Read every key's tags, not only where an exception or priority may match by tag.
     #[arg(long)]
     all_tags: bool,
+
+    /// When to read who beyond the account may use a key (GetKeyPolicy, ListGrants):
+    /// when_failing (default; the plan fixes exposed keys first), always, or never.
+    #[arg(long, value_name = "WHEN",
+          value_parser = clap::builder::PossibleValuesParser::new(Need::ALL.map(Need::as_str)))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exposure: Option<String>,
 
     /// Policy file, JSON or YAML (default: the rule's defaults).
     #[arg(long = "policy", value_name = "FILE")]
