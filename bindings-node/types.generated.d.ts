@@ -21,19 +21,39 @@ export interface Action {
   /**
    * The key carries `aws:cloudformation:stack-name`: the stack's template must get the same
    * fix, or the next stack update may undo it.
-   * @default null
    */
   managed_by_cloudformation?: string | null
   /**
-   * 1-based rank of the first `--priority-tag` rule the key matches (lower runs first);
-   * keys matching none get one past the last rule.
+   * 1-based rank of the first priority rule the key matches (lower runs first); keys
+   * matching none get one past the last rule (`exposure` counts as two rules).
    */
   priority: number
+  /**
+   * Why the key has that rank: the rule and the evidence (`public: key_policy `Open` allows
+   * any principal...`), or that a fact was missing and the key ranked as if it matched.
+   */
+  priority_reason: string
   /** From `target_arn`, not from the findings: a replica's fix runs in its primary's region. */
   region: string
   /** The rotation period to set, in days (90-2560, not above the policy's maximum). */
   rotation_period_days: RotationPeriod
   /** The key the write goes to. */
+  target_arn: string
+}
+
+/** One change to make, on one key (a multi-Region primary stands for its replicas). */
+export interface ActionInput {
+  account_id: string
+  action: ActionKind
+  batch: number
+  because: string[]
+  /** @default null */
+  managed_by_cloudformation?: string | null
+  priority: number
+  /** @default "" */
+  priority_reason?: string
+  region: string
+  rotation_period_days: RotationPeriod
   target_arn: string
 }
 
@@ -336,6 +356,14 @@ export interface EvaluateOptions {
 }
 
 /**
+ * Where a piece of evidence comes from.
+ *
+ * - `key_policy`: A statement of the key policy (`default`).
+ * - `grant`: A grant (ListGrants).
+ */
+export type EvidenceSource = 'key_policy' | 'grant'
+
+/**
  * How an exception picks its key. Exact matches only.
  *
  * On the wire it is an object with exactly one of `arn`, `key_id`, `alias` or `tag`
@@ -387,6 +415,54 @@ export interface Explanation {
   why: string
 }
 
+/** What the key policy and grants say about who may use the key. */
+export interface Exposure {
+  /** For `unknown`: the read that failed, or why the policy could not be understood. */
+  error?: ReadError | null
+  /** Every statement and grant that reaches beyond the key's account. */
+  evidence: ExposureEvidence[]
+  /** The most exposed level the evidence shows; `unknown` when it could not be read. */
+  level: ExposureLevel
+}
+
+/** One statement or grant that reaches beyond the key's account. */
+export interface ExposureEvidence {
+  /** Why it counts, in words. */
+  detail: string
+  /** `public` or `cross_account`. */
+  level: ExposureLevel
+  /** The principal as written (`*`, an account id, an ARN). */
+  principal: string
+  /** A key policy statement or a grant. */
+  source: EvidenceSource
+  /** The statement's `Sid`, or `Statement[i]` when it has none; the grant's id. */
+  statement: string
+}
+
+/** What the key policy and grants say about who may use the key. */
+export interface ExposureInput {
+  /** For `unknown`: the read that failed, or why the policy could not be understood. */
+  error?: ReadErrorInput | null
+  /**
+   * Every statement and grant that reaches beyond the key's account.
+   * @default []
+   */
+  evidence?: ExposureEvidence[]
+  /** The most exposed level the evidence shows; `unknown` when it could not be read. */
+  level: ExposureLevel
+}
+
+/**
+ * How far a key's use reaches, from most to least exposed (`unknown` ranks just after
+ * `public`: it may be public).
+ *
+ * - `public`: A statement lets any principal of any account use the key.
+ * - `unknown`: The policy or grants could not be read or understood: it may be public.
+ * - `cross_account`: Principals of other accounts (or an organization, or a VPC endpoint's callers) may use it.
+ * - `account`: Only principals of the key's own account may use it.
+ */
+export type ExposureLevel = 'public' | 'unknown' | 'cross_account' | 'account'
+
 /** A finding Security Hub did not take. */
 export interface FailedImport {
   /** The account the finding is about. */
@@ -431,6 +507,8 @@ export interface Finding {
   errors: ReadError[]
   /** Set when an exception matched a would-be failing key. */
   exception: AppliedException | null
+  /** As in the key record: who beyond the key's account may use it; `None` when not read. */
+  exposure: Exposure | null
   /** The key id. */
   key_id: string
   /** As in the key record; `None` when unknown. */
@@ -501,6 +579,11 @@ export interface FindingInput {
   errors?: ReadErrorInput[]
   /** Set when an exception matched a would-be failing key. */
   exception?: AppliedException | null
+  /**
+   * As in the key record: who beyond the key's account may use it; `None` when not read.
+   * @default null
+   */
+  exposure?: ExposureInput | null
   /** The key id. */
   key_id: string
   /** As in the key record; `None` when unknown. */
@@ -742,6 +825,7 @@ export interface KeyRecord {
   custom_key_store_id?: string | null
   /** @default [] */
   errors?: ReadErrorInput[]
+  exposure?: ExposureInput | null
   key_id?: string | null
   key_manager?: KeyManager | null
   key_spec?: KeySpec | null
@@ -867,6 +951,17 @@ export interface MultiRegion {
 export type MultiRegionRole = 'PRIMARY' | 'REPLICA'
 
 /**
+ * When a source should read an optional fact: tags (one ListResourceTags call per key on AWS)
+ * or exposure (GetKeyPolicy and ListGrants).
+ *
+ * - `never`: Do not read it.
+ * - `when_failing`: Read it for keys that would fail: where an exception or the plan's priorities may use
+ *   it.
+ * - `always`: Read it for every key.
+ */
+export type Need = 'never' | 'when_failing' | 'always'
+
+/**
  * Where the key material comes from.
  *
  * - `AWS_KMS`: KMS made the key material.
@@ -911,7 +1006,7 @@ export interface Plan {
  */
 export interface PlanInput {
   /** In execution order. */
-  actions: Action[]
+  actions: ActionInput[]
   /**
    * When the plan was made (UTC).
    *
@@ -943,8 +1038,14 @@ export interface PlanOptions {
    * @default null
    */
   now?: string | Date | null
-  /** Tag matches (`KEY=VALUE`), most urgent first: keys matching one go first. */
-  priorities?: TagMatch[]
+  /**
+   * The plan's order, most urgent first: `exposure` (public, then cross-account keys),
+   * `public`, `cross_account`, `production` (an `environment`/`env`/`stage` tag set to `prod`
+   * or `production`) or `tag:KEY=VALUE`; a key ranks at the first rule it matches, or as if
+   * it matched when the fact is missing. Default: `["exposure", "production"]`.
+   * @default ["exposure", "production"]
+   */
+  priorities?: Priority[]
   /**
    * A report (a scan's result). Rechecked like a file: every verdict is recomputed from
    * its evidence, so an edited report cannot widen the plan.
@@ -1039,6 +1140,12 @@ export interface PolicyInput {
    */
   target_rotation_period_days?: RotationPeriod
 }
+
+/**
+ * One rule of the plan's order, as written on every surface: `exposure` (`public`, then
+ * `cross_account`), `public`, `cross_account`, `production`, or `tag:KEY=VALUE`.
+ */
+export type Priority = string
 
 /** A fact a source could not read for one key. */
 export interface ReadError {
@@ -1512,6 +1619,13 @@ export interface ScanOptions {
    * @default []
    */
   exceptions?: string[]
+  /**
+   * When to read who beyond the account may use a key (GetKeyPolicy and ListGrants;
+   * AWS only): `when_failing` (the default: the plan fixes exposed keys first), `always`,
+   * or `never`. A read that fails leaves the exposure `unknown`, never `account`.
+   * @default "when_failing"
+   */
+  exposure?: Need
   /**
    * The external id the roles require, if any. A secret: never printed (see
    * `ExternalId`).

@@ -85,8 +85,8 @@ fn plan_as_a_script_is_written_for_review() {
         "script",
         "-o",
         path.to_str().unwrap(),
-        "--priority-tag",
-        "environment=prod",
+        "--priority",
+        "exposure,tag:environment=prod",
         "--exclude-account",
         "444455556666",
     ]));
@@ -96,6 +96,11 @@ fn plan_as_a_script_is_written_for_review() {
     assert_eq!(script.matches("aws kms enable-key-rotation").count(), 4);
     assert!(!script.contains("444455556666:key"), "excluded account");
     assert!(stderr(&out).contains("4 action(s)"), "{}", stderr(&out));
+    // Each command says why it comes where it does: the public key first.
+    let first = script
+        .find("# priority 1: public: statement `PublicDecrypt`")
+        .unwrap();
+    assert!(first < script.find("# priority 2: cross_account: grant").unwrap());
 }
 
 #[test]
@@ -109,9 +114,11 @@ fn bad_plan_options_are_exit_2_naming_the_option() {
     );
     assert!(out.stdout.is_empty());
 
-    let out = run(&plan_args(&["--priority-tag", "no-equals-sign"]));
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("--priority-tag"), "{}", stderr(&out));
+    for bad in ["no-equals-sign", "tag:no-equals-sign", "exposure,prod"] {
+        let out = run(&plan_args(&["--priority", bad]));
+        assert_eq!(code(&out), 2, "{bad}");
+        assert!(stderr(&out).contains("--priority"), "{}", stderr(&out));
+    }
 
     // Without --report or --inventory, plan scans AWS like scan: with no region configured
     // that is refused before any call.

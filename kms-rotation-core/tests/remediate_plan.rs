@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use kms_rotation::remediate::{
-    ActionKind, Plan, PlanFormat, PlanOptions, SkipReason, TagMatch, plan,
+    ActionKind, Plan, PlanFormat, PlanOptions, Priority, SkipReason, TagMatch, plan,
 };
 use kms_rotation::{ErrorKind, KeyRecord, Policy, Report, ReportScope};
 
@@ -185,8 +185,8 @@ fn a_replica_follows_its_primarys_verdict_when_both_are_in_the_report() {
 fn priority_tags_order_the_actions_and_batches_cut_them() {
     let options = PlanOptions {
         priorities: vec![
-            "environment=prod".parse().unwrap(),
-            TagMatch::new("environment", "staging"),
+            "tag:environment=prod".parse().unwrap(),
+            Priority::Tag(TagMatch::new("environment", "staging")),
         ],
         batch_size: 2,
         ..options()
@@ -486,9 +486,6 @@ fn a_tag_filter_on_keys_whose_tags_were_not_read_is_refused_naming_option_and_ke
         ("selection.include.tags", |o| {
             o.selection.include.tags = vec![TagMatch::new("environment", "staging")]
         }),
-        ("priorities", |o| {
-            o.priorities = vec![TagMatch::new("environment", "prod")]
-        }),
     ] {
         let mut o = options();
         set(&mut o);
@@ -498,6 +495,24 @@ fn a_tag_filter_on_keys_whose_tags_were_not_read_is_refused_naming_option_and_ke
         assert!(err.message().contains(ORDERS), "names the keys: {err}");
         assert!(err.message().contains("tags were not read"), "{err}");
     }
+}
+
+#[test]
+fn a_priority_on_keys_whose_tags_were_not_read_ranks_them_as_if_they_matched() {
+    let report = report_without(true, false);
+    let mut o = options();
+    o.priorities = vec![Priority::Tag(TagMatch::new("environment", "staging"))];
+    let plan = plan(&report, &o).unwrap();
+    let orders = plan
+        .actions
+        .iter()
+        .find(|a| a.target_arn == ORDERS)
+        .unwrap();
+    assert_eq!(orders.priority, 1);
+    assert_eq!(
+        orders.priority_reason,
+        "tags not read: ranked as if tag:environment=staging"
+    );
 }
 
 #[test]

@@ -73,14 +73,18 @@ async fn a_report_without_tags_is_not_planned_by_tag_and_with_tags_prod_is_never
     let server = KmsTestServer::start(first_account(), Faults::default())
         .await
         .unwrap();
-    // No tag exception in the policy: the scan reads no tags.
+    // A report whose tags were not read (an older scan, or an inventory without them).
     let report = common::scratch("tags-report.json");
-    let scanned = scan_to(&server, &report, &[]);
-    assert!(server.calls_for("ListResourceTags").is_empty());
-    assert!(scanned.findings.iter().all(|f| f.tags.is_none()));
+    scan_to(&server, &report, &[]);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    for finding in json["findings"].as_array_mut().unwrap() {
+        finding["tags"] = serde_json::Value::Null;
+    }
+    std::fs::write(&report, json.to_string()).unwrap();
 
     let plan_file = common::scratch("tags-plan.json");
-    for flag in ["--exclude-tag", "--include-tag", "--priority-tag"] {
+    for flag in ["--exclude-tag", "--include-tag"] {
         let out = kms_rotation(
             &server,
             "plan",
@@ -99,6 +103,30 @@ async fn a_report_without_tags_is_not_planned_by_tag_and_with_tags_prod_is_never
         assert!(message.contains(ORDERS), "names the keys: {message}");
         assert!(!plan_file.exists(), "no plan is written");
     }
+    // A priority is an order, not a filter: the keys rank as if they matched, and say why.
+    let out = kms_rotation(
+        &server,
+        "plan",
+        &[
+            "--report",
+            s(&report),
+            "--priority",
+            "tag:environment=prod",
+            "-o",
+            s(&plan_file),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    for action in plan["actions"].as_array().unwrap() {
+        assert_eq!(action["priority"], 1);
+        assert_eq!(
+            action["priority_reason"],
+            "tags not read: ranked as if tag:environment=prod"
+        );
+    }
+    std::fs::remove_file(&plan_file).unwrap();
 
     // With every tag read, the plan excludes the prod keys and apply never writes them.
     let scanned = scan_to(&server, &report, &["--all-tags"]);

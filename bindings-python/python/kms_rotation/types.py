@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Action",
+    "ActionInput",
     "ActionKind",
     "ActionResult",
     "ActionStatus",
@@ -38,10 +39,15 @@ __all__ = [
     "Control",
     "DisabledKeys",
     "EvaluateOptions",
+    "EvidenceSource",
     "ExceptionMatch",
     "ExceptionsFile",
     "ExplainOptions",
     "Explanation",
+    "Exposure",
+    "ExposureEvidence",
+    "ExposureInput",
+    "ExposureLevel",
     "FailedImport",
     "Finding",
     "FindingInput",
@@ -64,6 +70,7 @@ __all__ = [
     "LastRotation",
     "MultiRegion",
     "MultiRegionRole",
+    "Need",
     "Origin",
     "PeriodSource",
     "Plan",
@@ -72,6 +79,7 @@ __all__ = [
     "Policy",
     "PolicyException",
     "PolicyInput",
+    "Priority",
     "ReadError",
     "ReadErrorInput",
     "Reason",
@@ -121,8 +129,12 @@ class _ActionRequired(TypedDict):
     because: list[str]
     """The ARNs of the findings this action fixes (the primary's and its replicas')."""
     priority: int
-    """1-based rank of the first ``--priority-tag`` rule the key matches (lower runs first);
-    keys matching none get one past the last rule.
+    """1-based rank of the first priority rule the key matches (lower runs first); keys
+    matching none get one past the last rule (``exposure`` counts as two rules).
+    """
+    priority_reason: str
+    """Why the key has that rank: the rule and the evidence (``public: key_policy ``Open` allows
+    any principal...`), or that a fact was missing and the key ranked as if it matched.
     """
     region: str
     """From ``target_arn``, not from the findings: a replica's fix runs in its primary's region."""
@@ -137,9 +149,27 @@ class Action(_ActionRequired, total=False):
     managed_by_cloudformation: str | None
     """The key carries ``aws:cloudformation:stack-name``: the stack's template must get the same
     fix, or the next stack update may undo it.
-
-    Default: ``None``.
     """
+
+
+class _ActionInputRequired(TypedDict):
+    """The keys ``ActionInput`` requires."""
+    account_id: ReadOnly[str]
+    action: ReadOnly[ActionKind]
+    batch: ReadOnly[int]
+    because: ReadOnly[Sequence[str]]
+    priority: ReadOnly[int]
+    region: ReadOnly[str]
+    rotation_period_days: ReadOnly[RotationPeriod]
+    target_arn: ReadOnly[str]
+
+
+class ActionInput(_ActionInputRequired, total=False):
+    """One change to make, on one key (a multi-Region primary stands for its replicas)."""
+    managed_by_cloudformation: ReadOnly[str | None]
+    """Default: ``None``."""
+    priority_reason: ReadOnly[str]
+    """Default: ``''``."""
 
 
 ActionKind: TypeAlias = Literal["enable_rotation"]
@@ -443,6 +473,14 @@ class EvaluateOptions(TypedDict, total=False):
     """
 
 
+EvidenceSource: TypeAlias = Literal["key_policy"] | Literal["grant"]
+"""Where a piece of evidence comes from.
+
+- ``key_policy``: A statement of the key policy (``default``).
+- ``grant``: A grant (ListGrants).
+"""
+
+
 class ExceptionMatch(TypedDict, total=False):
     """How an exception picks its key. Exact matches only.
 
@@ -492,6 +530,67 @@ class Explanation(TypedDict):
     """Why it matters for the control."""
 
 
+class _ExposureRequired(TypedDict):
+    """The keys ``Exposure`` requires."""
+    evidence: list[ExposureEvidence]
+    """Every statement and grant that reaches beyond the key's account."""
+    level: ExposureLevel
+    """The most exposed level the evidence shows; ``unknown`` when it could not be read."""
+
+
+class Exposure(_ExposureRequired, total=False):
+    """What the key policy and grants say about who may use the key."""
+    error: ReadError | None
+    """For ``unknown``: the read that failed, or why the policy could not be understood."""
+
+
+class ExposureEvidence(TypedDict):
+    """One statement or grant that reaches beyond the key's account."""
+    detail: str
+    """Why it counts, in words."""
+    level: ExposureLevel
+    """``public`` or ``cross_account``."""
+    principal: str
+    """The principal as written (``*``, an account id, an ARN)."""
+    source: EvidenceSource
+    """A key policy statement or a grant."""
+    statement: str
+    """The statement's ``Sid``, or ``Statement[i]`` when it has none; the grant's id."""
+
+
+class _ExposureInputRequired(TypedDict):
+    """The keys ``ExposureInput`` requires."""
+    level: ReadOnly[ExposureLevel]
+    """The most exposed level the evidence shows; ``unknown`` when it could not be read."""
+
+
+class ExposureInput(_ExposureInputRequired, total=False):
+    """What the key policy and grants say about who may use the key."""
+    error: ReadOnly[ReadErrorInput | None]
+    """For ``unknown``: the read that failed, or why the policy could not be understood."""
+    evidence: ReadOnly[Sequence[ExposureEvidence]]
+    """Every statement and grant that reaches beyond the key's account.
+
+    Default: ``[]``.
+    """
+
+
+ExposureLevel: TypeAlias = (
+    Literal["public"]
+    | Literal["unknown"]
+    | Literal["cross_account"]
+    | Literal["account"]
+)
+"""How far a key's use reaches, from most to least exposed (``unknown`` ranks just after
+``public``: it may be public).
+
+- ``public``: A statement lets any principal of any account use the key.
+- ``unknown``: The policy or grants could not be read or understood: it may be public.
+- ``cross_account``: Principals of other accounts (or an organization, or a VPC endpoint's callers) may use it.
+- ``account``: Only principals of the key's own account may use it.
+"""
+
+
 class FailedImport(TypedDict):
     """A finding Security Hub did not take."""
     account_id: str
@@ -533,6 +632,8 @@ class Finding(TypedDict):
     """
     exception: AppliedException | None
     """Set when an exception matched a would-be failing key."""
+    exposure: Exposure | None
+    """As in the key record: who beyond the key's account may use it; ``None`` when not read."""
     key_id: str
     """The key id."""
     key_manager: KeyManager | None
@@ -619,6 +720,11 @@ class FindingInput(_FindingInputRequired, total=False):
     """
     exception: ReadOnly[AppliedException | None]
     """Set when an exception matched a would-be failing key."""
+    exposure: ReadOnly[ExposureInput | None]
+    """As in the key record: who beyond the key's account may use it; ``None`` when not read.
+
+    Default: ``None``.
+    """
     key_manager: ReadOnly[KeyManager | None]
     """As in the key record; ``None`` when unknown."""
     key_spec: ReadOnly[KeySpec | None]
@@ -852,6 +958,7 @@ class KeyRecord(_KeyRecordRequired, total=False):
     custom_key_store_id: ReadOnly[str | None]
     errors: ReadOnly[Sequence[ReadErrorInput]]
     """Default: ``[]``."""
+    exposure: ReadOnly[ExposureInput | None]
     key_id: ReadOnly[str | None]
     key_manager: ReadOnly[KeyManager | None]
     key_spec: ReadOnly[KeySpec | None]
@@ -982,6 +1089,17 @@ MultiRegionRole: TypeAlias = Literal["PRIMARY"] | Literal["REPLICA"]
 """
 
 
+Need: TypeAlias = Literal["never"] | Literal["when_failing"] | Literal["always"]
+"""When a source should read an optional fact: tags (one ListResourceTags call per key on AWS)
+or exposure (GetKeyPolicy and ListGrants).
+
+- ``never``: Do not read it.
+- ``when_failing``: Read it for keys that would fail: where an exception or the plan's priorities may use
+  it.
+- ``always``: Read it for every key.
+"""
+
+
 Origin: TypeAlias = (
     Literal["AWS_KMS"]
     | Literal["EXTERNAL"]
@@ -1028,7 +1146,7 @@ class PlanInput(TypedDict):
     """A remediation plan. Build one with ``plan``; load one with
     ``Plan::from_file``.
     """
-    actions: ReadOnly[Sequence[Action]]
+    actions: ReadOnly[Sequence[ActionInput]]
     """In execution order."""
     generated_at: ReadOnly[str]
     """When the plan was made (UTC).
@@ -1059,8 +1177,14 @@ class PlanOptions(TypedDict, total=False):
 
     Default: ``None``.
     """
-    priorities: ReadOnly[Sequence[TagMatch] | None]
-    """Tag matches (``KEY=VALUE``), most urgent first: keys matching one go first."""
+    priorities: ReadOnly[Sequence[Priority] | None]
+    """The plan's order, most urgent first: ``exposure`` (public, then cross-account keys),
+    ``public``, ``cross_account``, ``production`` (an ``environment``/``env``/``stage`` tag set to ``prod``
+    or ``production``) or ``tag:KEY=VALUE``; a key ranks at the first rule it matches, or as if
+    it matched when the fact is missing. Default: ``["exposure", "production"]``.
+
+    Default: ``['exposure', 'production']``.
+    """
     report: ReadOnly[ReportInput | _native.Report | None]
     """A report (a scan's result). Rechecked like a file: every verdict is recomputed from
     its evidence, so an edited report cannot widen the plan.
@@ -1154,6 +1278,12 @@ class PolicyInput(TypedDict, total=False):
 
     Default: ``365``.
     """
+
+
+Priority: TypeAlias = str
+"""One rule of the plan's order, as written on every surface: ``exposure`` (``public``, then
+``cross_account``), ``public``, ``cross_account``, ``production``, or ``tag:KEY=VALUE``.
+"""
 
 
 class ReadError(TypedDict):
@@ -1636,6 +1766,13 @@ class ScanOptions(TypedDict, total=False):
     """Exceptions files (``{"exceptions": [...]}``), added to the policy's exceptions.
 
     Default: ``[]``.
+    """
+    exposure: ReadOnly[Need | None]
+    """When to read who beyond the account may use a key (GetKeyPolicy and ListGrants;
+    AWS only): ``when_failing`` (the default: the plan fixes exposed keys first), ``always``,
+    or ``never``. A read that fails leaves the exposure ``unknown``, never ``account``.
+
+    Default: ``'when_failing'``.
     """
     external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::scan::{ScanOptions, under};
-use crate::remediate::{self, Plan, Selection, TagMatch};
+use crate::remediate::{self, Plan, Priority, Selection};
 use crate::source::ProgressFn;
 use crate::{Error, Report, Result};
 
@@ -27,8 +27,11 @@ pub struct PlanOptions {
     /// policy's `target_rotation_period_days`.
     #[serde(alias = "targetPeriodDays")]
     pub target_period_days: Option<u32>,
-    /// Tag matches (`KEY=VALUE`), most urgent first: keys matching one go first.
-    pub priorities: Vec<TagMatch>,
+    /// The plan's order, most urgent first: `exposure` (public, then cross-account keys),
+    /// `public`, `cross_account`, `production` (an `environment`/`env`/`stage` tag set to `prod`
+    /// or `production`) or `tag:KEY=VALUE`; a key ranks at the first rule it matches, or as if
+    /// it matched when the fact is missing. Default: `["exposure", "production"]`.
+    pub priorities: Vec<Priority>,
     /// Actions per batch, at least 1.
     #[serde(alias = "batchSize")]
     pub batch_size: usize,

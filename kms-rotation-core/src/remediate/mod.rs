@@ -48,7 +48,7 @@ pub use exec::{Verify, new_run_id, write_may_have_applied};
 pub use journal::{Event, Journal, JournalEntry, JournalError, parse_line, read_journal};
 pub use plan::{
     Action, ActionKind, CLOUDFORMATION_STACK_TAG, KeyFilter, Plan, PlanFormat, PlanOptions,
-    Selection, Skip, SkipReason, TagMatch, plan,
+    Priority, Selection, Skip, SkipReason, TagMatch, plan,
 };
 pub use rollback::{
     RollbackOptions, RollbackOutcome, RollbackResult, RollbackStatus, Undo, reason, rollback,

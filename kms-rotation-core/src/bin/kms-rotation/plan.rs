@@ -24,7 +24,7 @@ pub struct PlanArgs {
     // The conflicts name every field of `SourceArgs` and the connection group.
     #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
         "inventory", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
-        "now", "rotation_history", "all_tags", "ConnectionArgs",
+        "now", "rotation_history", "all_tags", "exposure", "ConnectionArgs",
     ])]
     #[serde(skip_serializing_if = "Option::is_none")]
     report_file: Option<PathBuf>,
@@ -40,8 +40,12 @@ pub struct PlanArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     target_period_days: Option<u32>,
 
-    /// Keys with this tag go first; repeat for lower priorities (first match wins).
-    #[arg(long = "priority-tag", value_name = "KEY=VALUE")]
+    /// The plan's order, most urgent first (comma-separated or repeated; first match wins):
+    /// exposure (public, then cross-account keys), public, cross_account, production, or
+    /// tag:KEY=VALUE. A key whose exposure or tags were not read ranks as if it matched.
+    /// Default: exposure,production.
+    #[arg(long = "priority", value_name = "RULE", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     priorities: Vec<String>,
 
     /// Actions per batch.

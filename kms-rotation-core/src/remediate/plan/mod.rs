@@ -3,9 +3,11 @@
 //! plan that names a bad ARN or period must fail at load, not halfway through a run.
 
 mod planner;
+mod priority;
 mod render;
 
 pub use planner::{CLOUDFORMATION_STACK_TAG, KeyFilter, PlanOptions, Selection, TagMatch, plan};
+pub use priority::Priority;
 pub use render::PlanFormat;
 
 use std::collections::BTreeSet;
@@ -59,9 +61,13 @@ pub struct Action {
     pub rotation_period_days: RotationPeriod,
     /// 1-based; batches run one after the other, in order.
     pub batch: usize,
-    /// 1-based rank of the first `--priority-tag` rule the key matches (lower runs first);
-    /// keys matching none get one past the last rule.
+    /// 1-based rank of the first priority rule the key matches (lower runs first); keys
+    /// matching none get one past the last rule (`exposure` counts as two rules).
     pub priority: usize,
+    /// Why the key has that rank: the rule and the evidence (`public: key_policy `Open` allows
+    /// any principal...`), or that a fact was missing and the key ranked as if it matched.
+    #[serde(default)]
+    pub priority_reason: String,
     /// The ARNs of the findings this action fixes (the primary's and its replicas').
     pub because: Vec<String>,
     /// The key carries `aws:cloudformation:stack-name`: the stack's template must get the same
@@ -82,6 +88,8 @@ struct RawAction {
     rotation_period_days: RotationPeriod,
     batch: usize,
     priority: usize,
+    #[serde(default)]
+    priority_reason: String,
     because: Vec<String>,
     #[serde(default)]
     managed_by_cloudformation: Option<String>,
@@ -121,6 +129,7 @@ impl TryFrom<RawAction> for Action {
             rotation_period_days: raw.rotation_period_days,
             batch: raw.batch,
             priority: raw.priority,
+            priority_reason: raw.priority_reason,
             because: raw.because,
             managed_by_cloudformation: raw.managed_by_cloudformation,
         })

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::priority::{self, Priority};
 use super::{Action, ActionKind, Plan, Skip, SkipReason};
 use crate::finding::{Finding, Reason, Status};
 use crate::model::{KeyArn, KeyState, SCHEMA_VERSION};
@@ -37,7 +38,7 @@ impl TagMatch {
     }
 
     /// `None` when the finding's tags were not read: unknown, not "no match".
-    fn matches(&self, finding: &Finding) -> Option<bool> {
+    pub(super) fn matches(&self, finding: &Finding) -> Option<bool> {
         Some(finding.tags.as_ref()?.get(&self.key) == Some(&self.value))
     }
 }
@@ -239,8 +240,9 @@ pub struct PlanOptions {
     /// The period to set; `None`: the report policy's `target_rotation_period_days`. Checked
     /// against 90-2560 and the policy's maximum.
     pub target_period_days: Option<u32>,
-    /// Priority rules, most urgent first; a key gets the rank of the first rule its tags match.
-    pub priorities: Vec<TagMatch>,
+    /// Priority rules, most urgent first; a key gets the rank of the first rule it matches.
+    /// Default: [`Priority::defaults`] (public, cross-account, production, the rest).
+    pub priorities: Vec<Priority>,
     /// Actions per batch; at least 1.
     pub batch_size: usize,
     /// Which failing keys the plan may act on.
@@ -253,7 +255,7 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             target_period_days: None,
-            priorities: Vec::new(),
+            priorities: Priority::defaults(),
             batch_size: 50,
             selection: Selection::default(),
             now: None,
@@ -281,9 +283,10 @@ impl PlanOptions {
 /// replica becomes an action on its primary, once, even when the primary's region was not
 /// scanned. Options are checked before anything else.
 ///
-/// Fails closed: when a tag or alias filter, or a priority rule, cannot be decided for a key
-/// the plan would act on (its tags or aliases were not read), the plan is refused with an
-/// error naming the option (`selection.exclude.tags`, `priorities`...) and the keys.
+/// Fails closed: when a tag or alias filter cannot be decided for a key the plan would act on
+/// (its tags or aliases were not read), the plan is refused with an error naming the option
+/// (`selection.exclude.tags`...) and the keys. A priority rule that cannot be decided ranks the
+/// key as if it matched, and the action's `priority_reason` says so (see [`Priority`]).
 ///
 /// ```
 /// use kms_rotation::remediate::{plan, PlanOptions};
@@ -330,13 +333,6 @@ pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
         }
     }
 
-    if !options.priorities.is_empty() {
-        for finding in pending.values().flat_map(|p| &p.findings) {
-            if finding.tags.is_none() {
-                undecided.add("priorities", &finding.arn);
-            }
-        }
-    }
     undecided.check()?;
 
     let mut actions: Vec<Action> = pending
@@ -502,16 +498,22 @@ impl Pending<'_> {
         self,
         target_arn: &str,
         period: RotationPeriod,
-        priorities: &[TagMatch],
+        priorities: &[Priority],
     ) -> Action {
         // The target's own finding first, so its tags decide before its replicas'.
         let mut findings = self.findings;
         findings.sort_by_key(|f| (f.arn != target_arn, f.arn.as_str()));
-        let priority = findings
+        // The most urgent rank of its findings decides (the target's own on a tie).
+        let (priority, priority_reason) = findings
             .iter()
-            .map(|f| rank(f, priorities))
-            .min()
-            .unwrap_or(priorities.len() + 1);
+            .map(|f| priority::rank(f, priorities))
+            .min_by_key(|(rank, _)| *rank)
+            .unwrap_or_else(|| {
+                (
+                    priority::rank_count(priorities) + 1,
+                    "no finding".to_owned(),
+                )
+            });
         let managed_by_cloudformation = findings.iter().find_map(|f| {
             f.tags
                 .as_ref()
@@ -525,17 +527,9 @@ impl Pending<'_> {
             rotation_period_days: period,
             batch: 1,
             priority,
+            priority_reason,
             because: findings.iter().map(|f| f.arn.clone()).collect(),
             managed_by_cloudformation,
         }
     }
-}
-
-/// 1-based rank of the first rule `finding` matches; one past the last when none does.
-/// (`plan` has refused findings without tags when there are rules.)
-fn rank(finding: &Finding, priorities: &[TagMatch]) -> usize {
-    priorities
-        .iter()
-        .position(|rule| rule.matches(finding) == Some(true))
-        .map_or(priorities.len() + 1, |i| i + 1)
 }

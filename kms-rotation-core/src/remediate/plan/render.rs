@@ -60,9 +60,9 @@ impl Plan {
 
     fn table(&self) -> String {
         let header = [
-            "BATCH", "PRIO", "ACCOUNT", "REGION", "TARGET", "PERIOD", "FIXES", "NOTE",
+            "BATCH", "PRIO", "ACCOUNT", "REGION", "TARGET", "PERIOD", "FIXES", "WHY", "NOTE",
         ];
-        let rows: Vec<[String; 8]> = self
+        let rows: Vec<[String; 9]> = self
             .actions
             .iter()
             .map(|a| {
@@ -74,6 +74,7 @@ impl Plan {
                     a.target_arn.clone(),
                     a.rotation_period_days.days().to_string(),
                     a.because.len().to_string(),
+                    a.priority_reason.clone(),
                     a.managed_by_cloudformation
                         .as_ref()
                         .map(|s| format!("CloudFormation stack {s}: fix the template too"))
@@ -145,6 +146,11 @@ impl Plan {
                     comment(stack)
                 );
             }
+            out += &format!(
+                "# priority {}: {}\n",
+                action.priority,
+                comment(&action.priority_reason)
+            );
             out += &format!(
                 "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}\n",
                 quote(&action.target_arn),
