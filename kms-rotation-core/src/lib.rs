@@ -20,6 +20,7 @@
 pub mod aws;
 pub mod controls;
 mod error;
+pub mod exceptions;
 pub mod explain;
 mod finding;
 pub mod input;
