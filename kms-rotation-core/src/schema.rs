@@ -67,6 +67,7 @@ pub fn all() -> Vec<Named> {
         schema::<ops::RenderOptions>("render-options", Read),
         schema::<ops::ExplainOptions>("explain-options", Read),
         schema::<Explanation>("explanation", Write),
+        schema::<ops::ExceptionsOptions>("exceptions-options", Read),
         schema::<ExceptionsReview>("exceptions-review", Write),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),

@@ -110,4 +110,8 @@ fn exceptions_reviews_validate_against_their_schema() {
     );
     let review = kms_rotation::exceptions::review(&report, 30, now);
     assert_valid("exceptions-review", serde_json::to_value(review).unwrap());
+    assert_valid(
+        "exceptions-options",
+        serde_json::json!({"report_file": "report.json", "within_days": 14}),
+    );
 }

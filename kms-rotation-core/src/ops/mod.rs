@@ -25,6 +25,7 @@
 
 mod apply;
 mod evaluate;
+mod exceptions;
 mod explain;
 pub(crate) mod files;
 #[cfg(feature = "aws")]
@@ -33,6 +34,7 @@ mod iam_policy;
 pub(crate) mod millis;
 mod plan;
 mod render;
+mod report_source;
 mod rollback;
 mod scan;
 #[cfg(feature = "aws")]
@@ -40,6 +42,7 @@ mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
+pub use exceptions::{ExceptionsOptions, review_exceptions};
 pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]
 pub use iam_policy::{IamPolicyOptions, iam_policy};
