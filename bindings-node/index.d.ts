@@ -12,6 +12,8 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  ExceptionsOptions,
+  ExceptionsReview,
   ExplainOptions,
   Explanation,
   IamPolicy,
@@ -33,8 +35,8 @@ import type {
 
 /**
  * The binding's one option beside the core's: a function called with the progress, on the event
- * loop (keep it quick). `scan` and `plan` (with `scan`) pass a `ScanProgress`; `apply` and
- * `rollback` a `RemediationProgress`.
+ * loop (keep it quick). `scan`, and `plan` and `reviewExceptions` (with `scan`), pass a
+ * `ScanProgress`; `apply` and `rollback` a `RemediationProgress`.
  */
 export interface WithProgress<Progress> {
   onProgress?: ((progress: Progress) => void) | null
@@ -206,6 +208,15 @@ export interface RemediationProgress {
  * with `output`, writes that file instead (atomically) and returns an empty string.
  */
 export declare function render(options: RenderOptions): string
+
+/**
+ * Reviews the exceptions of a report's policy: each one's state (`expired` and still matching
+ * keys, `unused`, `unknown`, `expiring` within `withinDays`, `active`), days left and keys, and
+ * the counts (formats.md exceptions review shape, as `kms-rotation exceptions --format json`).
+ * The report is `report` (rechecked), `reportFile`, or a scan made first with the options in
+ * `scan`.
+ */
+export declare function reviewExceptions(options: ExceptionsOptions & WithProgress<ScanProgress>): Promise<ExceptionsReview>
 
 /**
  * Undoes what the `journal` says a run changed. A dry run unless `dryRun: false`: a dry run

@@ -849,6 +849,7 @@ module.exports.loadExceptions = nativeBinding.loadExceptions
 module.exports.loadPolicy = nativeBinding.loadPolicy
 module.exports.plan = nativeBinding.plan
 module.exports.render = nativeBinding.render
+module.exports.reviewExceptions = nativeBinding.reviewExceptions
 module.exports.rollback = nativeBinding.rollback
 module.exports.scan = nativeBinding.scan
 module.exports.sendToSecurityHub = nativeBinding.sendToSecurityHub

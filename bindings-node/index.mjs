@@ -19,6 +19,7 @@ export const {
   loadPolicy,
   plan,
   render,
+  reviewExceptions,
   rollback,
   scan,
   sendToSecurityHub,

@@ -12,6 +12,8 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  ExceptionsOptions,
+  ExceptionsReview,
   ExplainOptions,
   Explanation,
   IamPolicy,
@@ -33,8 +35,8 @@ import type {
 
 /**
  * The binding's one option beside the core's: a function called with the progress, on the event
- * loop (keep it quick). `scan` and `plan` (with `scan`) pass a `ScanProgress`; `apply` and
- * `rollback` a `RemediationProgress`.
+ * loop (keep it quick). `scan`, and `plan` and `reviewExceptions` (with `scan`), pass a
+ * `ScanProgress`; `apply` and `rollback` a `RemediationProgress`.
  */
 export interface WithProgress<Progress> {
   onProgress?: ((progress: Progress) => void) | null

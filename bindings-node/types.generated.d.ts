@@ -376,10 +376,107 @@ export interface ExceptionMatch {
   tag?: Tag | null
 }
 
+/**
+ * Where an exception stands, most urgent first (the review's order).
+ *
+ * - `expired`: Past its expiry day and still matching keys: they are judged without it.
+ * - `unused`: Matching no key, and every key's match is known in a complete report: stale, to remove.
+ * - `unknown`: Matching no key known to match, but some key's match is unknown (its tags or aliases
+ *   were not read) or the report is incomplete: it may still match one. Never `unused`.
+ * - `expiring`: Active and matching keys, and its expiry day is within the review's window.
+ * - `active`: Active and matching keys, expiring after the window.
+ */
+export type ExceptionState = 'expired' | 'unused' | 'unknown' | 'expiring' | 'active'
+
 /** The shape of an `--exceptions` file. */
 export interface ExceptionsFile {
   /** Exceptions added after the policy's own. */
   exceptions: PolicyException[]
+}
+
+/**
+ * Options of `review_exceptions`. Exactly one of `report`, `report_file` and `scan` says
+ * whose exceptions to review: those of the report's policy.
+ */
+export interface ExceptionsOptions {
+  /**
+   * The time of the review; the clock when absent. Days left count from its day (UTC).
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   * @default null
+   */
+  now?: string | Date | null
+  /**
+   * A report (a scan's result). Rechecked: every verdict is recomputed from its evidence.
+   * @default null
+   */
+  report?: ReportInput | null
+  /**
+   * A saved JSON report, rechecked the same way.
+   * @default null
+   */
+  reportFile?: string | null
+  /**
+   * Scan first, with these options (any source, AWS included); the policy and exceptions
+   * reviewed are the scan's.
+   */
+  scan?: ScanOptions | null
+  /**
+   * Active exceptions whose expiry day is at most this many days away are `expiring`.
+   * @default 30
+   */
+  withinDays?: number
+}
+
+/** The review of every exception of a report's policy. */
+export interface ExceptionsReview {
+  /**
+   * False when the report is incomplete (a region or account was not listed): an exception
+   * matching no listed key may match one that was not, so none is `unused`.
+   */
+  complete: boolean
+  /**
+   * Every exception, most urgent state first, then by expiry day, then by owner (then in
+   * the policy's order).
+   */
+  exceptions: ReviewedException[]
+  /**
+   * The report's `generated_at`: when its evidence was read.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
+  report_generated_at: string
+  /**
+   * The time of the review (UTC): days are counted from its day.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
+  reviewed_at: string
+  /** Counts per state, and whether an expired exception still matches a failing key. */
+  summary: ExceptionsSummary
+  /** Exceptions active and expiring within this many days are `expiring`. */
+  within_days: number
+}
+
+/** Exceptions counted by state. */
+export interface ExceptionsSummary {
+  /** Exceptions `active`. */
+  active: number
+  /** Exceptions `expired`. */
+  expired: number
+  /**
+   * True when an expired exception still matches a key that is `fail` as of the review: a
+   * lapsed risk acceptance nobody renewed or fixed (the CLI exits 1).
+   */
+  expired_failing: boolean
+  /** Exceptions `expiring`. */
+  expiring: number
+  /** Every exception of the policy. */
+  total: number
+  /** Exceptions `unknown`. */
+  unknown: number
+  /** Exceptions `unused`. */
+  unused: number
 }
 
 /** Options of `explain`. */
@@ -1290,6 +1387,43 @@ export interface ReportScope {
   regions: string[]
   /** The source's name: `aws`, `inventory`, `memory`. */
   source: string
+}
+
+/** One exception of the report's policy, reviewed. */
+export interface ReviewedException {
+  /**
+   * Days from the review's day (UTC) to the expiry day: 0 on the expiry day (still active),
+   * negative once expired.
+   */
+  days_left: number
+  /**
+   * The last day (UTC) it excuses a key.
+   *
+   * A calendar date, `YYYY-MM-DD`.
+   */
+  expires: string
+  /**
+   * Of `matched_keys`, the keys that fail the rule before exceptions (`fail` or `exempt` as
+   * of the review): the keys the exception is there for.
+   */
+  failing_keys: string[]
+  /** Which key it excuses (`match` on the wire), as in the policy. */
+  match: ExceptionMatch
+  /** The ARNs of the keys it matches, in report order. */
+  matched_keys: string[]
+  /** Who accepted the risk. */
+  owner: string
+  /** Why the key does not rotate. */
+  reason: string
+  /** Where it stands. */
+  state: ExceptionState
+  /** The exception's ticket, when it has one. */
+  ticket?: string | null
+  /**
+   * The ARNs of the keys it may or may not match: it matches on tags or aliases that were
+   * not read for them.
+   */
+  unknown_keys: string[]
 }
 
 /**

@@ -14,10 +14,13 @@ import {
   loadExceptions,
   loadPolicy,
   render,
+  reviewExceptions,
   scan,
   sendToSecurityHub,
   type ApplyOptions,
   type ErrorCode,
+  type ExceptionState,
+  type ExceptionsReview,
   type Explanation,
   type Finding,
   type IamPolicy,
@@ -106,6 +109,14 @@ async function main(): Promise<void> {
   await plan({ scan: { inventory: 'fleet.json' }, priorities: ['tier=gold'], batchSize: 10, onProgress: (p) => void p.keysRead })
   await plan({ reportFile: 'report.json', now: new Date() })
   const table: string = render({ plan: planned, format: 'table' })
+  const reviewed: ExceptionsReview = await reviewExceptions({ report, withinDays: 14, now: new Date() })
+  await reviewExceptions({ scan: { inventory: 'fleet.json' }, onProgress: (p) => void p.keysRead })
+  const state: ExceptionState = reviewed.exceptions[0].state
+  const lapsed: boolean = reviewed.summary.expired_failing
+  const daysLeft: number = reviewed.exceptions[0].days_left
+  // @ts-expect-error: within_days is the data's spelling; the option is withinDays
+  await reviewExceptions({ reportFile: 'report.json', within_days: 14 })
+  void [state, lapsed, daysLeft]
   const applyOptions: ApplyOptions = { plan: planned, journal: 'journal.ndjson', dryRun: false, ...aws }
   const applied: ApplyOutcome = await apply(applyOptions)
   const preview: ApplyOutcome = await apply({ planFile: 'plan.json' })

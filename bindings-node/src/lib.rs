@@ -26,8 +26,8 @@ use napi::bindgen_prelude::{
 use napi_derive::napi;
 
 pub use ops::{
-    RemediationProgress, ScanProgress, apply, evaluate_async, evaluate_json_async, plan, rollback,
-    scan, send_to_security_hub,
+    RemediationProgress, ScanProgress, apply, evaluate_async, evaluate_json_async, plan,
+    review_exceptions, rollback, scan, send_to_security_hub,
 };
 
 /// Turns a core result into a thrown JS error.

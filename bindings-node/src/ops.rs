@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use kms_rotation::ops::{
-    self as core, ApplyOptions, EvaluateOptions, PlanOptions, RollbackOptions, ScanOptions,
-    SecurityHubOptions,
+    self as core, ApplyOptions, EvaluateOptions, ExceptionsOptions, PlanOptions, RollbackOptions,
+    ScanOptions, SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -114,6 +114,28 @@ pub fn plan<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Resul
         options,
         scan_progress,
         |options: PlanOptions, progress| core::plan(options, progress),
+    )
+}
+
+/// Reviews the exceptions of a report's policy: each one's state (`expired` and still matching
+/// keys, `unused`, `unknown`, `expiring` within `withinDays`, `active`), days left and keys, and
+/// the counts (formats.md exceptions review shape, as `kms-rotation exceptions --format json`).
+/// The report is `report` (rechecked), `reportFile`, or a scan made first with the options in
+/// `scan`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: ExceptionsOptions & WithProgress<ScanProgress>",
+    ts_return_type = "Promise<ExceptionsReview>"
+)]
+pub fn review_exceptions<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    run(
+        env,
+        options,
+        scan_progress,
+        |options: ExceptionsOptions, progress| core::review_exceptions(options, progress),
     )
 }
 

@@ -68,6 +68,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::scan::scan_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::plan::plan, m)?)?;
     m.add_function(wrap_pyfunction!(ops::plan::plan_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::exceptions::review_exceptions, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        ops::exceptions::review_exceptions_async,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(ops::apply::apply, m)?)?;
     m.add_function(wrap_pyfunction!(ops::apply::apply_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::rollback::rollback, m)?)?;

@@ -157,6 +157,17 @@ pub mod plan {
     }
 }
 
+pub mod exceptions {
+    use super::*;
+    operation! {
+        /// Reviews the exceptions of a report's policy (a report, a report file, or a scan):
+        /// each one's state, days left and keys, and the counts, as a dict.
+        review_exceptions, review_exceptions_async,
+        |opts: ops::ExceptionsOptions, progress: kms_rotation::source::ProgressUpdate => Progress|
+            async move { ops::review_exceptions(opts, progress).await.map(Json) }
+    }
+}
+
 pub mod apply {
     use super::*;
     operation! {

@@ -20,6 +20,7 @@
 pub mod aws;
 pub mod controls;
 mod error;
+pub mod exceptions;
 pub mod explain;
 pub mod exposure;
 mod finding;

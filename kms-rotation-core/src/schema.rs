@@ -7,6 +7,7 @@
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
+use crate::exceptions::ExceptionsReview;
 use crate::explain::Explanation;
 use crate::remediate::{ApplyOutcome, JournalEntry, Plan, RollbackOutcome};
 use crate::{Inventory, Policy, Report, ops, policy::ExceptionsFile};
@@ -66,6 +67,8 @@ pub fn all() -> Vec<Named> {
         schema::<ops::RenderOptions>("render-options", Read),
         schema::<ops::ExplainOptions>("explain-options", Read),
         schema::<Explanation>("explanation", Write),
+        schema::<ops::ExceptionsOptions>("exceptions-options", Read),
+        schema::<ExceptionsReview>("exceptions-review", Write),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]

@@ -89,3 +89,29 @@ fn iam_policies_validate_against_their_schema() {
         serde_json::json!({"mode": "remediate", "role_arns": [role]}),
     );
 }
+
+/// A review of the sample fleet's exceptions (expired, active, unknown keys) is what its schema
+/// (and so the bindings' types) says.
+#[test]
+fn exceptions_reviews_validate_against_their_schema() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let inventory = kms_rotation::InventorySource::from_path(dir.join("fleet.json")).unwrap();
+    let mut policy = kms_rotation::Policy::default();
+    policy
+        .add_exceptions_file(dir.join("exceptions.yaml"))
+        .unwrap();
+    let now = "2026-11-22T12:00:00Z".parse().unwrap();
+    let report = kms_rotation::Report::evaluate(
+        inventory.records(),
+        policy,
+        kms_rotation::ReportScope::default(),
+        Vec::new(),
+        now,
+    );
+    let review = kms_rotation::exceptions::review(&report, 30, now);
+    assert_valid("exceptions-review", serde_json::to_value(review).unwrap());
+    assert_valid(
+        "exceptions-options",
+        serde_json::json!({"report_file": "report.json", "within_days": 14}),
+    );
+}

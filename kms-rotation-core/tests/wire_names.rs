@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::str::FromStr;
 
+use kms_rotation::exceptions::{ExceptionState, ExceptionsFormat};
 use kms_rotation::model::{
     KeyManager, KeySpec, KeyState, KeyUsage, MultiRegionRole, Origin, RotationType,
 };
@@ -55,7 +56,9 @@ named!(
     Event,
     Format,
     PlanFormat,
-    ErrorKind
+    ErrorKind,
+    ExceptionState,
+    ExceptionsFormat
 );
 
 /// Every value has a distinct name, printed and parsed back as itself; an unknown name is
@@ -113,6 +116,7 @@ fn serde_and_strum_name_every_value_of_the_data_enums_alike() {
     serde_agrees(&ActionStatus::ALL);
     serde_agrees(&RollbackStatus::ALL);
     serde_agrees(&Event::ALL);
+    serde_agrees(&ExceptionState::ALL);
 }
 
 #[test]
@@ -126,6 +130,10 @@ fn formats_and_error_kinds_are_named_the_same_way() {
     assert_eq!(
         names_round_trip(&PlanFormat::ALL),
         ["json", "table", "script"]
+    );
+    assert_eq!(
+        names_round_trip(&ExceptionsFormat::ALL),
+        ["json", "table", "markdown"]
     );
     assert_eq!(
         names_round_trip(&ErrorKind::ALL),

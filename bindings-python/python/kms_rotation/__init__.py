@@ -4,7 +4,8 @@
 A thin layer over the Rust core's operations: ``scan`` reads keys and reports, ``evaluate``
 judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
 ``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
-a plan in one of its formats; ``explain`` says what a finding's reason code means and how to fix
+a plan in one of its formats; ``review_exceptions`` reviews a report's exceptions (expired,
+unused, unknown, expiring, active) as a plain dict; ``explain`` says what a finding's reason code means and how to fix
 the key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``,
 the default) or to remediate (``mode="remediate"``), both as plain dicts. Options are keyword
 arguments with the core's snake_case names (see ``ScanOptions`` and the other ``*Options``
@@ -62,12 +63,15 @@ from ._native import (
     load_policy,
     plan,
     render,
+    review_exceptions,
     rollback,
     scan,
     send_to_security_hub,
 )
 from .types import (
     ApplyOptions,
+    ExceptionsOptions,
+    ExceptionsReview,
     ExplainOptions,
     IamPolicyOptions,
     KeyFilter,
@@ -90,6 +94,8 @@ __all__ = [
     "AccessDeniedError",
     "ApplyOptions",
     "ApplyResult",
+    "ExceptionsOptions",
+    "ExceptionsReview",
     "ExplainOptions",
     "Finding",
     "IamPolicyOptions",
@@ -126,6 +132,7 @@ __all__ = [
     "load_policy",
     "plan",
     "render",
+    "review_exceptions",
     "rollback",
     "scan",
     "send_to_security_hub",

@@ -43,6 +43,8 @@ __all__ = [
     "plan_async",
     "render",
     "render_async",
+    "review_exceptions",
+    "review_exceptions_async",
     "rollback",
     "rollback_async",
     "scan",
@@ -330,6 +332,12 @@ def plan(*, progress: _ScanProgress = None, **options: Unpack[types.PlanOptions]
 def plan_async(
     *, progress: _ScanProgress = None, **options: Unpack[types.PlanOptions]
 ) -> Awaitable[Plan]: ...
+def review_exceptions(
+    *, progress: _ScanProgress = None, **options: Unpack[types.ExceptionsOptions]
+) -> types.ExceptionsReview: ...
+def review_exceptions_async(
+    *, progress: _ScanProgress = None, **options: Unpack[types.ExceptionsOptions]
+) -> Awaitable[types.ExceptionsReview]: ...
 def apply(
     *, progress: _RemediationProgress = None, **options: Unpack[types.ApplyOptions]
 ) -> ApplyResult: ...

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
     from .types import (
         ApplyOptions,
+        ExceptionsOptions,
+        ExceptionsReview,
         ExplainOptions,
         Explanation,
         IamPolicy,
@@ -51,6 +53,7 @@ __all__ = [
     "iam_policy",
     "plan",
     "render",
+    "review_exceptions",
     "rollback",
     "scan",
     "send_to_security_hub",
@@ -78,6 +81,13 @@ async def plan(
 ) -> Plan:
     """``kms_rotation.plan`` as a coroutine (``progress`` hears of a ``scan=`` scan)."""
     return await _native.plan_async(progress=progress, **options)
+
+
+async def review_exceptions(
+    *, progress: Callable[[Progress], object] | None = None, **options: Unpack[ExceptionsOptions]
+) -> ExceptionsReview:
+    """``kms_rotation.review_exceptions`` as a coroutine (``progress`` hears of a ``scan=`` scan)."""
+    return await _native.review_exceptions_async(progress=progress, **options)
 
 
 async def apply(

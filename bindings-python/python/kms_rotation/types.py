@@ -41,7 +41,11 @@ __all__ = [
     "EvaluateOptions",
     "EvidenceSource",
     "ExceptionMatch",
+    "ExceptionState",
     "ExceptionsFile",
+    "ExceptionsOptions",
+    "ExceptionsReview",
+    "ExceptionsSummary",
     "ExplainOptions",
     "Explanation",
     "Exposure",
@@ -87,6 +91,7 @@ __all__ = [
     "Report",
     "ReportInput",
     "ReportScope",
+    "ReviewedException",
     "RollbackOptions",
     "RollbackOutcome",
     "RollbackResult",
@@ -493,10 +498,106 @@ class ExceptionMatch(TypedDict, total=False):
     tag: Tag | None
 
 
+ExceptionState: TypeAlias = (
+    Literal["expired"]
+    | Literal["unused"]
+    | Literal["unknown"]
+    | Literal["expiring"]
+    | Literal["active"]
+)
+"""Where an exception stands, most urgent first (the review's order).
+
+- ``expired``: Past its expiry day and still matching keys: they are judged without it.
+- ``unused``: Matching no key, and every key's match is known in a complete report: stale, to remove.
+- ``unknown``: Matching no key known to match, but some key's match is unknown (its tags or aliases
+  were not read) or the report is incomplete: it may still match one. Never ``unused``.
+- ``expiring``: Active and matching keys, and its expiry day is within the review's window.
+- ``active``: Active and matching keys, expiring after the window.
+"""
+
+
 class ExceptionsFile(TypedDict):
     """The shape of an ``--exceptions`` file."""
     exceptions: ReadOnly[Sequence[PolicyException]]
     """Exceptions added after the policy's own."""
+
+
+class ExceptionsOptions(TypedDict, total=False):
+    """Options of ``review_exceptions``. Exactly one of ``report``, ``report_file`` and ``scan`` says
+    whose exceptions to review: those of the report's policy.
+    """
+    now: ReadOnly[str | datetime | None]
+    """The time of the review; the clock when absent. Days left count from its day (UTC).
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+
+    Default: ``None``.
+    """
+    report: ReadOnly[ReportInput | _native.Report | None]
+    """A report (a scan's result). Rechecked: every verdict is recomputed from its evidence.
+
+    Default: ``None``.
+    """
+    report_file: ReadOnly[StrPath | None]
+    """A saved JSON report, rechecked the same way.
+
+    Default: ``None``.
+    """
+    scan: ReadOnly[ScanOptions | None]
+    """Scan first, with these options (any source, AWS included); the policy and exceptions
+    reviewed are the scan's.
+    """
+    within_days: ReadOnly[int | None]
+    """Active exceptions whose expiry day is at most this many days away are ``expiring``.
+
+    Default: ``30``.
+    """
+
+
+class ExceptionsReview(TypedDict):
+    """The review of every exception of a report's policy."""
+    complete: bool
+    """False when the report is incomplete (a region or account was not listed): an exception
+    matching no listed key may match one that was not, so none is ``unused``.
+    """
+    exceptions: list[ReviewedException]
+    """Every exception, most urgent state first, then by expiry day, then by owner (then in
+    the policy's order).
+    """
+    report_generated_at: str
+    """The report's ``generated_at``: when its evidence was read.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
+    reviewed_at: str
+    """The time of the review (UTC): days are counted from its day.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
+    summary: ExceptionsSummary
+    """Counts per state, and whether an expired exception still matches a failing key."""
+    within_days: int
+    """Exceptions active and expiring within this many days are ``expiring``."""
+
+
+class ExceptionsSummary(TypedDict):
+    """Exceptions counted by state."""
+    active: int
+    """Exceptions ``active``."""
+    expired: int
+    """Exceptions ``expired``."""
+    expired_failing: bool
+    """True when an expired exception still matches a key that is ``fail`` as of the review: a
+    lapsed risk acceptance nobody renewed or fixed (the CLI exits 1).
+    """
+    expiring: int
+    """Exceptions ``expiring``."""
+    total: int
+    """Every exception of the policy."""
+    unknown: int
+    """Exceptions ``unknown``."""
+    unused: int
+    """Exceptions ``unused``."""
 
 
 class ExplainOptions(TypedDict, total=False):
@@ -1432,6 +1533,43 @@ class ReportScope(TypedDict):
     """The regions covered."""
     source: str
     """The source's name: ``aws``, ``inventory``, ``memory``."""
+
+
+class _ReviewedExceptionRequired(TypedDict):
+    """The keys ``ReviewedException`` requires."""
+    days_left: int
+    """Days from the review's day (UTC) to the expiry day: 0 on the expiry day (still active),
+    negative once expired.
+    """
+    expires: str
+    """The last day (UTC) it excuses a key.
+
+    A calendar date, ``YYYY-MM-DD``.
+    """
+    failing_keys: list[str]
+    """Of ``matched_keys``, the keys that fail the rule before exceptions (``fail`` or ``exempt`` as
+    of the review): the keys the exception is there for.
+    """
+    match: ExceptionMatch
+    """Which key it excuses (``match`` on the wire), as in the policy."""
+    matched_keys: list[str]
+    """The ARNs of the keys it matches, in report order."""
+    owner: str
+    """Who accepted the risk."""
+    reason: str
+    """Why the key does not rotate."""
+    state: ExceptionState
+    """Where it stands."""
+    unknown_keys: list[str]
+    """The ARNs of the keys it may or may not match: it matches on tags or aliases that were
+    not read for them.
+    """
+
+
+class ReviewedException(_ReviewedExceptionRequired, total=False):
+    """One exception of the report's policy, reviewed."""
+    ticket: str | None
+    """The exception's ticket, when it has one."""
 
 
 class RollbackOptions(TypedDict, total=False):

@@ -1,6 +1,7 @@
 //! The operations every surface offers (the CLI, Python, Node, and Rust programs), each taking
 //! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`];
-//! and two that explain: [`explain`] (a reason code) and `iam_policy` (the permissions).
+//! two that explain: [`explain`] (a reason code) and `iam_policy` (the permissions); and
+//! [`review_exceptions`], the review of a report's exceptions.
 //!
 //! This is where the surfaces' decisions are made, once: defaults (a dry run unless
 //! `dry_run: false`), validation (known regions, account ids, rate syntax, timeouts), which
@@ -25,6 +26,7 @@
 
 mod apply;
 mod evaluate;
+mod exceptions;
 mod explain;
 pub(crate) mod files;
 #[cfg(feature = "aws")]
@@ -33,6 +35,7 @@ mod iam_policy;
 pub(crate) mod millis;
 mod plan;
 mod render;
+mod report_source;
 mod rollback;
 mod scan;
 #[cfg(feature = "aws")]
@@ -40,6 +43,7 @@ mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
 pub use evaluate::{EvaluateOptions, evaluate};
+pub use exceptions::{ExceptionsOptions, review_exceptions};
 pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]
 pub use iam_policy::{IamPolicyOptions, iam_policy};

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::scan::{ScanOptions, under};
+use super::report_source::report_from;
+use super::scan::ScanOptions;
 use crate::remediate::{self, Plan, Priority, Selection};
 use crate::source::ProgressFn;
-use crate::{Error, Report, Result};
+use crate::{Report, Result};
 
 /// Options of [`plan`]. Exactly one of `report`, `report_file` and `scan` says what to plan
 /// from.
@@ -72,19 +73,14 @@ impl PlanOptions {
     /// The report to plan from: given, read, or scanned. A given or saved report is a file a
     /// user may have edited: it is rechecked.
     async fn report(self, progress: Option<ProgressFn>) -> Result<Report> {
-        match (self.report, self.report_file, self.scan) {
-            (Some(report), None, None) => report.rechecked().map_err(|e| under("report", e)),
-            (None, Some(path), None) => Report::from_file(path),
-            (None, None, Some(scan)) => super::scan(scan, progress).await,
-            (None, None, None) => Err(Error::invalid_input(
-                "nothing to plan from: give a report, a report file, or scan options",
-            )
-            .with_field("report")),
-            _ => Err(
-                Error::invalid_input("give one of a report, a report file, or scan options")
-                    .with_field("report"),
-            ),
-        }
+        report_from(
+            self.report,
+            self.report_file,
+            self.scan,
+            progress,
+            "plan from",
+        )
+        .await
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use kms_rotation::exceptions::ExceptionsReview;
 use kms_rotation::{Error, ErrorKind, Report, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,18 @@ impl Code {
         if !report.is_complete() {
             Code::Incomplete
         } else if fail_on.matches(report) {
+            Code::Findings
+        } else {
+            Code::Ok
+        }
+    }
+
+    /// An exceptions review: 3 when its report is incomplete, 1 when an expired exception still
+    /// matches a failing key, else 0.
+    pub fn for_exceptions(review: &ExceptionsReview) -> Code {
+        if !review.complete {
+            Code::Incomplete
+        } else if review.summary.expired_failing {
             Code::Findings
         } else {
             Code::Ok
@@ -119,6 +132,29 @@ mod tests {
             Code::Findings
         );
         assert_eq!(Code::for_report(&errors_only, FailOn::None), Code::Ok);
+    }
+
+    #[test]
+    fn an_exceptions_review_is_3_incomplete_then_1_on_expired_failing_keys() {
+        use kms_rotation::exceptions::{ExceptionsReview, ExceptionsSummary};
+        let review = |complete, expired_failing| ExceptionsReview {
+            reviewed_at: chrono::Utc::now(),
+            report_generated_at: chrono::Utc::now(),
+            within_days: 30,
+            complete,
+            summary: ExceptionsSummary {
+                expired_failing,
+                ..ExceptionsSummary::default()
+            },
+            exceptions: Vec::new(),
+        };
+        assert_eq!(Code::for_exceptions(&review(false, true)), Code::Incomplete);
+        assert_eq!(
+            Code::for_exceptions(&review(false, false)),
+            Code::Incomplete
+        );
+        assert_eq!(Code::for_exceptions(&review(true, true)), Code::Findings);
+        assert_eq!(Code::for_exceptions(&review(true, false)), Code::Ok);
     }
 
     #[test]

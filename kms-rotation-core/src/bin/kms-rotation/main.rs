@@ -7,6 +7,7 @@ mod completions;
 mod config;
 mod connection;
 mod convert;
+mod exceptions;
 mod exit;
 mod explain;
 mod iam_policy;
@@ -68,6 +69,9 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what a journal says was changed (a dry run without --yes).
     Rollback(rollback::RollbackArgs),
+    /// Review a report's exceptions: expired (still matching keys), unused, unknown, expiring
+    /// within --within-days, active; exit 1 when an expired one still matches a failing key.
+    Exceptions(Box<exceptions::ExceptionsArgs>),
     /// Explain a finding's reason code: what it means, why it matters, how to fix the key.
     Explain(explain::ExplainArgs),
     /// Print the least-privilege IAM policy for scanning or for fixing keys.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Rollback(args) => rollback::run(args).await,
+            Command::Exceptions(args) => exceptions::run(*args).await,
             Command::Explain(args) => explain::run(args),
             Command::IamPolicy(args) => iam_policy::run(args),
             Command::Completions(args) => completions::completions(args),
@@ -136,6 +141,7 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Rollback(_) => "rollback",
+            Command::Exceptions(_) => "exceptions",
             Command::Explain(_) => "explain",
             Command::IamPolicy(_) => "iam-policy",
             Command::Completions(_) => "completions",

@@ -191,12 +191,7 @@ impl From<FormatArg> for PlanFormat {
 
 pub async fn run(args: PlanArgs) -> Result<Code> {
     // Without --report, plan from a scan made with the scan flags (clap refuses both).
-    let scan = match args.report_file {
-        Some(_) => None,
-        None => Some(serde_json::to_value(&args.source).map_err(|e| {
-            kms_rotation::Error::new(kms_rotation::ErrorKind::Unexpected, e.to_string())
-        })?),
-    };
+    let scan = args.source.scan_unless(args.report_file.is_some())?;
     let options: PlanOptions = from_flags(&args, |map| {
         map.insert("selection".into(), args.selection.to_json());
         if let Some(scan) = scan {

@@ -79,6 +79,22 @@ impl SourceArgs {
     pub fn scan_options(&self) -> Result<ScanOptions> {
         from_flags(self, |_| {})
     }
+
+    /// The core's `scan` options as JSON, for an operation that scans first; `None` when it
+    /// reads a report instead (`report`), which clap keeps apart from these flags.
+    pub fn scan_unless(&self, report: bool) -> Result<Option<serde_json::Value>> {
+        if report {
+            return Ok(None);
+        }
+        serde_json::to_value(self).map(Some).map_err(|e| {
+            kms_rotation::Error::new(kms_rotation::ErrorKind::Unexpected, e.to_string())
+        })
+    }
+
+    /// The time given with --now, if any.
+    pub fn now(&self) -> Option<DateTime<Utc>> {
+        self.now
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,106 @@
+//! `kms-rotation exceptions`: the review of a report's exceptions (expired, unused, unknown,
+//! expiring, active), from a saved report or from a scan made first, with the flags of `scan`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+use kms_rotation::Result;
+use kms_rotation::exceptions::ExceptionsFormat;
+use kms_rotation::ops::{self, ExceptionsOptions};
+use serde::Serialize;
+
+use crate::exit::Code;
+use crate::options::from_flags;
+use crate::output::{self, note};
+use crate::progress::Progress;
+use crate::scan::SourceArgs;
+
+#[derive(Debug, Args, Serialize)]
+pub struct ExceptionsArgs {
+    /// A saved JSON report (`scan --format json`) whose exceptions to review, instead of
+    /// scanning; the scan and AWS flags but --now cannot be given with it.
+    // The conflicts name every field of `SourceArgs` but `now` (the review's time too), and
+    // the connection group.
+    #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
+        "inventory", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
+        "rotation_history", "all_tags", "ConnectionArgs",
+    ])]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_file: Option<PathBuf>,
+
+    /// What to scan first (without --report): the flags of `scan`. --now is also the time of
+    /// the review, with or without --report.
+    #[command(flatten)]
+    #[serde(skip)]
+    source: SourceArgs,
+
+    /// Active exceptions expiring within this many days are `expiring`.
+    #[arg(long, value_name = "DAYS", default_value_t = ExceptionsOptions::default().within_days)]
+    within_days: u32,
+
+    /// Output format: table, json or markdown. Default: table when stdout is a terminal, else
+    /// json.
+    #[arg(long, value_enum)]
+    #[serde(skip)]
+    format: Option<FormatArg>,
+
+    /// Write the review here (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    #[serde(skip)]
+    output: Option<PathBuf>,
+
+    /// No progress bar, and no summary line on stderr.
+    #[arg(long, short)]
+    #[serde(skip)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+impl From<FormatArg> for ExceptionsFormat {
+    fn from(format: FormatArg) -> ExceptionsFormat {
+        match format {
+            FormatArg::Table => ExceptionsFormat::Table,
+            FormatArg::Json => ExceptionsFormat::Json,
+            FormatArg::Markdown => ExceptionsFormat::Markdown,
+        }
+    }
+}
+
+pub async fn run(args: ExceptionsArgs) -> Result<Code> {
+    let scan = args.source.scan_unless(args.report_file.is_some())?;
+    let options: ExceptionsOptions = from_flags(&args, |map| {
+        if let Some(scan) = scan {
+            map.insert("scan".into(), scan);
+        }
+        if let Some(now) = args.source.now() {
+            map.insert("now".into(), now.to_rfc3339().into());
+        }
+    })?;
+    let progress = Progress::scan(args.quiet);
+    let review = ops::review_exceptions(options, progress.scan_callback()).await?;
+    drop(progress);
+    if !args.quiet {
+        let s = &review.summary;
+        note(format_args!(
+            "exceptions: {} expired, {} unused, {} unknown, {} expiring, {} active",
+            s.expired, s.unused, s.unknown, s.expiring, s.active
+        ));
+    }
+    let format = ExceptionsFormat::from(args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            FormatArg::Table
+        } else {
+            FormatArg::Json
+        },
+    ));
+    let text = review.render_to_string(format)?;
+    output::write_text(text.as_bytes(), args.output.as_deref())?;
+    Ok(Code::for_exceptions(&review))
+}
