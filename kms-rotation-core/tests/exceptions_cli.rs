@@ -40,7 +40,14 @@ fn s(path: &Path) -> &str {
 /// Exceptions for the states the sample's own (one expired on a failing key, one active) lack:
 /// expiring (a failing key, 9 days left), expired on a passing key only, unused (a key id no
 /// key has), unknown (a tag: the fleet has a key whose tags could not be read).
+/// Written once: tests run in parallel, and one must never read the file while another
+/// rewrites it.
 fn more_exceptions() -> PathBuf {
+    static WRITTEN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    WRITTEN.get_or_init(write_more_exceptions).clone()
+}
+
+fn write_more_exceptions() -> PathBuf {
     let path = common::scratch("more-exceptions.yaml");
     std::fs::write(
         &path,
