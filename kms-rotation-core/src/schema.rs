@@ -66,6 +66,8 @@ pub fn all() -> Vec<Named> {
         schema::<ops::RenderOptions>("render-options", Read),
         schema::<ops::ExplainOptions>("explain-options", Read),
         schema::<Explanation>("explanation", Write),
+        schema::<ops::DiffOptions>("diff-options", Read),
+        schema::<crate::diff::ReportDiff>("report-diff", Write),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]

@@ -24,6 +24,7 @@
 //! ```
 
 mod apply;
+mod diff;
 mod evaluate;
 mod explain;
 pub(crate) mod files;
@@ -39,6 +40,7 @@ mod scan;
 mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
+pub use diff::{DiffOptions, diff};
 pub use evaluate::{EvaluateOptions, evaluate};
 pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]

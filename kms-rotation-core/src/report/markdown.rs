@@ -106,7 +106,7 @@ fn write_attention(findings: &[Finding], out: &mut dyn Write) -> std::io::Result
 /// Text as one table cell: every ASCII punctuation mark that Markdown or HTML could read
 /// (`|` ends a cell, `<` opens a tag, `*` and `_` emphasise...) backslash-escaped, and line
 /// breaks, which would end the row, made spaces.
-fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     let mut cell = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -17,7 +17,7 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) mod asff;
 mod csv;
 mod html;
-mod markdown;
+pub(crate) mod markdown;
 mod ocsf;
 mod sarif;
 

@@ -7,6 +7,7 @@ mod completions;
 mod config;
 mod connection;
 mod convert;
+mod diff;
 mod exit;
 mod explain;
 mod iam_policy;
@@ -68,6 +69,9 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what a journal says was changed (a dry run without --yes).
     Rollback(rollback::RollbackArgs),
+    /// Compare two saved reports: keys fixed, regressed, lapsed out of an exception, newly
+    /// failing, gone; exit 1 when anything got worse.
+    Diff(diff::DiffArgs),
     /// Explain a finding's reason code: what it means, why it matters, how to fix the key.
     Explain(explain::ExplainArgs),
     /// Print the least-privilege IAM policy for scanning or for fixing keys.
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Scan(args) => scan::run(args).await,
             Command::Convert(args) => convert::run(args).await,
+            Command::Diff(args) => diff::run(args),
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Rollback(args) => rollback::run(args).await,
@@ -133,6 +138,7 @@ impl Command {
         match self {
             Command::Scan(_) => "scan",
             Command::Convert(_) => "convert",
+            Command::Diff(_) => "diff",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Rollback(_) => "rollback",
