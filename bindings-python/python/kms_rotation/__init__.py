@@ -5,11 +5,12 @@ A thin layer over the Rust core's operations: ``scan`` reads keys and reports, `
 judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
 ``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
 a plan in one of its formats; ``explain`` says what a finding's reason code means and how to fix
-the key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``,
-the default) or to remediate (``mode="remediate"``), both as plain dicts. Options are keyword
+the key, ``diff`` compares an older report with a newer one (what was fixed, what regressed),
+and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``,
+the default) or to remediate (``mode="remediate"``); those three return plain dicts. Options are keyword
 arguments with the core's snake_case names (see ``ScanOptions`` and the other ``*Options``
 types); the core checks them all. The shapes of every option and of the data (``to_dict()``,
-and what ``explain`` and ``iam_policy`` return) are the ``TypedDict`` classes of
+and what ``explain``, ``diff`` and ``iam_policy`` return) are the ``TypedDict`` classes of
 ``kms_rotation.types``, generated from the core's JSON Schemas. Sync calls release the GIL while
 they wait; ``kms_rotation.aio`` has the asyncio versions.
 
@@ -56,6 +57,7 @@ from ._native import (
     Summary,
     __version__,
     apply,
+    diff,
     evaluate,
     explain,
     iam_policy,
@@ -68,11 +70,13 @@ from ._native import (
 )
 from .types import (
     ApplyOptions,
+    DiffOptions,
     ExplainOptions,
     IamPolicyOptions,
     KeyFilter,
     PlanOptions,
     RenderOptions,
+    ReportDiff,
     RollbackOptions,
     ScanOptions,
     SecurityHubOptions,
@@ -90,6 +94,7 @@ __all__ = [
     "AccessDeniedError",
     "ApplyOptions",
     "ApplyResult",
+    "DiffOptions",
     "ExplainOptions",
     "Finding",
     "IamPolicyOptions",
@@ -106,6 +111,7 @@ __all__ = [
     "RemediationProgress",
     "RenderOptions",
     "Report",
+    "ReportDiff",
     "RollbackOptions",
     "RollbackResult",
     "ScanOptions",
@@ -120,6 +126,7 @@ __all__ = [
     "__version__",
     "aio",
     "apply",
+    "diff",
     "evaluate",
     "explain",
     "iam_policy",

@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 
     from .types import (
         ApplyOptions,
+        DiffOptions,
         ExplainOptions,
         Explanation,
         IamPolicy,
         IamPolicyOptions,
         PlanOptions,
         RenderOptions,
+        ReportDiff,
         RollbackOptions,
         ScanOptions,
         SecurityHubOptions,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply",
+    "diff",
     "evaluate",
     "explain",
     "iam_policy",
@@ -106,6 +109,11 @@ async def render(**options: Unpack[RenderOptions]) -> str:
 async def explain(**options: Unpack[ExplainOptions]) -> list[Explanation]:
     """``kms_rotation.explain`` as a coroutine."""
     return await _native.explain_async(**options)
+
+
+async def diff(**options: Unpack[DiffOptions]) -> ReportDiff:
+    """``kms_rotation.diff`` as a coroutine."""
+    return await _native.diff_async(**options)
 
 
 async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:
