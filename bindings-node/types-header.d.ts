@@ -12,6 +12,7 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  DiffOptions,
   ExplainOptions,
   Explanation,
   IamPolicy,
@@ -24,6 +25,7 @@ import type {
   PolicyInput,
   RenderOptions,
   Report,
+  ReportDiff,
   RollbackOptions,
   RollbackOutcome,
   ScanOptions,
