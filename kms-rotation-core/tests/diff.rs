@@ -541,7 +541,10 @@ mod cli {
 #[cfg(feature = "cli")]
 #[test]
 fn completions_and_the_man_page_know_diff() {
-    let out = common::cli().args(["completions", "bash"]).output().unwrap();
+    let out = common::cli()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
     let script = String::from_utf8(out.stdout).unwrap();
     assert!(script.contains("diff") && script.contains("--format"));
     let out = common::cli().args(["man", "diff"]).output().unwrap();

@@ -124,7 +124,8 @@ pub struct ReportDiff {
 }
 
 /// The categories of [`ReportDiff`], in the order people read them: what got worse first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub(crate) enum Category {
     Regressed,
     Lapsed,
@@ -150,16 +151,7 @@ impl Category {
 
     /// The name in the JSON and in the renderings.
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Category::Fixed => "fixed",
-            Category::Regressed => "regressed",
-            Category::Lapsed => "lapsed",
-            Category::NewFailing => "new_failing",
-            Category::NewlyExempt => "newly_exempt",
-            Category::NowError => "now_error",
-            Category::Gone => "gone",
-            Category::NotCompared => "not_compared",
-        }
+        self.into()
     }
 }
 
@@ -175,6 +167,12 @@ impl DiffCounts {
             Category::Gone => &mut self.gone,
             Category::NotCompared => &mut self.not_compared,
         }
+    }
+
+    /// The count of `category`.
+    pub(crate) fn get(self, category: Category) -> usize {
+        let mut counts = self;
+        *counts.count_mut(category)
     }
 
     /// True when the keys counted include a regression, a lapse or a new failure.

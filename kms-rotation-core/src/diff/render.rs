@@ -150,8 +150,8 @@ impl ReportDiff {
             out += &columns(&header, &rows);
         }
         out += "\n";
-        let mut header = vec!["ACCOUNT", "REGION"];
-        header.extend(COUNTED.map(|(title, _)| title));
+        let mut header = vec!["ACCOUNT".to_owned(), "REGION".to_owned()];
+        header.extend(counted(self.counts).map(|(name, _)| name.to_uppercase()));
         let mut rows: Vec<Vec<String>> = (self.by_account_region.iter())
             .map(|place| counts_row(&place.account_id, &place.region, &place.counts))
             .collect();
@@ -170,12 +170,8 @@ impl ReportDiff {
             out += &format!("**Warning**: {warning}.\n\n");
         }
         out += "| change | keys |\n|---|---:|\n";
-        for (title, count) in COUNTED {
-            out += &format!(
-                "| {} | {} |\n",
-                escaped(&title.to_lowercase()),
-                count(&self.counts)
-            );
+        for (name, count) in counted(self.counts) {
+            out += &format!("| {} | {count} |\n", escaped(name));
         }
         out += "\n## Keys that changed\n\n";
         if self.changes().next().is_none() {
@@ -197,11 +193,11 @@ impl ReportDiff {
             }
         }
         out += "\n## Per account and region\n\n| account | region |";
-        for (title, _) in COUNTED {
-            out += &format!(" {} |", escaped(&title.to_lowercase()));
+        for (name, _) in counted(self.counts) {
+            out += &format!(" {} |", escaped(name));
         }
         out += "\n|---|---|";
-        out += &"---:|".repeat(COUNTED.len());
+        out += &"---:|".repeat(counted(self.counts).count());
         out += "\n";
         for place in &self.by_account_region {
             let cells = counts_row(&place.account_id, &place.region, &place.counts);
@@ -212,25 +208,16 @@ impl ReportDiff {
     }
 }
 
-/// A counted column: its title and its count.
-type Counted = (&'static str, fn(&DiffCounts) -> usize);
-
-/// The counted columns, worst first, as the categories are listed.
-const COUNTED: [Counted; 9] = [
-    ("REGRESSED", |c| c.regressed),
-    ("LAPSED", |c| c.lapsed),
-    ("NEW_FAILING", |c| c.new_failing),
-    ("NOW_ERROR", |c| c.now_error),
-    ("NOT_COMPARED", |c| c.not_compared),
-    ("GONE", |c| c.gone),
-    ("NEWLY_EXEMPT", |c| c.newly_exempt),
-    ("FIXED", |c| c.fixed),
-    ("STILL_FAILING", |c| c.still_failing),
-];
+/// Each category's count, worst first as the lists are, then `still_failing`.
+fn counted(counts: DiffCounts) -> impl Iterator<Item = (&'static str, usize)> {
+    (Category::ALL.into_iter())
+        .map(move |c| (c.as_str(), counts.get(c)))
+        .chain([("still_failing", counts.still_failing)])
+}
 
 fn counts_row(account: &str, region: &str, counts: &DiffCounts) -> Vec<String> {
     let mut row = vec![account.to_owned(), region.to_owned()];
-    row.extend(COUNTED.map(|(_, count)| count(counts).to_string()));
+    row.extend(counted(*counts).map(|(_, count)| count.to_string()));
     row
 }
 
@@ -261,8 +248,8 @@ fn exception(key: &KeyChange) -> String {
 }
 
 /// Rows under a header, each column as wide as its widest cell, two spaces apart.
-fn columns<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+fn columns<H: AsRef<str>, S: AsRef<str>>(header: &[H], rows: &[Vec<S>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.as_ref().chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.as_ref().chars().count());
@@ -275,7 +262,7 @@ fn columns<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
             .collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
-    let mut out = line(&mut header.iter().copied());
+    let mut out = line(&mut header.iter().map(AsRef::as_ref));
     for row in rows {
         out += &line(&mut row.iter().map(AsRef::as_ref));
     }
