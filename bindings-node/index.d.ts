@@ -14,6 +14,7 @@ import type {
   ApplyOutcome,
   ExceptionsOptions,
   ExceptionsReview,
+  DiffOptions,
   ExplainOptions,
   Explanation,
   IamPolicy,
@@ -26,6 +27,7 @@ import type {
   PolicyInput,
   RenderOptions,
   Report,
+  ReportDiff,
   RollbackOptions,
   RollbackOutcome,
   ScanOptions,
@@ -97,6 +99,25 @@ export declare function __panicForTests(inAsync: boolean): Promise<never> | neve
  * when the run cannot go on at all, or, with `errorOnFailure`, with the first failed action.
  */
 export declare function apply(options: ApplyOptions & WithProgress<RemediationProgress>): Promise<ApplyOutcome>
+
+/**
+ * The progress between two reports, as `kms-rotation diff --format json` gives it: `{ old,
+ * new }` (reports) or `{ oldFile, newFile }` (saved JSON reports), one of each, every one
+ * rechecked (an edited report is refused). The keys fixed, regressed, lapsed out of an
+ * exception, newly failing, newly exempt, now in error, gone and not compared (where the other
+ * report could not list their account or region), with counts in total and per account and
+ * region, and `worse` (any regressed, lapsed or newly failing key).
+ *
+ * Throws `InvalidInput` with `field` (`new`, `old.generated_at`, `new.findings[0].status`) for
+ * a missing or doubled report, an old report newer than the new one, or an edited report.
+ */
+export declare function diff(options: DiffOptions): ReportDiff
+
+/**
+ * `diff` off the event loop: reading and rechecking the reports and comparing them run on a
+ * worker thread.
+ */
+export declare function diffAsync(options: DiffOptions): Promise<ReportDiff>
 
 /** The names `err.code` can take: the core's error kinds. */
 export declare function errorCodes(): ErrorCode[]

@@ -7,6 +7,8 @@ const binding = createRequire(import.meta.url)('./index.js')
 // Keep in step with index.js: __test__/module.test.mjs checks that every export is here.
 export const {
   apply,
+  diff,
+  diffAsync,
   errorCodes,
   evaluate,
   evaluateAsync,

@@ -8,6 +8,32 @@
 // with defaults may be left out.
 /* eslint-disable */
 
+/** The counts of one account in one region. */
+export interface AccountRegionCounts {
+  /** The account. */
+  account_id: string
+  /** `fail`, `exempt` or `error` before, `pass` now. */
+  fixed: number
+  /** In the old report, not in the new one, whose scan listed the key's account and region. */
+  gone: number
+  /** `exempt` before, `fail` now: the exception expired or was removed. */
+  lapsed: number
+  /** `fail` now, and not known to fail before: absent from the old report, or `error` in it. */
+  new_failing: number
+  /** `exempt` now, and not before (absent, or any other status). */
+  newly_exempt: number
+  /** In one report only, where the other could not list the key's account or region. */
+  not_compared: number
+  /** `error` now, and not before (absent, or any other status): it cannot be checked now. */
+  now_error: number
+  /** The region. */
+  region: string
+  /** `pass` or `not_applicable` before, `fail` now. */
+  regressed: number
+  /** `fail` in both reports. */
+  still_failing: number
+}
+
 /** One change to make, on one key (a multi-Region primary stands for its replicas). */
 export interface Action {
   /** The account of `target_arn`, whose role the write uses. */
@@ -324,6 +350,65 @@ export type Control =
   | 'aws-security-hub/KMS.4'
   | 'aws-config/cmk-backing-key-rotation-enabled'
   | 'cce/CCE-78920-6'
+
+/** How many keys are in each category. */
+export interface DiffCounts {
+  /** `fail`, `exempt` or `error` before, `pass` now. */
+  fixed: number
+  /** In the old report, not in the new one, whose scan listed the key's account and region. */
+  gone: number
+  /** `exempt` before, `fail` now: the exception expired or was removed. */
+  lapsed: number
+  /** `fail` now, and not known to fail before: absent from the old report, or `error` in it. */
+  new_failing: number
+  /** `exempt` now, and not before (absent, or any other status). */
+  newly_exempt: number
+  /** In one report only, where the other could not list the key's account or region. */
+  not_compared: number
+  /** `error` now, and not before (absent, or any other status): it cannot be checked now. */
+  now_error: number
+  /** `pass` or `not_applicable` before, `fail` now. */
+  regressed: number
+  /** `fail` in both reports. */
+  still_failing: number
+}
+
+/** Options of `diff`: exactly one of `old` and `old_file`, and one of `new` and `new_file`. */
+export interface DiffOptions {
+  /**
+   * The newer report, rechecked as `old` is.
+   * @default null
+   */
+  new?: ReportInput | null
+  /**
+   * The newer report as a saved JSON file, rechecked the same way.
+   * @default null
+   */
+  newFile?: string | null
+  /**
+   * The older report. Rechecked: every verdict is recomputed from its evidence, and an
+   * edited one is refused.
+   * @default null
+   */
+  old?: ReportInput | null
+  /**
+   * The older report as a saved JSON file (`scan --format json`), rechecked the same way.
+   * @default null
+   */
+  oldFile?: string | null
+}
+
+/** What the diff says about one of the two reports. */
+export interface DiffSide {
+  /** False when the report could not list some account or region (its `scope_errors`). */
+  complete: boolean
+  /**
+   * The report's `generated_at`.
+   *
+   * An RFC 3339 date-time, e.g. `2026-03-01T12:00:00Z`.
+   */
+  generated_at: string
+}
 
 /**
  * What to do with keys in state `Disabled`.
@@ -870,6 +955,31 @@ export type JournalEvent =
   | 'rollback_skipped'
   | 'rollback_failed'
 
+/** One key whose verdict moved between the two reports (or that only one report has). */
+export interface KeyChange {
+  /** The account that owns the key. */
+  account_id: string
+  /** The key's ARN: what the two reports are matched by. */
+  arn: string
+  /**
+   * The exception attached to the new finding, else the one attached to the old finding (an
+   * exception removed since): who accepted the risk, and until when.
+   */
+  exception: AppliedException | null
+  /** The key id. */
+  key_id: string
+  /** Its reason code in the new report; `None` when the new report does not have the key. */
+  new_reason: Reason | null
+  /** Its status in the new report; `None` when the new report does not have the key. */
+  new_status: Status | null
+  /** Its reason code in the old report; `None` when the old report does not have the key. */
+  old_reason: Reason | null
+  /** Its status in the old report; `None` when the old report does not have the key. */
+  old_status: Status | null
+  /** The key's region. */
+  region: string
+}
+
 /**
  * Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
  * see `Selection` for how dimensions combine.
@@ -1355,6 +1465,47 @@ export interface Report {
   scope_errors: ScopeError[]
   /** Counts, and whether the report is compliant and complete. */
   summary: Summary
+}
+
+/** The progress between an old and a new report. Every list is ordered by account, region, ARN. */
+export interface ReportDiff {
+  /**
+   * The counts per account and region, for those with any key counted; ordered by account,
+   * region.
+   */
+  by_account_region: AccountRegionCounts[]
+  /** The counts of every category, over all keys. */
+  counts: DiffCounts
+  /** Keys fixed: `fail`, `exempt` or `error` before, `pass` now. */
+  fixed: KeyChange[]
+  /** Keys in the old report that the new one, which listed their account and region, lacks. */
+  gone: KeyChange[]
+  /** Keys whose exception lapsed: `exempt` before, `fail` now. */
+  lapsed: KeyChange[]
+  /** The new report. */
+  new: DiffSide
+  /** Keys failing now and not known to fail before (absent from the old report, or `error`). */
+  new_failing: KeyChange[]
+  /** Keys `exempt` now and not before. */
+  newly_exempt: KeyChange[]
+  /**
+   * Keys in one report only, where the other could not list their account or region: nothing
+   * is known of how they changed.
+   */
+  not_compared: KeyChange[]
+  /** Keys `error` now and not before: they cannot be checked now. */
+  now_error: KeyChange[]
+  /** The old report. */
+  old: DiffSide
+  /**
+   * True when the two reports embed different policies (exceptions included): a verdict may
+   * have changed because the policy did, not the key.
+   */
+  policy_changed: boolean
+  /** Keys regressed: `pass` or `not_applicable` before, `fail` now. */
+  regressed: KeyChange[]
+  /** True when any key regressed, lapsed or is newly failing: things got worse. */
+  worse: boolean
 }
 
 /** A scan's result. */

@@ -2,6 +2,8 @@
 // and misuse fails to compile (each `@ts-expect-error` must be an error).
 import {
   apply,
+  diff,
+  diffAsync,
   evaluate,
   evaluateAsync,
   evaluateJson,
@@ -18,6 +20,7 @@ import {
   scan,
   sendToSecurityHub,
   type ApplyOptions,
+  type ReportDiff,
   type ErrorCode,
   type ExceptionState,
   type ExceptionsReview,
@@ -186,3 +189,12 @@ const notAwaitedPlan: Plan = plan({ report: {} as Report })
 
 void [status, target, exceptions, fmts, planFmts, reportText, main, notAwaited, notAwaitedPlan]
 void [explained, statuses, granted, optional]
+
+// diff: two reports (or their files) in, the diff's JSON shape out.
+const changed: ReportDiff = diff({ old: {} as Report, newFile: 'new.json' })
+const worse: boolean = changed.worse
+const lapsedOwner: string | undefined = changed.lapsed[0].exception?.owner
+const later: Promise<ReportDiff> = diffAsync({ oldFile: 'old.json', newFile: 'new.json' })
+// @ts-expect-error: options are camelCase
+diff({ old_file: 'old.json' })
+void [changed, worse, lapsedOwner, later]

@@ -26,8 +26,8 @@ use napi::bindgen_prelude::{
 use napi_derive::napi;
 
 pub use ops::{
-    RemediationProgress, ScanProgress, apply, evaluate_async, evaluate_json_async, plan,
-    review_exceptions, rollback, scan, send_to_security_hub,
+    RemediationProgress, ScanProgress, apply, diff_async, evaluate_async, evaluate_json_async,
+    plan, review_exceptions, rollback, scan, send_to_security_hub,
 };
 
 /// Turns a core result into a thrown JS error.
@@ -259,6 +259,24 @@ pub fn explain<'env>(
     options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
     quick(env, options, core::explain)
+}
+
+/// The progress between two reports, as `kms-rotation diff --format json` gives it: `{ old,
+/// new }` (reports) or `{ oldFile, newFile }` (saved JSON reports), one of each, every one
+/// rechecked (an edited report is refused). The keys fixed, regressed, lapsed out of an
+/// exception, newly failing, newly exempt, now in error, gone and not compared (where the other
+/// report could not list their account or region), with counts in total and per account and
+/// region, and `worse` (any regressed, lapsed or newly failing key).
+///
+/// Throws `InvalidInput` with `field` (`new`, `old.generated_at`, `new.findings[0].status`) for
+/// a missing or doubled report, an old report newer than the new one, or an edited report.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: DiffOptions",
+    ts_return_type = "ReportDiff"
+)]
+pub fn diff<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
+    quick(env, options, core::diff)
 }
 
 /// The least-privilege IAM policy for `mode`: `'read_only'` (the default: scan, and plan when it

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use kms_rotation::ops::{
-    self as core, ApplyOptions, EvaluateOptions, ExceptionsOptions, PlanOptions, RollbackOptions,
-    ScanOptions, SecurityHubOptions,
+    self as core, ApplyOptions, DiffOptions, EvaluateOptions, ExceptionsOptions, PlanOptions,
+    RollbackOptions, ScanOptions, SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -197,6 +197,25 @@ pub fn send_to_security_hub<'env>(
         let options: SecurityHubOptions = convert::from_json(&json?, "")?;
         convert::to_json(&core::send_to_security_hub(options).await?)
     };
+    spawn(env, work, convert::parse_js)
+}
+
+/// `diff` off the event loop: reading and rechecking the reports and comparing them run on a
+/// worker thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: DiffOptions",
+    ts_return_type = "Promise<ReportDiff>"
+)]
+pub fn diff_async<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let json = convert::plain_options(env, options)?;
+    let work = blocking(move || {
+        let options: DiffOptions = convert::from_json(&json?, "")?;
+        convert::to_json(&core::diff(options)?)
+    });
     spawn(env, work, convert::parse_js)
 }
 

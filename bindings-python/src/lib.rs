@@ -81,6 +81,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::render_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::explain, m)?)?;
     m.add_function(wrap_pyfunction!(ops::explain_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::diff, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::diff_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy_async, m)?)?;
     m.add_function(wrap_pyfunction!(

@@ -301,6 +301,15 @@ quick_operation! {
 }
 
 quick_operation! {
+    /// The progress between two reports: `old=` (a `Report` or its dict) or `old_file=`, and
+    /// `new=` or `new_file=`, each rechecked (an edited report is refused). A dict: the keys
+    /// fixed, regressed, lapsed, newly failing, newly exempt, now in error, gone and not
+    /// compared, their counts in total and per account and region, and `worse`.
+    diff, diff_async,
+    |options: ops::DiffOptions| ops::diff(options).map(Json)
+}
+
+quick_operation! {
     /// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`),
     /// with `sts:AssumeRole` on `role_arns`: the document and what each action is for, a dict.
     iam_policy, iam_policy_async, iam_policy_op

@@ -19,6 +19,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod controls;
+pub mod diff;
 mod error;
 pub mod exceptions;
 pub mod explain;

@@ -69,6 +69,8 @@ pub fn all() -> Vec<Named> {
         schema::<Explanation>("explanation", Write),
         schema::<ops::ExceptionsOptions>("exceptions-options", Read),
         schema::<ExceptionsReview>("exceptions-review", Write),
+        schema::<ops::DiffOptions>("diff-options", Read),
+        schema::<crate::diff::ReportDiff>("report-diff", Write),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]

@@ -5,12 +5,13 @@ A thin layer over the Rust core's operations: ``scan`` reads keys and reports, `
 judges records you already have, ``plan`` plans the fixes, ``apply`` carries them out and
 ``rollback`` undoes them (both dry runs unless ``dry_run=False``), ``render`` writes a report or
 a plan in one of its formats; ``review_exceptions`` reviews a report's exceptions (expired,
-unused, unknown, expiring, active) as a plain dict; ``explain`` says what a finding's reason code means and how to fix
-the key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``,
-the default) or to remediate (``mode="remediate"``), both as plain dicts. Options are keyword
+unused, unknown, expiring, active); ``diff`` compares an older report with a newer one (what was
+fixed, what regressed); ``explain`` says what a finding's reason code means and how to fix the
+key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``, the
+default) or to remediate (``mode="remediate"``); those four return plain dicts. Options are keyword
 arguments with the core's snake_case names (see ``ScanOptions`` and the other ``*Options``
 types); the core checks them all. The shapes of every option and of the data (``to_dict()``,
-and what ``explain`` and ``iam_policy`` return) are the ``TypedDict`` classes of
+and what ``explain``, ``diff`` and ``iam_policy`` return) are the ``TypedDict`` classes of
 ``kms_rotation.types``, generated from the core's JSON Schemas. Sync calls release the GIL while
 they wait; ``kms_rotation.aio`` has the asyncio versions.
 
@@ -57,6 +58,7 @@ from ._native import (
     Summary,
     __version__,
     apply,
+    diff,
     evaluate,
     explain,
     iam_policy,
@@ -72,11 +74,13 @@ from .types import (
     ApplyOptions,
     ExceptionsOptions,
     ExceptionsReview,
+    DiffOptions,
     ExplainOptions,
     IamPolicyOptions,
     KeyFilter,
     PlanOptions,
     RenderOptions,
+    ReportDiff,
     RollbackOptions,
     ScanOptions,
     SecurityHubOptions,
@@ -96,6 +100,7 @@ __all__ = [
     "ApplyResult",
     "ExceptionsOptions",
     "ExceptionsReview",
+    "DiffOptions",
     "ExplainOptions",
     "Finding",
     "IamPolicyOptions",
@@ -112,6 +117,7 @@ __all__ = [
     "RemediationProgress",
     "RenderOptions",
     "Report",
+    "ReportDiff",
     "RollbackOptions",
     "RollbackResult",
     "ScanOptions",
@@ -126,6 +132,7 @@ __all__ = [
     "__version__",
     "aio",
     "apply",
+    "diff",
     "evaluate",
     "explain",
     "iam_policy",

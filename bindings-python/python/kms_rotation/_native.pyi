@@ -32,6 +32,8 @@ __all__ = [
     "_shutdown",
     "apply",
     "apply_async",
+    "diff",
+    "diff_async",
     "evaluate",
     "evaluate_async",
     "explain",
@@ -356,6 +358,8 @@ def explain(**options: Unpack[types.ExplainOptions]) -> list[types.Explanation]:
 def explain_async(
     **options: Unpack[types.ExplainOptions],
 ) -> Awaitable[list[types.Explanation]]: ...
+def diff(**options: Unpack[types.DiffOptions]) -> types.ReportDiff: ...
+def diff_async(**options: Unpack[types.DiffOptions]) -> Awaitable[types.ReportDiff]: ...
 def iam_policy(**options: Unpack[types.IamPolicyOptions]) -> types.IamPolicy: ...
 def iam_policy_async(**options: Unpack[types.IamPolicyOptions]) -> Awaitable[types.IamPolicy]: ...
 def send_to_security_hub(

@@ -34,12 +34,14 @@ if TYPE_CHECKING:
         ApplyOptions,
         ExceptionsOptions,
         ExceptionsReview,
+        DiffOptions,
         ExplainOptions,
         Explanation,
         IamPolicy,
         IamPolicyOptions,
         PlanOptions,
         RenderOptions,
+        ReportDiff,
         RollbackOptions,
         ScanOptions,
         SecurityHubOptions,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply",
+    "diff",
     "evaluate",
     "explain",
     "iam_policy",
@@ -116,6 +119,11 @@ async def render(**options: Unpack[RenderOptions]) -> str:
 async def explain(**options: Unpack[ExplainOptions]) -> list[Explanation]:
     """``kms_rotation.explain`` as a coroutine."""
     return await _native.explain_async(**options)
+
+
+async def diff(**options: Unpack[DiffOptions]) -> ReportDiff:
+    """``kms_rotation.diff`` as a coroutine."""
+    return await _native.diff_async(**options)
 
 
 async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:

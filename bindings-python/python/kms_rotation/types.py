@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing_extensions import ReadOnly
 
 __all__ = [
+    "AccountRegionCounts",
     "Action",
     "ActionInput",
     "ActionKind",
@@ -37,6 +38,9 @@ __all__ = [
     "ApplyOptions",
     "ApplyOutcome",
     "Control",
+    "DiffCounts",
+    "DiffOptions",
+    "DiffSide",
     "DisabledKeys",
     "EvaluateOptions",
     "EvidenceSource",
@@ -65,6 +69,7 @@ __all__ = [
     "JournalEntry",
     "JournalError",
     "JournalEvent",
+    "KeyChange",
     "KeyFilter",
     "KeyManager",
     "KeyRecord",
@@ -89,6 +94,7 @@ __all__ = [
     "Reason",
     "RenderOptions",
     "Report",
+    "ReportDiff",
     "ReportInput",
     "ReportScope",
     "ReviewedException",
@@ -121,6 +127,32 @@ __all__ = [
 
 StrPath: TypeAlias = str | os.PathLike[str]
 """A path: a ``str`` or any ``os.PathLike`` (``pathlib.Path``), as path options take."""
+
+
+class AccountRegionCounts(TypedDict):
+    """The counts of one account in one region."""
+    account_id: str
+    """The account."""
+    fixed: int
+    """``fail``, ``exempt`` or ``error`` before, ``pass`` now."""
+    gone: int
+    """In the old report, not in the new one, whose scan listed the key's account and region."""
+    lapsed: int
+    """``exempt`` before, ``fail`` now: the exception expired or was removed."""
+    new_failing: int
+    """``fail`` now, and not known to fail before: absent from the old report, or ``error`` in it."""
+    newly_exempt: int
+    """``exempt`` now, and not before (absent, or any other status)."""
+    not_compared: int
+    """In one report only, where the other could not list the key's account or region."""
+    now_error: int
+    """``error`` now, and not before (absent, or any other status): it cannot be checked now."""
+    region: str
+    """The region."""
+    regressed: int
+    """``pass`` or ``not_applicable`` before, ``fail`` now."""
+    still_failing: int
+    """``fail`` in both reports."""
 
 
 class _ActionRequired(TypedDict):
@@ -446,6 +478,64 @@ Control: TypeAlias = (
 - ``aws-config/cmk-backing-key-rotation-enabled``: The AWS Config managed rule behind KMS.4.
 - ``cce/CCE-78920-6``: The Common Configuration Enumeration id of the setting.
 """
+
+
+class DiffCounts(TypedDict):
+    """How many keys are in each category."""
+    fixed: int
+    """``fail``, ``exempt`` or ``error`` before, ``pass`` now."""
+    gone: int
+    """In the old report, not in the new one, whose scan listed the key's account and region."""
+    lapsed: int
+    """``exempt`` before, ``fail`` now: the exception expired or was removed."""
+    new_failing: int
+    """``fail`` now, and not known to fail before: absent from the old report, or ``error`` in it."""
+    newly_exempt: int
+    """``exempt`` now, and not before (absent, or any other status)."""
+    not_compared: int
+    """In one report only, where the other could not list the key's account or region."""
+    now_error: int
+    """``error`` now, and not before (absent, or any other status): it cannot be checked now."""
+    regressed: int
+    """``pass`` or ``not_applicable`` before, ``fail`` now."""
+    still_failing: int
+    """``fail`` in both reports."""
+
+
+class DiffOptions(TypedDict, total=False):
+    """Options of ``diff``: exactly one of ``old`` and ``old_file``, and one of ``new`` and ``new_file``."""
+    new: ReadOnly[ReportInput | _native.Report | None]
+    """The newer report, rechecked as ``old`` is.
+
+    Default: ``None``.
+    """
+    new_file: ReadOnly[StrPath | None]
+    """The newer report as a saved JSON file, rechecked the same way.
+
+    Default: ``None``.
+    """
+    old: ReadOnly[ReportInput | _native.Report | None]
+    """The older report. Rechecked: every verdict is recomputed from its evidence, and an
+    edited one is refused.
+
+    Default: ``None``.
+    """
+    old_file: ReadOnly[StrPath | None]
+    """The older report as a saved JSON file (``scan --format json``), rechecked the same way.
+
+    Default: ``None``.
+    """
+
+
+class DiffSide(TypedDict):
+    """What the diff says about one of the two reports."""
+    complete: bool
+    """False when the report could not list some account or region (its ``scope_errors``)."""
+    generated_at: str
+    """The report's ``generated_at``.
+
+    An RFC 3339 date-time, e.g. ``2026-03-01T12:00:00Z``.
+    """
 
 
 DisabledKeys: TypeAlias = Literal["evaluate"] | Literal["skip"]
@@ -1005,6 +1095,30 @@ JournalEvent: TypeAlias = (
 """
 
 
+class KeyChange(TypedDict):
+    """One key whose verdict moved between the two reports (or that only one report has)."""
+    account_id: str
+    """The account that owns the key."""
+    arn: str
+    """The key's ARN: what the two reports are matched by."""
+    exception: AppliedException | None
+    """The exception attached to the new finding, else the one attached to the old finding (an
+    exception removed since): who accepted the risk, and until when.
+    """
+    key_id: str
+    """The key id."""
+    new_reason: Reason | None
+    """Its reason code in the new report; ``None`` when the new report does not have the key."""
+    new_status: Status | None
+    """Its status in the new report; ``None`` when the new report does not have the key."""
+    old_reason: Reason | None
+    """Its reason code in the old report; ``None`` when the old report does not have the key."""
+    old_status: Status | None
+    """Its status in the old report; ``None`` when the old report does not have the key."""
+    region: str
+    """The key's region."""
+
+
 class KeyFilter(TypedDict, total=False):
     """Keys named by account, region, ARN, alias or tag. Within one dimension any entry may match;
     see ``Selection`` for how dimensions combine.
@@ -1502,6 +1616,44 @@ class Report(TypedDict):
     """Each region or account that could not be listed at all; the report is then incomplete."""
     summary: Summary
     """Counts, and whether the report is compliant and complete."""
+
+
+class ReportDiff(TypedDict):
+    """The progress between an old and a new report. Every list is ordered by account, region, ARN."""
+    by_account_region: list[AccountRegionCounts]
+    """The counts per account and region, for those with any key counted; ordered by account,
+    region.
+    """
+    counts: DiffCounts
+    """The counts of every category, over all keys."""
+    fixed: list[KeyChange]
+    """Keys fixed: ``fail``, ``exempt`` or ``error`` before, ``pass`` now."""
+    gone: list[KeyChange]
+    """Keys in the old report that the new one, which listed their account and region, lacks."""
+    lapsed: list[KeyChange]
+    """Keys whose exception lapsed: ``exempt`` before, ``fail`` now."""
+    new: DiffSide
+    """The new report."""
+    new_failing: list[KeyChange]
+    """Keys failing now and not known to fail before (absent from the old report, or ``error``)."""
+    newly_exempt: list[KeyChange]
+    """Keys ``exempt`` now and not before."""
+    not_compared: list[KeyChange]
+    """Keys in one report only, where the other could not list their account or region: nothing
+    is known of how they changed.
+    """
+    now_error: list[KeyChange]
+    """Keys ``error`` now and not before: they cannot be checked now."""
+    old: DiffSide
+    """The old report."""
+    policy_changed: bool
+    """True when the two reports embed different policies (exceptions included): a verdict may
+    have changed because the policy did, not the key.
+    """
+    regressed: list[KeyChange]
+    """Keys regressed: ``pass`` or ``not_applicable`` before, ``fail`` now."""
+    worse: bool
+    """True when any key regressed, lapsed or is newly failing: things got worse."""
 
 
 class ReportInput(TypedDict):

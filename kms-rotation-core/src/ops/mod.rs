@@ -25,6 +25,7 @@
 //! ```
 
 mod apply;
+mod diff;
 mod evaluate;
 mod exceptions;
 mod explain;
@@ -42,6 +43,7 @@ mod scan;
 mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
+pub use diff::{DiffOptions, diff};
 pub use evaluate::{EvaluateOptions, evaluate};
 pub use exceptions::{ExceptionsOptions, review_exceptions};
 pub use explain::{ExplainOptions, explain};

@@ -7,6 +7,7 @@ mod completions;
 mod config;
 mod connection;
 mod convert;
+mod diff;
 mod exceptions;
 mod exit;
 mod explain;
@@ -72,6 +73,9 @@ enum Command {
     /// Review a report's exceptions: expired (still matching keys), unused, unknown, expiring
     /// within --within-days, active; exit 1 when an expired one still matches a failing key.
     Exceptions(Box<exceptions::ExceptionsArgs>),
+    /// Compare two saved reports: keys fixed, regressed, lapsed out of an exception, newly
+    /// failing, gone; exit 1 when anything got worse.
+    Diff(diff::DiffArgs),
     /// Explain a finding's reason code: what it means, why it matters, how to fix the key.
     Explain(explain::ExplainArgs),
     /// Print the least-privilege IAM policy for scanning or for fixing keys.
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Scan(args) => scan::run(*args).await,
             Command::Convert(args) => convert::run(args).await,
+            Command::Diff(args) => diff::run(args),
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Rollback(args) => rollback::run(args).await,
@@ -138,6 +143,7 @@ impl Command {
         match self {
             Command::Scan(_) => "scan",
             Command::Convert(_) => "convert",
+            Command::Diff(_) => "diff",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Rollback(_) => "rollback",

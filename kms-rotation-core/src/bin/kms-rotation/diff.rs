@@ -1,0 +1,69 @@
+//! `kms-rotation diff OLD NEW`: the progress between two saved reports, from the core's diff and
+//! its renderings. Its exit code lets a scheduled job alert on drift.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use kms_rotation::Result;
+use kms_rotation::diff::DiffFormat;
+use kms_rotation::ops::{self, DiffOptions};
+use serde::Serialize;
+
+use crate::exit::Code;
+use crate::options::from_flags;
+use crate::output::write_text;
+
+#[derive(Debug, Args, Serialize)]
+pub struct DiffArgs {
+    /// The older report (`scan --format json`). Every verdict in it is recomputed from its
+    /// evidence first, and an edited one is refused (exit 2), as `convert` does.
+    #[arg(value_name = "OLD")]
+    old_file: PathBuf,
+
+    /// The newer report, checked the same way; it must not be older than OLD.
+    #[arg(value_name = "NEW")]
+    new_file: PathBuf,
+
+    /// Output format: a table for people, JSON for programs, Markdown for a ticket.
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    #[serde(skip)]
+    format: DiffFormatArg,
+
+    /// Write the diff to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormatArg {
+    Table,
+    Json,
+    Markdown,
+}
+
+impl From<DiffFormatArg> for DiffFormat {
+    fn from(format: DiffFormatArg) -> DiffFormat {
+        match format {
+            DiffFormatArg::Table => DiffFormat::Table,
+            DiffFormatArg::Json => DiffFormat::Json,
+            DiffFormatArg::Markdown => DiffFormat::Markdown,
+        }
+    }
+}
+
+/// The diff is written whatever it says; then 3 when either report is incomplete (keys there
+/// were not compared), 1 when a key regressed, lapsed or newly fails, else 0.
+pub fn run(args: DiffArgs) -> Result<Code> {
+    let options: DiffOptions = from_flags(&args, |_| {})?;
+    let diff = ops::diff(options)?;
+    let text = diff.render_to_string(args.format.into())?;
+    write_text(text.as_bytes(), args.output.as_deref())?;
+    Ok(if !(diff.old.complete && diff.new.complete) {
+        Code::Incomplete
+    } else if diff.worse {
+        Code::Findings
+    } else {
+        Code::Ok
+    })
+}
