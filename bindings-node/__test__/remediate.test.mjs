@@ -38,9 +38,11 @@ test('plan: actions for remediable failures, skips with reasons; camelCase optio
 test('plan from a scan it makes, with priorities and progress, or from a saved report', async () => {
   const progress = []
   const tagged = smallFleet().map((r, i) => ({ ...r, tags: { tier: i === 5 ? 'gold' : 'bronze' } }))
-  const planned = await plan({ scan: { records: tagged, now: NOW }, priorities: ['tier=gold'], now: NOW, onProgress: (p) => progress.push(p) })
+  const planned = await plan({ scan: { records: tagged, now: NOW }, priorities: ['tag:tier=gold'], now: NOW, onProgress: (p) => progress.push(p) })
   assert.equal(planned.actions[0].region, 'eu-west-1')
   assert.equal(planned.actions[0].priority, 1)
+  assert.equal(planned.actions[0].priority_reason, 'tag tier=gold')
+  await assert.rejects(plan({ scan: { records: tagged }, priorities: ['tier=gold'] }), { code: 'InvalidInput', field: 'priorities[0]' })
   await new Promise((resolve) => setImmediate(resolve))
   assert.deepEqual(progress.at(-1), { keysListed: 6, keysRead: 6 })
   const reportFile = tempFile('report.json', await scan({ records: smallFleet(), now: NOW }))

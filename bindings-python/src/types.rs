@@ -566,7 +566,7 @@ wrapper! {
             Policy::from(self.inner.policy.clone())
         }
         /// `[{"action", "target_arn", "region", "account_id", "rotation_period_days", "batch",
-        /// "priority", "because"}]`, in execution order.
+        /// "priority", "priority_reason", "because"}]`, in execution order.
         #[getter]
         fn actions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
             to_py(py, &self.inner.actions)

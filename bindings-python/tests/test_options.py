@@ -141,3 +141,19 @@ def test_defaults_and_checks_are_the_cores(tmp_path: Path) -> None:
     assert caught.value.field == "batch_size"
     # The default is a dry run, decided by the core: the result says so.
     assert kms_rotation.apply(plan=plan).dry_run is True
+
+
+def test_the_plan_order_is_the_cores_default_and_says_why() -> None:
+    plan = kms_rotation.plan(scan={"inventory": FLEET})
+    first = plan.actions[0]
+    assert (first["priority"], first["priority_reason"].split(":")[0]) == (1, "public")
+    ranks = [action["priority"] for action in plan.actions]
+    assert ranks == sorted(ranks)
+    by_tag = kms_rotation.plan(scan={"inventory": FLEET}, priorities=["tag:environment=prod"])
+    assert by_tag.actions[0]["priority_reason"] == "tag environment=prod"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.plan(scan={"inventory": FLEET}, priorities=["environment=prod"])
+    assert caught.value.field == "priorities[0]"
+    with pytest.raises(kms_rotation.InvalidInputError) as caught:
+        kms_rotation.scan(inventory=FLEET, exposure="sometimes")
+    assert caught.value.field == "exposure"

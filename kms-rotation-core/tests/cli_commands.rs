@@ -29,9 +29,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 11] = [
     "scan",
+    "convert",
     "plan",
+    "exceptions",
+    "diff",
     "apply",
     "rollback",
     "explain",
