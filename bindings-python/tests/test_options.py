@@ -155,5 +155,5 @@ def test_the_plan_order_is_the_cores_default_and_says_why() -> None:
         kms_rotation.plan(scan={"inventory": FLEET}, priorities=["environment=prod"])
     assert caught.value.field == "priorities[0]"
     with pytest.raises(kms_rotation.InvalidInputError) as caught:
-        kms_rotation.scan(inventory=FLEET, exposure="sometimes")
+        kms_rotation.scan(inventory=FLEET, exposure="sometimes")  # type: ignore[arg-type]
     assert caught.value.field == "exposure"

@@ -19,7 +19,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent
 def main() -> int:
     try:
         # Scan first (`scan=` takes the scan's options), then plan: batches of 3 actions, keys
-        # tagged `env=prod` first, and nothing in account 444455556666.
+        # other principals may use first, then keys tagged `environment=prod`, and nothing in
+        # account 444455556666.
         plan = kms_rotation.plan(
             scan={
                 "inventory": EXAMPLES / "fleet.json",
@@ -27,7 +28,7 @@ def main() -> int:
                 "exceptions": [EXAMPLES / "exceptions.yaml"],
             },
             batch_size=3,
-            priorities=["env=prod"],
+            priorities=["exposure", "tag:environment=prod"],
             selection={"exclude": {"accounts": ["444455556666"]}},
         )
         # The same plan from a report already in hand.
@@ -39,7 +40,7 @@ def main() -> int:
         again = kms_rotation.plan(
             report=report,
             batch_size=3,
-            priorities=["env=prod"],
+            priorities=["exposure", "tag:environment=prod"],
             selection={"exclude": {"accounts": ["444455556666"]}},
             now=plan.generated_at,
         )
