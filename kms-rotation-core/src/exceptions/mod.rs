@@ -4,8 +4,9 @@
 //! The review is pure: a report, a window and `now` in, a [`ExceptionsReview`] out. Each key's
 //! verdict is the rule's on the report's evidence as of `now`, so an exception that lapsed
 //! after the scan counts as lapsed. It fails closed: an exception is `unused` only when every
-//! key's match is known and the report is complete; otherwise a key not read, or not listed,
-//! may still match it, and its state is `unknown`.
+//! key's match is known, the report is complete, and (for an ARN) the report covers the key's
+//! account and region; otherwise a key not read, not listed or not scanned may still match it,
+//! and its state is `unknown`.
 
 mod render;
 
@@ -16,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantArray};
 
 use crate::finding::Status;
+use crate::model::KeyArn;
 use crate::policy::{Exception, ExceptionMatch};
 use crate::wire::wire_names;
-use crate::{KeyRecord, Report, rule};
+use crate::{KeyRecord, Report, ReportScope, rule};
 
 /// Where an exception stands, most urgent first (the review's order).
 #[derive(
@@ -177,8 +179,10 @@ pub fn review(report: &Report, within_days: u32, now: DateTime<Utc>) -> Exceptio
         .exceptions
         .iter()
         .map(|exception| {
+            // A key outside what the report covers may exist unseen: not "unused".
+            let covered = complete && covers(&report.scope, &exception.matcher);
             let (reviewed, lapsed_on_failing) =
-                review_one(exception, &keys, within_days, complete, now);
+                review_one(exception, &keys, within_days, covered, now);
             summary.add(reviewed.state);
             summary.expired_failing |= lapsed_on_failing;
             reviewed
@@ -196,12 +200,25 @@ pub fn review(report: &Report, within_days: u32, now: DateTime<Utc>) -> Exceptio
     }
 }
 
+/// Whether the report's accounts and regions include the key an ARN matcher names (an empty list
+/// covers all). Other matchers name no place: any covered key could have matched.
+fn covers(scope: &ReportScope, matcher: &ExceptionMatch) -> bool {
+    let ExceptionMatch::Arn(arn) = matcher else {
+        return true;
+    };
+    let Ok(arn) = KeyArn::parse(arn) else {
+        return true;
+    };
+    let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+    has(&scope.accounts, arn.account_id) && has(&scope.regions, arn.region)
+}
+
 /// One exception reviewed, and whether it is expired and still matches a `fail` key.
 fn review_one(
     exception: &Exception,
     keys: &[Judged],
     within_days: u32,
-    complete: bool,
+    covered: bool,
     now: DateTime<Utc>,
 ) -> (ReviewedException, bool) {
     let mut matched_keys = Vec::new();
@@ -230,7 +247,7 @@ fn review_one(
         } else {
             ExceptionState::Active
         }
-    } else if !unknown_keys.is_empty() || !complete {
+    } else if !unknown_keys.is_empty() || !covered {
         ExceptionState::Unknown
     } else {
         ExceptionState::Unused
@@ -475,6 +492,40 @@ mod tests {
             assert!(e.matched_keys.is_empty() && e.unknown_keys.is_empty());
         }
         assert_eq!(review.summary.unused, 2);
+    }
+
+    #[test]
+    fn an_arn_outside_the_reports_accounts_or_regions_is_unknown_never_unused() {
+        let policy = Policy {
+            exceptions: vec![
+                exception(
+                    "elsewhere",
+                    arn("arn:aws:kms:ap-south-2:111122223333:key/x"),
+                    "2027-01-01",
+                ),
+                exception(
+                    "other",
+                    arn("arn:aws:kms:eu-west-1:999999999999:key/x"),
+                    "2027-01-01",
+                ),
+                exception(
+                    "here",
+                    arn("arn:aws:kms:eu-west-1:111122223333:key/x"),
+                    "2027-01-01",
+                ),
+            ],
+            ..Policy::default()
+        };
+        let scope = ReportScope {
+            source: "aws".into(),
+            accounts: vec!["111122223333".into()],
+            regions: vec!["eu-west-1".into()],
+        };
+        let report = Report::evaluate(&fleet(), policy, scope, vec![], now());
+        let review = review(&report, 30, now());
+        assert_eq!(of(&review, "elsewhere").state, ExceptionState::Unknown);
+        assert_eq!(of(&review, "other").state, ExceptionState::Unknown);
+        assert_eq!(of(&review, "here").state, ExceptionState::Unused);
     }
 
     #[test]
