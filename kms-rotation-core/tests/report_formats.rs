@@ -68,7 +68,7 @@ fn the_csv_header_is_stable() {
         text.lines().next().unwrap(),
         "account_id,region,key_id,arn,aliases,status,reason,severity,message,rotation_enabled,\
          rotation_period_days,next_rotation_date,remediable,remediation_target,exception_owner,\
-         exception_expires,exception_expired,error_code,controls"
+         exception_expires,exception_expired,error_code,controls,exposure"
     );
 }
 
@@ -110,6 +110,15 @@ fn every_finding_reads_back_from_its_csv_row() {
         assert_eq!(
             column(row, "aliases"),
             aliases.unwrap_or_else(|| "not_read".into())
+        );
+        let exposure = finding.exposure.as_ref().map(|e| e.level.as_str());
+        assert_eq!(column(row, "exposure"), exposure.unwrap_or("not_read"));
+    }
+    // The sample fleet has public, cross-account and account keys, and keys not assessed.
+    for level in ["public", "cross_account", "account", "not_read"] {
+        assert!(
+            rows.iter().any(|r| column(r, "exposure") == level),
+            "{level}"
         );
     }
     // The sample fleet has every status: the rows cover them all.
@@ -352,6 +361,17 @@ fn html_has_the_verdict_the_counts_charts_and_a_row_per_finding_in_order() {
             assert!(chart.contains(&format!(">{}</text></g>", counts.total)));
         }
     }
+}
+
+#[test]
+fn html_shows_each_keys_exposure_and_its_evidence() {
+    let text = fleet_report().render_to_string(Format::Html).unwrap();
+    assert!(text.contains(
+        "<td class=\"exposure\">public<div class=\"arn\">key_policy PublicDecrypt: allows any \
+         principal"
+    ));
+    assert!(text.contains("<td class=\"exposure\">cross_account<div class=\"arn\">grant "));
+    assert!(text.contains("<td class=\"exposure\"><em>not read</em></td>"));
 }
 
 #[test]

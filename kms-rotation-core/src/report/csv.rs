@@ -12,7 +12,7 @@ use crate::finding::Finding;
 use crate::model::Rotation;
 
 /// The header, in order. Stable: a column is only ever added at the end.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "account_id",
     "region",
     "key_id",
@@ -32,6 +32,7 @@ pub const COLUMNS: [&str; 19] = [
     "exception_expired",
     "error_code",
     "controls",
+    "exposure",
 ];
 
 /// A fact that was not read, or whose read failed: never an empty cell, which means "none".
@@ -90,6 +91,10 @@ fn row(f: &Finding) -> [Cow<'_, str>; COLUMNS.len()] {
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(LIST_SEPARATOR)
+            .into(),
+        f.exposure
+            .as_ref()
+            .map_or(NOT_READ, |e| e.level.as_str())
             .into(),
     ]
 }

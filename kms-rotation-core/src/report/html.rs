@@ -37,8 +37,9 @@ const STATUS_ORDER: [Status; 5] = [
 ];
 
 /// The table's columns.
-const COLUMNS: [&str; 9] = [
-    "account", "region", "key", "aliases", "status", "reason", "severity", "message", "fix",
+const COLUMNS: [&str; 10] = [
+    "account", "region", "key", "aliases", "status", "reason", "severity", "message", "exposure",
+    "fix",
 ];
 
 /// Writes the report as one HTML page.
@@ -339,9 +340,36 @@ fn write_row(f: &Finding, policy: &Policy, out: &mut dyn Write) -> io::Result<()
         f.status, f.reason, f.severity as u8, f.severity
     )?;
     escape(&f.message, out)?;
+    out.write_all(b"</td><td class=\"exposure\">")?;
+    write_exposure(f, out)?;
     out.write_all(b"</td><td class=\"fix\">")?;
     write_fix(f, policy, out)?;
     out.write_all(b"</td></tr>\n")
+}
+
+/// Who beyond the account may use the key, and the statements or grants that say so.
+fn write_exposure(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let Some(exposure) = &f.exposure else {
+        return out.write_all(b"<em>not read</em>");
+    };
+    out.write_all(exposure.level.as_str().as_bytes())?;
+    for evidence in &exposure.evidence {
+        out.write_all(b"<div class=\"arn\">")?;
+        escape(
+            &format!(
+                "{} {}: {}",
+                evidence.source, evidence.statement, evidence.detail
+            ),
+            out,
+        )?;
+        out.write_all(b"</div>")?;
+    }
+    if let Some(error) = &exposure.error {
+        out.write_all(b"<div class=\"arn\">")?;
+        escape(&format!("{} {}", error.operation, error.code), out)?;
+        out.write_all(b"</div>")?;
+    }
+    Ok(())
 }
 
 /// The key's fix, where `explain::fix_commands` gives one (a failing or exempt key): the
