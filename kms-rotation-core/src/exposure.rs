@@ -118,32 +118,59 @@ pub struct GrantFact {
 pub const UNREADABLE_POLICY: &str = "UnreadableKeyPolicy";
 
 impl Exposure {
-    /// The exposure of a key of `key_account` from what its two reads returned. A failed policy
-    /// read is `unknown`; a failed grants read is `unknown` only when the policy alone says
-    /// `account` (grants can add other accounts, never make a key public).
+    /// The exposure of a key of `key_account` from what its two reads returned: see
+    /// [`Exposure::from_policy`] and [`Exposure::with_grants`].
     pub fn from_reads(
         key_account: &str,
         policy: Result<&str, &KeyError>,
         grants: Result<&[GrantFact], &KeyError>,
     ) -> Exposure {
-        let mut evidence = match policy
+        Exposure::from_policy(key_account, policy).with_grants(key_account, grants)
+    }
+
+    /// What the key policy alone says. A failed read, or a policy this module cannot
+    /// understand, is `unknown`.
+    pub fn from_policy(key_account: &str, policy: Result<&str, &KeyError>) -> Exposure {
+        match policy
             .map_err(KeyError::clone)
             .and_then(|text| statements_evidence(key_account, text))
         {
-            Ok(evidence) => evidence,
-            Err(error) => return Exposure::unknown(error),
-        };
-        match grants {
-            Ok(grants) => evidence.extend(grants_evidence(key_account, grants)),
-            Err(error) if level_of(&evidence) == ExposureLevel::Account => {
-                return Exposure::unknown(error.clone());
-            }
-            Err(_) => {}
+            Ok(evidence) => Exposure {
+                level: level_of(&evidence),
+                evidence,
+                error: None,
+            },
+            Err(error) => Exposure::unknown(error),
         }
-        Exposure {
-            level: level_of(&evidence),
-            evidence,
-            error: None,
+    }
+
+    /// Whether the grants can change this exposure: only an `account` policy can become
+    /// `cross_account` through a grant (grants never make a key public). The others need no
+    /// ListGrants call, which has the lowest quota of the reads (100/s).
+    pub fn grants_can_change(&self) -> bool {
+        self.level == ExposureLevel::Account
+    }
+
+    /// This exposure with the grants: a grant to another account's principal makes an
+    /// `account` key `cross_account`; unread grants make it `unknown`. Other levels are kept.
+    pub fn with_grants(
+        self,
+        key_account: &str,
+        grants: Result<&[GrantFact], &KeyError>,
+    ) -> Exposure {
+        if !self.grants_can_change() {
+            return self;
+        }
+        match grants {
+            Ok(grants) => {
+                let evidence = grants_evidence(key_account, grants);
+                Exposure {
+                    level: level_of(&evidence),
+                    evidence,
+                    error: None,
+                }
+            }
+            Err(error) => Exposure::unknown(error.clone()),
         }
     }
 

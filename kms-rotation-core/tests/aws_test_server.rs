@@ -694,6 +694,13 @@ async fn exposure_is_read_for_failing_keys_and_unknown_when_denied() {
         "AccessDeniedException"
     );
 
+    // Grants are read only where they can change the answer: not for a public policy, nor for
+    // a policy that could not be read.
+    assert_eq!(
+        arns_called(&server, "ListGrants"),
+        BTreeSet::from([arn(region, 2), arn(region, 4)])
+    );
+
     server.clear_calls();
     let never = ScanRequest {
         exposure: Need::Never,

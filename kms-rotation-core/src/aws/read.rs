@@ -404,33 +404,38 @@ fn wants(need: Need, record: &KeyRecord, ctx: &RegionContext) -> bool {
         }
 }
 
-/// Who beyond the account may use the key: its policy and grants, read together. A failed read
-/// is also on the record's `errors`, like any other.
+/// Who beyond the account may use the key: its policy, then its grants where they can change
+/// the answer (an `account` policy). A failed read is also on the record's `errors`, like any
+/// other.
 async fn exposure(ctx: &RegionContext, key_id: &str, record: &mut KeyRecord) -> Exposure {
-    let calls = ctx.calls();
-    let policy = call(&calls, Op::GetKeyPolicy, || {
+    let policy = call(&ctx.calls(), Op::GetKeyPolicy, || {
         ctx.client
             .get_key_policy()
             .key_id(key_id)
             .policy_name(KEY_POLICY_NAME)
             .send()
-    });
-    let (policy, grants) = futures::join!(policy, list_grants(ctx, key_id));
-    let policy = policy.and_then(|out| {
+    })
+    .await
+    .and_then(|out| {
         out.policy.ok_or_else(|| KeyError {
             operation: operation::GET_KEY_POLICY.to_owned(),
             code: "MissingPolicy".to_owned(),
             message: "GetKeyPolicy answered without Policy".to_owned(),
         })
     });
-    for error in [policy.as_ref().err(), grants.as_ref().err()]
-        .into_iter()
-        .flatten()
-    {
+    if let Err(error) = &policy {
         record.errors.push(error.clone());
     }
     let account = record.account_id.clone();
-    Exposure::from_reads(&account, policy.as_deref(), grants.as_deref())
+    let exposure = Exposure::from_policy(&account, policy.as_deref());
+    if !exposure.grants_can_change() {
+        return exposure;
+    }
+    let grants = list_grants(ctx, key_id).await;
+    if let Err(error) = &grants {
+        record.errors.push(error.clone());
+    }
+    exposure.with_grants(&account, grants.as_deref())
 }
 
 /// A key's grants (ListGrants, every page): a partial list could hide another account's grant.
