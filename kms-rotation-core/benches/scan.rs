@@ -5,14 +5,18 @@
 //!
 //! Every key is customer-managed and symmetric, so each needs DescribeKey (2000/s) and
 //! GetKeyRotationStatus (1000/s): the bound for N keys in a region is N / 1000 seconds, the
-//! regions running in parallel. Two runs: the source's default client-side limits (80% of the
-//! quotas, leaving room for the account's other callers) and limits at the quotas themselves.
+//! regions running in parallel. A quarter of the keys fail: a scan also reads their tags, key
+//! policy and grants (exposure, which orders the plan), whose quotas are lower (ListGrants:
+//! 100/s). Three runs: the source's default client-side limits (80% of the quotas, leaving room
+//! for the account's other callers), the same without exposure (`--exposure never`), and limits
+//! at the quotas themselves.
 
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
 use kms_rotation::aws::{AwsOptions, AwsSource, RateLimits};
 use kms_rotation::model::{KeyManager, KeyRecord, KeySpec, KeyState, Origin, Rotation};
+use kms_rotation::source::Need;
 use kms_rotation::{KeySourceExt, ScanRequest, Status};
 use kms_test_server::{Faults, KmsTestServer};
 
@@ -64,7 +68,13 @@ fn fleet(keys_per_region: usize, regions: &[&str]) -> Vec<KeyRecord> {
     records
 }
 
-async fn run(keys_per_region: usize, regions: &[&str], limits: RateLimits, label: &str) {
+async fn run(
+    keys_per_region: usize,
+    regions: &[&str],
+    limits: RateLimits,
+    exposure: Need,
+    label: &str,
+) {
     let records = fleet(keys_per_region, regions);
     let total = records.len();
     let faults = Faults {
@@ -99,7 +109,11 @@ async fn run(keys_per_region: usize, regions: &[&str], limits: RateLimits, label
         Err(err) => panic!("cannot build the source: {err}"),
     };
     let start = Instant::now();
-    let report = match source.scan(&ScanRequest::default()).await {
+    let request = ScanRequest {
+        exposure,
+        ..ScanRequest::default()
+    };
+    let report = match source.scan(&request).await {
         Ok(report) => report,
         Err(err) => panic!("scan failed: {err}"),
     };
@@ -111,12 +125,17 @@ async fn run(keys_per_region: usize, regions: &[&str], limits: RateLimits, label
         .iter()
         .filter(|c| c.error_code.as_deref() == Some("ThrottlingException"))
         .count();
+    let calls = |op: &str| server.calls_for(op).len();
     println!(
         "{label}: {total} keys ({keys_per_region} x {} regions): {wall:.1} s, bound {bound:.1} s, \
-         ratio {:.2}; findings {}, error findings {errors}, throttled replies {throttled}",
+         ratio {:.2}; findings {}, error findings {errors}, throttled replies {throttled}; \
+         calls: ListResourceTags {}, GetKeyPolicy {}, ListGrants {}",
         regions.len(),
         wall / bound,
         report.findings.len(),
+        calls("ListResourceTags"),
+        calls("GetKeyPolicy"),
+        calls("ListGrants"),
     );
     assert_eq!(report.findings.len(), total, "every key has a finding");
 }
@@ -143,13 +162,23 @@ async fn main() {
         keys_per_region,
         &REGIONS[..regions],
         RateLimits::default(),
+        Need::WhenFailing,
         "default limits (80%)",
     )
     .await;
     run(
         keys_per_region,
         &REGIONS[..regions],
+        RateLimits::default(),
+        Need::Never,
+        "default limits (80%), --exposure never",
+    )
+    .await;
+    run(
+        keys_per_region,
+        &REGIONS[..regions],
         at_quota,
+        Need::WhenFailing,
         "limits at the quotas",
     )
     .await;

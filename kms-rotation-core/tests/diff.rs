@@ -552,3 +552,28 @@ fn completions_and_the_man_page_know_diff() {
     let page = String::from_utf8(out.stdout).unwrap();
     assert!(page.contains("OLD") && page.contains("NEW"), "{page}");
 }
+
+#[test]
+fn a_key_where_the_new_scan_did_not_look_is_not_compared_never_gone() {
+    let old = report(&[key(A, "eu-west-1", 1, Kind::Fail)], vec![], OLD_AT);
+    for (accounts, regions, gone) in [
+        (vec![A], vec!["eu-west-1"], true),
+        (vec![], vec![], true),
+        (vec![A], vec!["us-east-1"], false),
+        (vec![B], vec!["eu-west-1"], false),
+    ] {
+        let scope = ReportScope {
+            source: "aws".into(),
+            accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let mut new = report(&[], vec![], NEW_AT);
+        new.scope = scope;
+        let diff = compare(&old, &new);
+        assert_eq!(
+            (diff.gone.len(), diff.not_compared.len()),
+            if gone { (1, 0) } else { (0, 1) },
+            "{accounts:?} {regions:?}"
+        );
+    }
+}

@@ -3,7 +3,8 @@
 //!
 //! Fail closed: a key one report has and the other lacks, where the other report could not list
 //! that account or region (a scope error covers it), is `not_compared`, never `gone` nor
-//! `new_failing`; and a key that could not be read before (`error`) and fails now counts as
+//! `new_failing`; so is a key of the old report in an account or region the new scan did not
+//! cover; and a key that could not be read before (`error`) and fails now counts as
 //! `new_failing`, since nobody knew it failed.
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use crate::finding::{AppliedException, Finding, Reason, Status};
 use crate::model::ScopeError;
-use crate::report::Report;
+use crate::report::{Report, ReportScope};
 
 mod render;
 
@@ -244,6 +245,13 @@ fn not_listed(errors: &[ScopeError], account: &str, region: &str) -> bool {
     })
 }
 
+/// Whether a report's accounts and regions include `account` in `region` (an empty list covers
+/// every one).
+fn covers(scope: &ReportScope, account: &str, region: &str) -> bool {
+    let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+    has(&scope.accounts, account) && has(&scope.regions, region)
+}
+
 /// The change of the key `about` (the finding of `new`, else of `old`).
 fn change(about: &Finding, old: Option<&Finding>, new: Option<&Finding>) -> KeyChange {
     KeyChange {
@@ -283,7 +291,11 @@ pub fn compare(old: &Report, new: &Report) -> ReportDiff {
         changes.extend(category);
     }
     for before in old_by_arn.into_values() {
-        let category = match not_listed(&new.scope_errors, &before.account_id, &before.region) {
+        // Gone only if the new scan read where the key was: scanning other regions or accounts
+        // (or failing to list them) says nothing about it.
+        let unread = not_listed(&new.scope_errors, &before.account_id, &before.region)
+            || !covers(&new.scope, &before.account_id, &before.region);
+        let category = match unread {
             true => Category::NotCompared,
             false => Category::Gone,
         };
