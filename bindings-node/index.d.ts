@@ -20,6 +20,7 @@ import type {
   IamPolicy,
   IamPolicyOptions,
   KeyRecord,
+  MergeOptions,
   Plan,
   PlanOptions,
   Policy,
@@ -203,6 +204,21 @@ export interface LoadPolicyOptions {
   /** Exceptions files (JSON or YAML, `{"exceptions": [...]}`), added to the policy's. */
   exceptions?: Array<string>
 }
+
+/**
+ * One report from the reports of a scan split over several jobs (by account or region), as
+ * `kms-rotation merge` makes it: `{ reports, reportFiles }` (reports, saved JSON reports, or
+ * both), each rechecked. Throws `InvalidInput` with `field` (`reports[1].policy`, `reports[2]`)
+ * for no part, an edited part, parts under different policies, overlapping parts, or parts
+ * whose verdicts differ at the earliest part's time.
+ */
+export declare function merge(options: MergeOptions): Report
+
+/**
+ * `merge` off the event loop: reading, rechecking and merging the reports run on a worker
+ * thread.
+ */
+export declare function mergeAsync(options: MergeOptions): Promise<Report>
 
 /**
  * Plans the remediation of a report: ordered, batched `enable_rotation` actions and the skipped

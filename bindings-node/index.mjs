@@ -9,6 +9,8 @@ export const {
   apply,
   diff,
   diffAsync,
+  merge,
+  mergeAsync,
   errorCodes,
   evaluate,
   evaluateAsync,

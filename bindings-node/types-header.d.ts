@@ -20,6 +20,7 @@ import type {
   IamPolicy,
   IamPolicyOptions,
   KeyRecord,
+  MergeOptions,
   Plan,
   PlanOptions,
   Policy,

@@ -1141,6 +1141,22 @@ export interface LastRotation {
   type: RotationType
 }
 
+/** Options of `merge`: the parts, as reports, files, or both (at least one in all). */
+export interface MergeOptions {
+  /**
+   * Saved JSON reports (`scan --format json`), rechecked the same way; they follow
+   * `reports` as parts.
+   * @default []
+   */
+  reportFiles?: string[]
+  /**
+   * Reports (scan results), each rechecked: every verdict is recomputed from its evidence,
+   * and an edited one is refused.
+   * @default []
+   */
+  reports?: ReportInput[]
+}
+
 /** Multi-Region facts. Replicas share their primary's rotation setting. */
 export interface MultiRegion {
   /** The primary key's ARN (for a primary, its own). */

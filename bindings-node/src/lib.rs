@@ -27,7 +27,7 @@ use napi_derive::napi;
 
 pub use ops::{
     RemediationProgress, ScanProgress, apply, diff_async, evaluate_async, evaluate_json_async,
-    plan, review_exceptions, rollback, scan, send_to_security_hub,
+    merge_async, plan, review_exceptions, rollback, scan, send_to_security_hub,
 };
 
 /// Turns a core result into a thrown JS error.
@@ -277,6 +277,20 @@ pub fn explain<'env>(
 )]
 pub fn diff<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
     quick(env, options, core::diff)
+}
+
+/// One report from the reports of a scan split over several jobs (by account or region), as
+/// `kms-rotation merge` makes it: `{ reports, reportFiles }` (reports, saved JSON reports, or
+/// both), each rechecked. Throws `InvalidInput` with `field` (`reports[1].policy`, `reports[2]`)
+/// for no part, an edited part, parts under different policies, overlapping parts, or parts
+/// whose verdicts differ at the earliest part's time.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: MergeOptions",
+    ts_return_type = "Report"
+)]
+pub fn merge<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
+    quick(env, options, core::merge)
 }
 
 /// The least-privilege IAM policy for `mode`: `'read_only'` (the default: scan, and plan when it

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use kms_rotation::ops::{
-    self as core, ApplyOptions, DiffOptions, EvaluateOptions, ExceptionsOptions, PlanOptions,
-    RollbackOptions, ScanOptions, SecurityHubOptions,
+    self as core, ApplyOptions, DiffOptions, EvaluateOptions, ExceptionsOptions, MergeOptions,
+    PlanOptions, RollbackOptions, ScanOptions, SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -215,6 +215,25 @@ pub fn diff_async<'env>(
     let work = blocking(move || {
         let options: DiffOptions = convert::from_json(&json?, "")?;
         convert::to_json(&core::diff(options)?)
+    });
+    spawn(env, work, convert::parse_js)
+}
+
+/// `merge` off the event loop: reading, rechecking and merging the reports run on a worker
+/// thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: MergeOptions",
+    ts_return_type = "Promise<Report>"
+)]
+pub fn merge_async<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let json = convert::plain_options(env, options)?;
+    let work = blocking(move || {
+        let options: MergeOptions = convert::from_json(&json?, "")?;
+        convert::to_json(&core::merge(options)?)
     });
     spawn(env, work, convert::parse_js)
 }

@@ -83,6 +83,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::explain_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::diff, m)?)?;
     m.add_function(wrap_pyfunction!(ops::diff_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::merge, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::merge_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy_async, m)?)?;
     m.add_function(wrap_pyfunction!(

@@ -310,6 +310,15 @@ quick_operation! {
 }
 
 quick_operation! {
+    /// One report from the reports of a scan split over several jobs: `reports=` (`Report`s or
+    /// their dicts) and/or `report_files=`, each rechecked. Refused: no part, an edited part,
+    /// parts under different policies, overlapping parts, parts whose verdicts differ at the
+    /// earliest part's time.
+    merge, merge_async,
+    |options: ops::MergeOptions| ops::merge(options).map(Report::from)
+}
+
+quick_operation! {
     /// The least-privilege IAM policy for `mode` (`read_only`, the default, or `remediate`),
     /// with `sts:AssumeRole` on `role_arns`: the document and what each action is for, a dict.
     iam_policy, iam_policy_async, iam_policy_op

@@ -23,6 +23,7 @@ OPERATIONS: list[tuple[Callable[..., Any], type]] = [
     (kms_rotation.explain, kms_rotation.ExplainOptions),
     (kms_rotation.review_exceptions, kms_rotation.ExceptionsOptions),
     (kms_rotation.diff, kms_rotation.DiffOptions),
+    (kms_rotation.merge, kms_rotation.MergeOptions),
     *([(kms_rotation.iam_policy, kms_rotation.IamPolicyOptions)] if kms_rotation.HAS_AWS else []),
 ]
 NAMES = [f"{op.__name__}" for op, _ in OPERATIONS]

@@ -71,6 +71,7 @@ pub fn all() -> Vec<Named> {
         schema::<ExceptionsReview>("exceptions-review", Write),
         schema::<ops::DiffOptions>("diff-options", Read),
         schema::<crate::diff::ReportDiff>("report-diff", Write),
+        schema::<ops::MergeOptions>("merge-options", Read),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]

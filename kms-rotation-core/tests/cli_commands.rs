@@ -29,9 +29,10 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "scan",
     "convert",
+    "merge",
     "plan",
     "exceptions",
     "diff",

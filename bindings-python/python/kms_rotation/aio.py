@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ExceptionsOptions,
         ExceptionsReview,
         DiffOptions,
+        MergeOptions,
         ExplainOptions,
         Explanation,
         IamPolicy,
@@ -54,6 +55,7 @@ __all__ = [
     "evaluate",
     "explain",
     "iam_policy",
+    "merge",
     "plan",
     "render",
     "review_exceptions",
@@ -124,6 +126,11 @@ async def explain(**options: Unpack[ExplainOptions]) -> list[Explanation]:
 async def diff(**options: Unpack[DiffOptions]) -> ReportDiff:
     """``kms_rotation.diff`` as a coroutine."""
     return await _native.diff_async(**options)
+
+
+async def merge(**options: Unpack[MergeOptions]) -> Report:
+    """``kms_rotation.merge`` as a coroutine."""
+    return await _native.merge_async(**options)
 
 
 async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:

@@ -77,6 +77,7 @@ __all__ = [
     "KeyState",
     "KeyUsage",
     "LastRotation",
+    "MergeOptions",
     "MultiRegion",
     "MultiRegionRole",
     "Need",
@@ -1282,6 +1283,22 @@ class LastRotation(TypedDict):
     """
     type: RotationType
     """How it happened: ``AUTOMATIC`` (on the key's period) or ``ON_DEMAND``. ``type`` on the wire."""
+
+
+class MergeOptions(TypedDict, total=False):
+    """Options of ``merge``: the parts, as reports, files, or both (at least one in all)."""
+    report_files: ReadOnly[Sequence[StrPath] | None]
+    """Saved JSON reports (``scan --format json``), rechecked the same way; they follow
+    ``reports`` as parts.
+
+    Default: ``[]``.
+    """
+    reports: ReadOnly[Sequence[ReportInput | _native.Report] | None]
+    """Reports (scan results), each rechecked: every verdict is recomputed from its evidence,
+    and an edited one is refused.
+
+    Default: ``[]``.
+    """
 
 
 class _MultiRegionRequired(TypedDict):

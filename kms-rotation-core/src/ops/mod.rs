@@ -32,6 +32,7 @@ mod explain;
 pub(crate) mod files;
 #[cfg(feature = "aws")]
 mod iam_policy;
+mod merge;
 #[cfg(feature = "aws")]
 pub(crate) mod millis;
 mod plan;
@@ -49,6 +50,7 @@ pub use exceptions::{ExceptionsOptions, review_exceptions};
 pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]
 pub use iam_policy::{IamPolicyOptions, iam_policy};
+pub use merge::{MergeOptions, merge};
 pub use plan::{PlanOptions, plan};
 pub use render::{RenderOptions, render, render_to};
 pub use rollback::{RollbackOptions, rollback, rollback_to};

@@ -15,9 +15,11 @@ use crate::rule;
 use crate::{Error, ErrorKind, Result};
 
 pub(crate) mod asff;
+pub use merge::merge;
 mod csv;
 mod html;
 pub(crate) mod markdown;
+mod merge;
 mod ocsf;
 mod sarif;
 

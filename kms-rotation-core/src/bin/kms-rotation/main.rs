@@ -13,6 +13,7 @@ mod exit;
 mod explain;
 mod iam_policy;
 mod logging;
+mod merge;
 mod options;
 mod outcome;
 mod output;
@@ -64,6 +65,9 @@ enum Command {
     Scan(Box<scan::ScanArgs>),
     /// Render a saved report (`scan --format json`) in other formats, without scanning again.
     Convert(convert::ConvertArgs),
+    /// Merge the reports of a scan split over several jobs (by account or region) into one;
+    /// refuses overlapping parts and parts under different policies.
+    Merge(merge::MergeArgs),
     /// Plan the remediation of a report: ordered, batched actions and the reasons for skips.
     Plan(Box<plan::PlanArgs>),
     /// Apply a plan, verifying and journaling each change (a dry run without --yes).
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Scan(args) => scan::run(*args).await,
             Command::Convert(args) => convert::run(args).await,
+            Command::Merge(args) => merge::run(args).await,
             Command::Diff(args) => diff::run(args),
             Command::Plan(args) => plan::run(*args).await,
             Command::Apply(args) => apply::run(args).await,
@@ -143,6 +148,7 @@ impl Command {
         match self {
             Command::Scan(_) => "scan",
             Command::Convert(_) => "convert",
+            Command::Merge(_) => "merge",
             Command::Diff(_) => "diff",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
