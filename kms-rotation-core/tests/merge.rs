@@ -222,3 +222,38 @@ async fn the_cli_merges_parts_with_the_exit_code_of_a_scan() {
     let out = common::cli().args(["merge"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "a report is required");
 }
+
+/// The scheduler examples (GitHub Actions matrix, Kubernetes Indexed Job) are valid YAML, scan
+/// each part with one shared `--now`, and merge the parts. (The Step Functions example runs its
+/// Lambda handlers in the Python tests.)
+#[test]
+fn the_scheduler_examples_parse_and_merge_parts_scanned_with_one_now() {
+    use serde::Deserialize;
+    let dir = common::examples_dir().join("schedulers");
+    for name in ["github-actions.yml", "k8s-indexed-job.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let documents: Vec<serde_json::Value> = serde_yaml_ng::Deserializer::from_str(&text)
+            .map(|document| serde_json::Value::deserialize(document).unwrap())
+            .collect();
+        assert!(!documents.is_empty(), "{name}");
+        let commands: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.find("kms-rotation ").map(|at| &l[at..]))
+            .collect();
+        let scan = commands
+            .iter()
+            .find(|c| c.starts_with("kms-rotation scan"))
+            .unwrap();
+        assert!(scan.contains("--now"), "{name}: {scan}");
+        assert!(
+            commands.iter().any(|c| c.starts_with("kms-rotation merge")),
+            "{name}: {commands:?}"
+        );
+    }
+    let machine: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("step-functions.asl.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(machine["States"]["ScanEachPart"]["Type"], "Map");
+}
