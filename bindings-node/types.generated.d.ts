@@ -170,6 +170,13 @@ export interface ApplyOptions {
    */
   allRegions?: boolean
   /**
+   * Only these batches of the plan (1-based), so that a rollout can go batch by batch
+   * with a re-scan in between; empty: every batch. A batch the plan does not have is an
+   * error.
+   * @default []
+   */
+  batches?: number[]
+  /**
    * Keys changed at once, at least 1.
    * @default 8
    */

@@ -309,3 +309,46 @@ async fn a_dry_run_reports_progress_as_a_real_run_does() {
         .unwrap();
     assert_eq!(*real.lock().unwrap(), every_action);
 }
+
+#[tokio::test]
+async fn apply_can_run_one_batch_of_a_plan_at_a_time() {
+    let plan = ops::plan(
+        options(json!({ "batch_size": 2, "scan": fleet_scan() })),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(plan.batches() >= 2, "{plan:?}");
+    let target = disabled_target(&plan);
+    let journal = common::scratch("ops-batch-journal.ndjson");
+    let mut first: ApplyOptions = options(json!({
+        "dry_run": false, "verify_delay_ms": 1, "journal": journal, "batches": [1]
+    }));
+    first.plan = Some(plan.clone());
+    let outcome = ops::apply_to(first, target.clone(), None).await.unwrap();
+    let batch_one: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter(|a| a.batch == 1)
+        .map(|a| a.target_arn.as_str())
+        .collect();
+    let done: Vec<&str> = outcome
+        .results
+        .iter()
+        .map(|r| r.target_arn.as_str())
+        .collect();
+    assert_eq!(done, batch_one);
+    assert_eq!(
+        target.write_calls().len(),
+        batch_one.len(),
+        "only batch 1 is written"
+    );
+
+    let mut missing: ApplyOptions = options(json!({ "batches": [plan.batches() + 1] }));
+    missing.plan = Some(plan.clone());
+    let err = ops::apply_to(missing, target.clone(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.context().field.as_deref(), Some("batches[0]"));
+}

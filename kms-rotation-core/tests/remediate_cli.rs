@@ -166,6 +166,34 @@ fn apply_without_yes_is_a_dry_run_that_calls_and_writes_nothing() {
 }
 
 #[test]
+fn apply_runs_the_batches_it_is_given() {
+    let plan = common::scratch("batch-plan.json");
+    let out = run(&plan_args(&["-q", "--batch-size", "2", "-o", s(&plan)]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let results = |batches: &str| {
+        let out = kms_rotation(&[
+            "apply",
+            "--plan",
+            s(&plan),
+            "--batch",
+            batches,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        outcome["results"].as_array().unwrap().len()
+    };
+    // Five actions in batches of two.
+    assert_eq!(results("1"), 2);
+    assert_eq!(results("2,3"), 3);
+    let out = kms_rotation(&["apply", "--plan", s(&plan), "--batch", "4"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--batch"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 to 3"), "{}", stderr(&out));
+}
+
+#[test]
 fn apply_with_a_broken_plan_is_exit_2_naming_file_and_line() {
     let plan = common::scratch("broken-plan.json");
     let out = run(&plan_args(&["-q", "-o", s(&plan)]));

@@ -301,6 +301,13 @@ class ApplyOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
+    batches: ReadOnly[Sequence[int] | None]
+    """Only these batches of the plan (1-based), so that a rollout can go batch by batch
+    with a re-scan in between; empty: every batch. A batch the plan does not have is an
+    error.
+
+    Default: ``[]``.
+    """
     concurrency: ReadOnly[int | None]
     """Keys changed at once, at least 1.
 

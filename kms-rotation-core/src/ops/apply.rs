@@ -25,6 +25,10 @@ with_aws_options! {
         /// A plan file (JSON, or YAML by extension), checked completely.
         #[serde(alias = "planFile")]
         pub plan_file: Option<PathBuf>,
+        /// Only these batches of the plan (1-based), so that a rollout can go batch by batch
+        /// with a re-scan in between; empty: every batch. A batch the plan does not have is an
+        /// error.
+        pub batches: Vec<usize>,
         /// The journal file every step is appended to (NDJSON), locked for the run: what
         /// `rollback` reads. Required to write; a dry run neither creates nor opens it.
         pub journal: Option<PathBuf>,
@@ -65,8 +69,26 @@ pub(super) fn millis(duration: Duration) -> u64 {
 }
 
 impl ApplyOptions {
-    /// The plan, read or given, checked completely.
+    /// The plan, read or given, checked completely, with only the actions of `batches`.
     pub fn load_plan(&self) -> Result<Plan> {
+        let mut plan = self.whole_plan()?;
+        if self.batches.is_empty() {
+            return Ok(plan);
+        }
+        let last = plan.batches();
+        for (i, &batch) in self.batches.iter().enumerate() {
+            if batch == 0 || batch > last {
+                return Err(Error::invalid_input(format!(
+                    "the plan has no batch {batch}: its batches are 1 to {last}"
+                ))
+                .with_field(format!("batches[{i}]")));
+            }
+        }
+        plan.actions.retain(|a| self.batches.contains(&a.batch));
+        Ok(plan)
+    }
+
+    fn whole_plan(&self) -> Result<Plan> {
         match (&self.plan, &self.plan_file) {
             (Some(plan), None) => {
                 plan.validate().map_err(|e| under("plan", e))?;

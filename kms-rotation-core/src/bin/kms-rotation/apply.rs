@@ -25,6 +25,11 @@ pub struct ApplyArgs {
     #[arg(long = "plan", value_name = "FILE")]
     plan_file: PathBuf,
 
+    /// Only this batch of the plan (repeatable, or comma-separated): a rollout batch by batch,
+    /// with a re-scan in between. Default: every batch.
+    #[arg(long = "batch", value_name = "N", value_delimiter = ',')]
+    batches: Vec<usize>,
+
     /// Append every step here (NDJSON): what `rollback` reads. Required with --yes.
     #[arg(long, value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
