@@ -116,6 +116,11 @@ fn compliance_status_record_state_and_remediation_follow_the_status() {
             }
             _ => assert!(fix.is_null(), "{}", ours.arn),
         }
+        let exposure = &finding["ProductFields"]["kms-rotation/exposure"];
+        match &ours.exposure {
+            Some(e) => assert_eq!(exposure, e.level.as_str(), "{}", ours.arn),
+            None => assert!(exposure.is_null(), "{}", ours.arn),
+        }
         if ours.status == Status::Exempt {
             let owner = &ours.exception.as_ref().unwrap().owner;
             assert_eq!(

@@ -214,6 +214,11 @@ fn sarif_has_a_result_per_key_that_needs_attention_at_its_arn() {
         assert_eq!(properties["account_id"], finding.account_id);
         assert_eq!(properties["region"], finding.region);
         assert_eq!(properties["status"], json!(finding.status));
+        // The evidence that orders the fixes, where it was read.
+        match &finding.exposure {
+            Some(exposure) => assert_eq!(properties["exposure"], json!(exposure)),
+            None => assert!(properties["exposure"].is_null()),
+        }
         let suppressions = &result["suppressions"];
         if finding.status == Status::Exempt {
             let exception = finding.exception.as_ref().unwrap();

@@ -306,6 +306,18 @@ fn product_fields(finding: &Finding) -> BTreeMap<String, String> {
             fields.push(("kms-rotation/exception_ticket", ticket.clone()));
         }
     }
+    if let Some(exposure) = &finding.exposure {
+        fields.push(("kms-rotation/exposure", exposure.level.as_str().to_owned()));
+        if let Some(evidence) = exposure.evidence.first() {
+            fields.push((
+                "kms-rotation/exposure_evidence",
+                format!(
+                    "{} {}: {}",
+                    evidence.source, evidence.statement, evidence.detail
+                ),
+            ));
+        }
+    }
     if let Some(error) = &finding.error {
         fields.push((
             "kms-rotation/error",

@@ -166,7 +166,7 @@ fn result(f: &Finding) -> Option<SarifResult> {
                 .build(),
         ])
         .build();
-    let properties = BTreeMap::from([
+    let mut properties = BTreeMap::from([
         ("status".to_owned(), json!(f.status)),
         ("severity".to_owned(), json!(f.severity)),
         ("controls".to_owned(), json!(f.controls)),
@@ -174,6 +174,9 @@ fn result(f: &Finding) -> Option<SarifResult> {
         ("region".to_owned(), json!(f.region)),
         ("key_id".to_owned(), json!(f.key_id)),
     ]);
+    if let Some(exposure) = &f.exposure {
+        properties.insert("exposure".to_owned(), json!(exposure));
+    }
     let mut result = SarifResult::builder()
         .rule_id(f.reason.as_str())
         .level(level)
