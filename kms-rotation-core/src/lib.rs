@@ -20,6 +20,7 @@
 pub mod aws;
 pub mod controls;
 pub mod diff;
+mod document;
 mod error;
 pub mod exceptions;
 pub mod explain;

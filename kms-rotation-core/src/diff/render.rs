@@ -7,10 +7,11 @@ use std::io::Write;
 use strum::{IntoStaticStr, VariantArray};
 
 use super::{Category, DiffCounts, KeyChange, ReportDiff};
+use crate::Result;
+use crate::document;
 use crate::finding::{Reason, Status};
 use crate::report::markdown::escaped;
 use crate::wire::wire_names;
-use crate::{Error, ErrorKind, Result};
 
 /// Diff renderings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
@@ -30,26 +31,16 @@ wire_names!(DiffFormat, "diff format");
 impl ReportDiff {
     /// Writes the diff in `format`.
     pub fn render(&self, format: DiffFormat, out: &mut dyn Write) -> Result<()> {
-        let written = match format {
-            DiffFormat::Json => serde_json::to_writer_pretty(&mut *out, self)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
+        document::write(out, "the diff", |out| match format {
+            DiffFormat::Json => document::json(out, self),
             DiffFormat::Table => out.write_all(self.table().as_bytes()),
             DiffFormat::Markdown => out.write_all(self.markdown().as_bytes()),
-        };
-        written.and_then(|()| out.flush()).map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot write the diff: {e}"),
-            )
         })
     }
 
     /// The diff in `format`, as a string.
     pub fn render_to_string(&self, format: DiffFormat) -> Result<String> {
-        let mut buffer = Vec::new();
-        self.render(format, &mut buffer)?;
-        String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+        document::to_string(|out| self.render(format, out))
     }
 
     /// The verdict in one line: what got worse, or that nothing did.

@@ -7,10 +7,11 @@ use chrono::SecondsFormat;
 use strum::{IntoStaticStr, VariantArray};
 
 use super::{ExceptionState, ExceptionsReview, ReviewedException};
+use crate::Result;
+use crate::document;
 use crate::policy::ExceptionMatch;
 use crate::report::markdown::escaped;
 use crate::wire::wire_names;
-use crate::{Error, ErrorKind, Result};
 
 /// Exceptions review renderings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
@@ -29,26 +30,16 @@ wire_names!(ExceptionsFormat, "exceptions format");
 impl ExceptionsReview {
     /// Writes the review in `format`.
     pub fn render(&self, format: ExceptionsFormat, out: &mut dyn Write) -> Result<()> {
-        let written = match format {
-            ExceptionsFormat::Json => serde_json::to_writer_pretty(&mut *out, self)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
+        document::write(out, "the exceptions review", |out| match format {
+            ExceptionsFormat::Json => document::json(out, self),
             ExceptionsFormat::Table => out.write_all(self.table().as_bytes()),
             ExceptionsFormat::Markdown => out.write_all(self.markdown().as_bytes()),
-        };
-        written.and_then(|()| out.flush()).map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot write the exceptions review: {e}"),
-            )
         })
     }
 
     /// The review in `format`, as a string.
     pub fn render_to_string(&self, format: ExceptionsFormat) -> Result<String> {
-        let mut buffer = Vec::new();
-        self.render(format, &mut buffer)?;
-        String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+        document::to_string(|out| self.render(format, out))
     }
 
     /// The counts, one line.

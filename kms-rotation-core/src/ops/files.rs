@@ -34,8 +34,6 @@ pub fn write_atomically(
 /// Writes `value` as pretty JSON, atomically.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     write_atomically(path, |out| {
-        serde_json::to_writer_pretty(&mut *out, value)
-            .map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))?;
-        out.write_all(b"\n").map_err(Error::from)
+        crate::document::json(out, value).map_err(Error::from)
     })
 }

@@ -7,12 +7,13 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::document;
 use crate::finding::{Finding, Reason, Status};
 use crate::model::ScopeError;
 use crate::model::{KeyRecord, SCHEMA_VERSION};
 use crate::policy::Policy;
 use crate::rule;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 pub(crate) mod asff;
 pub use merge::merge;
@@ -32,6 +33,15 @@ pub struct ReportScope {
     pub accounts: Vec<String>,
     /// The regions covered.
     pub regions: Vec<String>,
+}
+
+impl ReportScope {
+    /// Whether the accounts and regions covered include `account` in `region` (an empty list
+    /// covers every one). A key outside them may exist unseen: the report says nothing of it.
+    pub fn covers(&self, account: &str, region: &str) -> bool {
+        let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        has(&self.accounts, account) && has(&self.regions, region)
+    }
 }
 
 /// Findings counted by status.
@@ -308,10 +318,8 @@ impl Report {
 
     /// Writes the report in `format`.
     pub fn render(&self, format: Format, out: &mut dyn Write) -> Result<()> {
-        let written = match format {
-            Format::Json => serde_json::to_writer_pretty(&mut *out, self)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
+        document::write(out, "the report", |out| match format {
+            Format::Json => document::json(out, self),
             Format::Ndjson => self.findings.iter().try_for_each(|finding| {
                 serde_json::to_writer(&mut *out, finding).map_err(std::io::Error::from)?;
                 out.write_all(b"\n")
@@ -322,20 +330,12 @@ impl Report {
             Format::Sarif => sarif::write(self, out),
             Format::Ocsf => ocsf::write(self, out),
             Format::Html => html::write(self, out),
-        };
-        written.and_then(|()| out.flush()).map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot write the report: {e}"),
-            )
         })
     }
 
     /// The report in `format`, as a string.
     pub fn render_to_string(&self, format: Format) -> Result<String> {
-        let mut buffer = Vec::new();
-        self.render(format, &mut buffer)?;
-        String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+        document::to_string(|out| self.render(format, out))
     }
 }
 

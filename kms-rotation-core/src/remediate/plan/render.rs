@@ -7,9 +7,10 @@ use std::io::Write;
 use strum::{IntoStaticStr, VariantArray};
 
 use super::{Plan, SkipReason};
+use crate::Result;
+use crate::document;
 use crate::shell::quote;
 use crate::wire::wire_names;
-use crate::{Error, ErrorKind, Result};
 
 /// Plan renderings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
@@ -28,26 +29,16 @@ wire_names!(PlanFormat, "plan format");
 impl Plan {
     /// Writes the plan in `format`.
     pub fn render(&self, format: PlanFormat, out: &mut dyn Write) -> Result<()> {
-        let written = match format {
-            PlanFormat::Json => serde_json::to_writer_pretty(&mut *out, self)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
+        document::write(out, "the plan", |out| match format {
+            PlanFormat::Json => document::json(out, self),
             PlanFormat::Table => out.write_all(self.table().as_bytes()),
             PlanFormat::Script => out.write_all(self.script().as_bytes()),
-        };
-        written.and_then(|()| out.flush()).map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot write the plan: {e}"),
-            )
         })
     }
 
     /// The plan in `format`, as a string.
     pub fn render_to_string(&self, format: PlanFormat) -> Result<String> {
-        let mut buffer = Vec::new();
-        self.render(format, &mut buffer)?;
-        String::from_utf8(buffer).map_err(|e| Error::new(ErrorKind::Unexpected, e.to_string()))
+        document::to_string(|out| self.render(format, out))
     }
 
     fn skip_counts(&self) -> BTreeMap<SkipReason, usize> {
