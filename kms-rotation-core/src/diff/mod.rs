@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::finding::{AppliedException, Finding, Reason, Status};
 use crate::model::ScopeError;
-use crate::report::{Report, ReportScope};
+use crate::report::Report;
 
 mod render;
 
@@ -245,13 +245,6 @@ fn not_listed(errors: &[ScopeError], account: &str, region: &str) -> bool {
     })
 }
 
-/// Whether a report's accounts and regions include `account` in `region` (an empty list covers
-/// every one).
-fn covers(scope: &ReportScope, account: &str, region: &str) -> bool {
-    let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
-    has(&scope.accounts, account) && has(&scope.regions, region)
-}
-
 /// The change of the key `about` (the finding of `new`, else of `old`).
 fn change(about: &Finding, old: Option<&Finding>, new: Option<&Finding>) -> KeyChange {
     KeyChange {
@@ -294,7 +287,7 @@ pub fn compare(old: &Report, new: &Report) -> ReportDiff {
         // Gone only if the new scan read where the key was: scanning other regions or accounts
         // (or failing to list them) says nothing about it.
         let unread = not_listed(&new.scope_errors, &before.account_id, &before.region)
-            || !covers(&new.scope, &before.account_id, &before.region);
+            || !new.scope.covers(&before.account_id, &before.region);
         let category = match unread {
             true => Category::NotCompared,
             false => Category::Gone,

@@ -209,8 +209,7 @@ fn covers(scope: &ReportScope, matcher: &ExceptionMatch) -> bool {
     let Ok(arn) = KeyArn::parse(arn) else {
         return true;
     };
-    let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
-    has(&scope.accounts, arn.account_id) && has(&scope.regions, arn.region)
+    scope.covers(arn.account_id, arn.region)
 }
 
 /// One exception reviewed, and whether it is expired and still matches a `fail` key.
