@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::priority::{self, Priority};
+use super::priority::{Order, Priority};
 use super::{Action, ActionKind, Plan, Skip, SkipReason};
 use crate::finding::{Finding, Reason, Status};
 use crate::model::{KeyArn, KeyState, SCHEMA_VERSION};
@@ -335,9 +335,10 @@ pub fn plan(report: &Report, options: &PlanOptions) -> Result<Plan> {
 
     undecided.check()?;
 
+    let order = Order::new(&options.priorities);
     let mut actions: Vec<Action> = pending
         .into_iter()
-        .map(|(target_arn, p)| p.into_action(target_arn, target, &options.priorities))
+        .map(|(target_arn, p)| p.into_action(target_arn, target, &order))
         .collect();
     // Priority first, then a stable order a reviewer can follow.
     actions.sort_by(|a, b| {
@@ -494,26 +495,16 @@ struct Pending<'a> {
 }
 
 impl Pending<'_> {
-    fn into_action(
-        self,
-        target_arn: &str,
-        period: RotationPeriod,
-        priorities: &[Priority],
-    ) -> Action {
+    fn into_action(self, target_arn: &str, period: RotationPeriod, order: &Order<'_>) -> Action {
         // The target's own finding first, so its tags decide before its replicas'.
         let mut findings = self.findings;
         findings.sort_by_key(|f| (f.arn != target_arn, f.arn.as_str()));
         // The most urgent rank of its findings decides (the target's own on a tie).
         let (priority, priority_reason) = findings
             .iter()
-            .map(|f| priority::rank(f, priorities))
+            .map(|f| order.rank(f))
             .min_by_key(|(rank, _)| *rank)
-            .unwrap_or_else(|| {
-                (
-                    priority::rank_count(priorities) + 1,
-                    "no finding".to_owned(),
-                )
-            });
+            .unwrap_or_else(|| order.unranked());
         let managed_by_cloudformation = findings.iter().find_map(|f| {
             f.tags
                 .as_ref()

@@ -188,24 +188,32 @@ fn exposure_answer(rule: Rule<'_>, finding: &Finding) -> Answer {
     }
 }
 
-/// A finding's rank (1-based; one past the last rule when none matches) and why.
-pub(super) fn rank(finding: &Finding, priorities: &[Priority]) -> (usize, String) {
-    let rules: Vec<Rule<'_>> = priorities.iter().flat_map(Priority::ranks).collect();
-    for (i, rule) in rules.iter().enumerate() {
-        match rule.answer(finding) {
-            Answer::No => {}
-            Answer::Yes(why) => return (i + 1, why),
-            Answer::Unknown(missing) => {
-                return (i + 1, format!("{missing}: ranked as if {}", rule.name()));
+/// The ranks of a plan's priorities, in order (`exposure` takes two): built once per plan.
+pub(super) struct Order<'a>(Vec<Rule<'a>>);
+
+impl<'a> Order<'a> {
+    pub(super) fn new(priorities: &'a [Priority]) -> Self {
+        Order(priorities.iter().flat_map(Priority::ranks).collect())
+    }
+
+    /// A finding's rank (1-based; one past the last rule when none matches) and why.
+    pub(super) fn rank(&self, finding: &Finding) -> (usize, String) {
+        for (i, rule) in self.0.iter().enumerate() {
+            match rule.answer(finding) {
+                Answer::No => {}
+                Answer::Yes(why) => return (i + 1, why),
+                Answer::Unknown(missing) => {
+                    return (i + 1, format!("{missing}: ranked as if {}", rule.name()));
+                }
             }
         }
+        self.unranked()
     }
-    (rules.len() + 1, "no priority rule matches".to_owned())
-}
 
-/// The number of ranks `priorities` take (`exposure` takes two).
-pub(super) fn rank_count(priorities: &[Priority]) -> usize {
-    priorities.iter().map(|p| p.ranks().len()).sum()
+    /// The rank of a key no rule matches: one past the last.
+    pub(super) fn unranked(&self) -> (usize, String) {
+        (self.0.len() + 1, "no priority rule matches".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +248,10 @@ mod tests {
         })
     }
 
+    fn rank(finding: &Finding, priorities: &[Priority]) -> (usize, String) {
+        Order::new(priorities).rank(finding)
+    }
+
     fn account() -> Option<Exposure> {
         Some(Exposure {
             level: ExposureLevel::Account,
@@ -262,7 +274,7 @@ mod tests {
         for (finding, expected) in cases {
             assert_eq!(rank(&finding, &defaults).0, expected, "{finding:?}");
         }
-        assert_eq!(rank_count(&defaults), 3);
+        assert_eq!(Order::new(&defaults).0.len(), 3);
     }
 
     #[test]
