@@ -118,16 +118,6 @@ pub struct GrantFact {
 pub const UNREADABLE_POLICY: &str = "UnreadableKeyPolicy";
 
 impl Exposure {
-    /// The exposure of a key of `key_account` from what its two reads returned: see
-    /// [`Exposure::from_policy`] and [`Exposure::with_grants`].
-    pub fn from_reads(
-        key_account: &str,
-        policy: Result<&str, &KeyError>,
-        grants: Result<&[GrantFact], &KeyError>,
-    ) -> Exposure {
-        Exposure::from_policy(key_account, policy).with_grants(key_account, grants)
-    }
-
     /// What the key policy alone says. A failed read, or a policy this module cannot
     /// understand, is `unknown`.
     pub fn from_policy(key_account: &str, policy: Result<&str, &KeyError>) -> Exposure {
@@ -453,7 +443,12 @@ mod tests {
     }
 
     fn assess(text: &str) -> Exposure {
-        Exposure::from_reads(OWN, Ok(text), Ok(&[]))
+        reads(Ok(text), Ok(&[]))
+    }
+
+    /// What the source does: the policy, then the grants.
+    fn reads(policy: Result<&str, &KeyError>, grants: Result<&[GrantFact], &KeyError>) -> Exposure {
+        Exposure::from_policy(OWN, policy).with_grants(OWN, grants)
     }
 
     fn level(statements: Value) -> ExposureLevel {
@@ -634,7 +629,7 @@ mod tests {
                 grantee_principal: Some(format!("arn:aws:iam::{OTHER}:role/app")),
             },
         ];
-        let exposure = Exposure::from_reads(OWN, Ok(&text), Ok(&grants));
+        let exposure = reads(Ok(&text), Ok(&grants));
         assert_eq!(exposure.level, ExposureLevel::CrossAccount);
         assert_eq!(exposure.evidence.len(), 1);
         assert_eq!(exposure.evidence[0].source, EvidenceSource::Grant);
@@ -643,7 +638,7 @@ mod tests {
 
     #[test]
     fn an_unread_policy_is_unknown_never_account() {
-        let exposure = Exposure::from_reads(OWN, Err(&denied("GetKeyPolicy")), Ok(&[]));
+        let exposure = reads(Err(&denied("GetKeyPolicy")), Ok(&[]));
         assert_eq!(exposure.level, ExposureLevel::Unknown);
         assert_eq!(exposure.error.unwrap().operation, "GetKeyPolicy");
         for text in ["not json", "{}", r#"{"Statement": [{"Principal": "*"}]}"#] {
@@ -656,11 +651,11 @@ mod tests {
     #[test]
     fn unread_grants_matter_only_when_the_policy_says_account() {
         let account = policy(serde_json::json!([default_statement()]));
-        let exposure = Exposure::from_reads(OWN, Ok(&account), Err(&denied("ListGrants")));
+        let exposure = reads(Ok(&account), Err(&denied("ListGrants")));
         assert_eq!(exposure.level, ExposureLevel::Unknown);
         assert_eq!(exposure.error.unwrap().operation, "ListGrants");
         let open = policy(serde_json::json!([{"Effect": "Allow", "Principal": "*"}]));
-        let exposure = Exposure::from_reads(OWN, Ok(&open), Err(&denied("ListGrants")));
+        let exposure = reads(Ok(&open), Err(&denied("ListGrants")));
         assert_eq!(exposure.level, ExposureLevel::Public);
     }
 }
