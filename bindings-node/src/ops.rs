@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use kms_rotation::ops::{
-    self as core, ApplyOptions, DiffOptions, EvaluateOptions, ExceptionsOptions, MergeOptions,
-    PlanOptions, RollbackOptions, ScanOptions, SecurityHubOptions,
+    self as core, ApplyOptions, EvaluateOptions, ExceptionsOptions, PlanOptions, RollbackOptions,
+    ScanOptions, SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -211,12 +211,7 @@ pub fn diff_async<'env>(
     env: &'env Env,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let json = convert::plain_options(env, options)?;
-    let work = blocking(move || {
-        let options: DiffOptions = convert::from_json(&json?, "")?;
-        convert::to_json(&core::diff(options)?)
-    });
-    spawn(env, work, convert::parse_js)
+    quick_async(env, options, core::diff)
 }
 
 /// `merge` off the event loop: reading, rechecking and merging the reports run on a worker
@@ -230,11 +225,22 @@ pub fn merge_async<'env>(
     env: &'env Env,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
+    quick_async(env, options, core::merge)
+}
+
+/// An operation without progress or AWS, off the event loop: the options cross as JSON, the
+/// operation runs on a worker thread, and the Promise resolves with its result.
+fn quick_async<'env, O, T>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+    operation: fn(O) -> Result<T, Error>,
+) -> napi::Result<Unknown<'env>>
+where
+    O: serde::de::DeserializeOwned + 'static,
+    T: serde::Serialize + 'static,
+{
     let json = convert::plain_options(env, options)?;
-    let work = blocking(move || {
-        let options: MergeOptions = convert::from_json(&json?, "")?;
-        convert::to_json(&core::merge(options)?)
-    });
+    let work = blocking(move || convert::to_json(&operation(convert::from_json(&json?, "")?)?));
     spawn(env, work, convert::parse_js)
 }
 
