@@ -469,15 +469,20 @@ mod cli {
     }
 
     #[test]
-    fn exit_1_when_worse_with_the_table_by_default() {
+    fn exit_1_when_worse_with_a_table_for_people_and_json_into_a_pipe() {
         let [_, _, old, new] = files("worse");
-        let (code, table, _) = diff(&[old.as_ref(), new.as_ref()]);
+        let (code, table, _) = diff(&[old.as_ref(), new.as_ref(), os("--format"), os("table")]);
         assert_eq!(code, 1, "{table}");
         assert!(
             table.contains("WORSE: 2 regressed, 1 lapsed, 3 new failing"),
             "{table}"
         );
         assert!(table.lines().any(|l| l.starts_with("gone")), "{table}");
+        // Not a terminal: JSON by default, as every other command prints for programs.
+        let (code, json, _) = diff(&[old.as_ref(), new.as_ref()]);
+        assert_eq!(code, 1);
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["worse"], true);
     }
 
     #[test]

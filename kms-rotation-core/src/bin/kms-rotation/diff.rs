@@ -3,15 +3,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use kms_rotation::Result;
 use kms_rotation::diff::DiffFormat;
 use kms_rotation::ops::{self, DiffOptions};
 use serde::Serialize;
 
 use crate::exit::Code;
-use crate::options::from_flags;
-use crate::output::write_text;
+use crate::options::{from_flags, wire_enum};
+use crate::output::{for_people, write_text};
 
 #[derive(Debug, Args, Serialize)]
 pub struct DiffArgs {
@@ -24,32 +24,16 @@ pub struct DiffArgs {
     #[arg(value_name = "NEW")]
     new_file: PathBuf,
 
-    /// Output format: a table for people, JSON for programs, Markdown for a ticket.
-    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    /// Output format: table (for people), json (for programs) or markdown (for a ticket).
+    /// Default: table when stdout is a terminal, else json.
+    #[arg(long, value_parser = wire_enum::<DiffFormat>(DiffFormat::ALL.map(DiffFormat::as_str)))]
     #[serde(skip)]
-    format: DiffFormatArg,
+    format: Option<DiffFormat>,
 
     /// Write the diff to this file (atomically) instead of stdout.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE")]
     #[serde(skip)]
     output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DiffFormatArg {
-    Table,
-    Json,
-    Markdown,
-}
-
-impl From<DiffFormatArg> for DiffFormat {
-    fn from(format: DiffFormatArg) -> DiffFormat {
-        match format {
-            DiffFormatArg::Table => DiffFormat::Table,
-            DiffFormatArg::Json => DiffFormat::Json,
-            DiffFormatArg::Markdown => DiffFormat::Markdown,
-        }
-    }
 }
 
 /// The diff is written whatever it says; then 3 when either report is incomplete (keys there
@@ -57,7 +41,14 @@ impl From<DiffFormatArg> for DiffFormat {
 pub fn run(args: DiffArgs) -> Result<Code> {
     let options: DiffOptions = from_flags(&args, |_| {})?;
     let diff = ops::diff(options)?;
-    let text = diff.render_to_string(args.format.into())?;
+    let format = args
+        .format
+        .unwrap_or(if for_people(args.output.as_deref()) {
+            DiffFormat::Table
+        } else {
+            DiffFormat::Json
+        });
+    let text = diff.render_to_string(format)?;
     write_text(text.as_bytes(), args.output.as_deref())?;
     Ok(if !(diff.old.complete && diff.new.complete) {
         Code::Incomplete

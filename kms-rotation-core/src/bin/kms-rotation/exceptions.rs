@@ -1,7 +1,6 @@
 //! `kms-rotation exceptions`: the review of a report's exceptions (expired, unused, unknown,
 //! expiring, active), from a saved report or from a scan made first, with the flags of `scan`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -11,7 +10,7 @@ use kms_rotation::ops::{self, ExceptionsOptions};
 use serde::Serialize;
 
 use crate::exit::Code;
-use crate::options::from_flags;
+use crate::options::{from_flags, wire_enum};
 use crate::output::{self, note};
 use crate::progress::Progress;
 use crate::scan::SourceArgs;
@@ -24,7 +23,7 @@ pub struct ExceptionsArgs {
     // the connection group.
     #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
         "inventory", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
-        "rotation_history", "all_tags", "ConnectionArgs",
+        "rotation_history", "all_tags", "exposure", "ConnectionArgs",
     ])]
     #[serde(skip_serializing_if = "Option::is_none")]
     report_file: Option<PathBuf>,
@@ -41,9 +40,9 @@ pub struct ExceptionsArgs {
 
     /// Output format: table, json or markdown. Default: table when stdout is a terminal, else
     /// json.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = wire_enum::<ExceptionsFormat>(ExceptionsFormat::ALL.map(ExceptionsFormat::as_str)))]
     #[serde(skip)]
-    format: Option<FormatArg>,
+    format: Option<ExceptionsFormat>,
 
     /// Write the review here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -54,23 +53,6 @@ pub struct ExceptionsArgs {
     #[arg(long, short)]
     #[serde(skip)]
     quiet: bool,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum FormatArg {
-    Table,
-    Json,
-    Markdown,
-}
-
-impl From<FormatArg> for ExceptionsFormat {
-    fn from(format: FormatArg) -> ExceptionsFormat {
-        match format {
-            FormatArg::Table => ExceptionsFormat::Table,
-            FormatArg::Json => ExceptionsFormat::Json,
-            FormatArg::Markdown => ExceptionsFormat::Markdown,
-        }
-    }
 }
 
 pub async fn run(args: ExceptionsArgs) -> Result<Code> {
@@ -93,13 +75,13 @@ pub async fn run(args: ExceptionsArgs) -> Result<Code> {
             s.expired, s.unused, s.unknown, s.expiring, s.active
         ));
     }
-    let format = ExceptionsFormat::from(args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            FormatArg::Table
+    let format = args
+        .format
+        .unwrap_or(if output::for_people(args.output.as_deref()) {
+            ExceptionsFormat::Table
         } else {
-            FormatArg::Json
-        },
-    ));
+            ExceptionsFormat::Json
+        });
     let text = review.render_to_string(format)?;
     output::write_text(text.as_bytes(), args.output.as_deref())?;
     Ok(Code::for_exceptions(&review))

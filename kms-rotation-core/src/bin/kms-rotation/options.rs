@@ -53,3 +53,15 @@ pub fn name_the_flag(err: Error, subcommand: &str) -> Error {
         None => err,
     }
 }
+
+/// A clap value parser for one of the core's named enums (a document's formats, say): `names`
+/// are the possible values, and the core parses them, so the CLI keeps no list of its own.
+pub fn wire_enum<T>(
+    names: impl IntoIterator<Item = &'static str>,
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = Error> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}

@@ -2,8 +2,6 @@
 //! row per key in the order the run took them (what it was, what it is now, and why when it is
 //! not what was asked). Display only: every value comes from the outcome as the core made it.
 
-use std::io::IsTerminal;
-
 use clap::ValueEnum;
 use comfy_table::{Attribute, Cell, Color, Table};
 use kms_rotation::model::KeyArn;
@@ -26,7 +24,7 @@ pub enum OutcomeFormat {
 impl OutcomeFormat {
     /// `format`, or by default a table when stdout is a terminal and JSON anywhere else.
     pub fn or_default(format: Option<OutcomeFormat>) -> OutcomeFormat {
-        format.unwrap_or(if std::io::stdout().is_terminal() {
+        format.unwrap_or(if crate::output::for_people(None) {
             OutcomeFormat::Table
         } else {
             OutcomeFormat::Json

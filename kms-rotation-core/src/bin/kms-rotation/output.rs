@@ -9,6 +9,13 @@ use kms_rotation::{Error, ErrorKind, Report, Result};
 
 use crate::outcome::OutcomeFormat;
 
+/// Whether a document goes out in its rendering for people (a table) by default: it goes to
+/// stdout and stdout is a terminal. Anywhere else the default is JSON, for programs.
+pub fn for_people(output: Option<&Path>) -> bool {
+    use std::io::IsTerminal;
+    output.is_none() && std::io::stdout().is_terminal()
+}
+
 /// Renders to stdout, or with the core's atomic file write to `output`.
 pub fn write(mut render: RenderOptions, output: Option<&Path>) -> Result<()> {
     match output {

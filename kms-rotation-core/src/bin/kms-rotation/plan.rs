@@ -1,7 +1,6 @@
 //! `kms-rotation plan`: a remediation plan from a saved report, or from a scan made first (an
 //! inventory file or AWS, with the same flags as `scan`).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -12,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::exit::Code;
-use crate::options::from_flags;
+use crate::options::{from_flags, wire_enum};
 use crate::output::{self, note};
 use crate::progress::Progress;
 use crate::scan::SourceArgs;
@@ -58,9 +57,9 @@ pub struct PlanArgs {
 
     /// Plan format: json (what `apply` reads), table, or script (aws CLI commands to review).
     /// Default: table when stdout is a terminal, else json.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = wire_enum::<PlanFormat>(PlanFormat::ALL.map(PlanFormat::as_str)))]
     #[serde(skip)]
-    format: Option<FormatArg>,
+    format: Option<PlanFormat>,
 
     /// Write the plan here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -172,23 +171,6 @@ impl SelectionArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum FormatArg {
-    Json,
-    Table,
-    Script,
-}
-
-impl From<FormatArg> for PlanFormat {
-    fn from(format: FormatArg) -> PlanFormat {
-        match format {
-            FormatArg::Json => PlanFormat::Json,
-            FormatArg::Table => PlanFormat::Table,
-            FormatArg::Script => PlanFormat::Script,
-        }
-    }
-}
-
 pub async fn run(args: PlanArgs) -> Result<Code> {
     // Without --report, plan from a scan made with the scan flags (clap refuses both).
     let scan = args.source.scan_unless(args.report_file.is_some())?;
@@ -209,13 +191,13 @@ pub async fn run(args: PlanArgs) -> Result<Code> {
             plan.skips.len()
         ));
     }
-    let format = PlanFormat::from(args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            FormatArg::Table
+    let format = args
+        .format
+        .unwrap_or(if output::for_people(args.output.as_deref()) {
+            PlanFormat::Table
         } else {
-            FormatArg::Json
-        },
-    ));
+            PlanFormat::Json
+        });
     let render = RenderOptions {
         plan: Some(plan),
         format: Some(format.as_str().to_owned()),

@@ -151,3 +151,38 @@ pub async fn run(args: ScanArgs) -> Result<Code> {
     }
     Ok(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, CommandFactory};
+
+    use super::SourceArgs;
+
+    /// `plan` and `exceptions` take a saved report or the scan's flags: with --report, every
+    /// scan flag (but `exceptions`' --now, the review's time) must be refused, or it would be
+    /// silently ignored. A flag added to `SourceArgs` fails this until the conflicts name it.
+    #[test]
+    fn report_conflicts_with_every_scan_flag() {
+        let scan_flags = SourceArgs::augment_args(clap::Command::new("scan"));
+        for (subcommand, allowed) in [("plan", &[][..]), ("exceptions", &["now"][..])] {
+            let mut command = crate::Cli::command();
+            command.build();
+            let command = command.find_subcommand(subcommand).unwrap();
+            let report = command
+                .get_arguments()
+                .find(|a| a.get_id() == "report_file")
+                .unwrap();
+            let conflicts: Vec<&str> = command
+                .get_arg_conflicts_with(report)
+                .iter()
+                .map(|a| a.get_id().as_str())
+                .collect();
+            for flag in scan_flags.get_arguments() {
+                let id = flag.get_id().as_str();
+                if !allowed.contains(&id) {
+                    assert!(conflicts.contains(&id), "{subcommand} --report and {id}");
+                }
+            }
+        }
+    }
+}
