@@ -18,10 +18,12 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod baseline;
 pub mod controls;
 pub mod diff;
 mod document;
 mod error;
+pub mod event;
 pub mod exceptions;
 pub mod explain;
 pub mod exposure;

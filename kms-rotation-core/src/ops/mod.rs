@@ -25,8 +25,10 @@
 //! ```
 
 mod apply;
+mod baseline;
 mod diff;
 mod evaluate;
+mod event;
 mod exceptions;
 mod explain;
 pub(crate) mod files;
@@ -44,8 +46,10 @@ mod scan;
 mod security_hub;
 
 pub use apply::{ApplyOptions, apply, apply_to};
+pub use baseline::{BaselineFormat, BaselineOptions, baseline};
 pub use diff::{DiffOptions, diff};
 pub use evaluate::{EvaluateOptions, evaluate};
+pub use event::{EventOptions, EventOutcome, event};
 pub use exceptions::{ExceptionsOptions, review_exceptions};
 pub use explain::{ExplainOptions, explain};
 #[cfg(feature = "aws")]

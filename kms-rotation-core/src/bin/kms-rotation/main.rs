@@ -2,12 +2,14 @@
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
 mod apply;
+mod baseline;
 mod colour;
 mod completions;
 mod config;
 mod connection;
 mod convert;
 mod diff;
+mod event;
 mod exceptions;
 mod exit;
 mod explain;
@@ -84,6 +86,12 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Print the least-privilege IAM policy for scanning or for fixing keys.
     IamPolicy(iam_policy::IamPolicyArgs),
+    /// Print the organisation baseline from the policy: a CloudFormation template (AWS Config
+    /// rule, remediation, EventBridge rule), a conformance pack, or a Terraform key.
+    Baseline(baseline::BaselineArgs),
+    /// Re-check the keys a KMS CloudTrail event touches (as EventBridge delivers it), and with
+    /// --remediate fix them (a dry run without --yes); other events are ignored.
+    Event(Box<event::EventArgs>),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Print a man page (roff): kms-rotation's, or a subcommand's.
@@ -128,6 +136,8 @@ fn main() -> ExitCode {
             Command::Exceptions(args) => exceptions::run(*args).await,
             Command::Explain(args) => explain::run(args),
             Command::IamPolicy(args) => iam_policy::run(args),
+            Command::Baseline(args) => baseline::run(args),
+            Command::Event(args) => event::run(*args).await,
             Command::Completions(args) => completions::completions(args),
             Command::Man(args) => completions::man(args),
         }
@@ -156,6 +166,8 @@ impl Command {
             Command::Exceptions(_) => "exceptions",
             Command::Explain(_) => "explain",
             Command::IamPolicy(_) => "iam-policy",
+            Command::Baseline(_) => "baseline",
+            Command::Event(_) => "event",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
