@@ -85,6 +85,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::diff_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::merge, m)?)?;
     m.add_function(wrap_pyfunction!(ops::merge_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::event::event, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::event::event_async, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::baseline, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::baseline_async, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy, m)?)?;
     m.add_function(wrap_pyfunction!(ops::iam_policy_async, m)?)?;
     m.add_function(wrap_pyfunction!(

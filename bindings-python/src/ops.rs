@@ -157,6 +157,19 @@ pub mod plan {
     }
 }
 
+pub mod event {
+    use super::*;
+    operation! {
+        /// Re-checks the keys a KMS CloudTrail event (`event=` the EventBridge event, or
+        /// `event_file=`) touches, and with `remediate=True` fixes them (a dry run unless
+        /// `dry_run=False`): the outcome as a dict (`ignored`, `keys`, `report`, `not_found`,
+        /// `plan`, `remediation`).
+        event, event_async,
+        |opts: ops::EventOptions, progress: kms_rotation::source::ProgressUpdate => Progress|
+            async move { ops::event(opts, progress).await.map(Json) }
+    }
+}
+
 pub mod exceptions {
     use super::*;
     operation! {
@@ -316,6 +329,12 @@ quick_operation! {
     /// earliest part's time.
     merge, merge_async,
     |options: ops::MergeOptions| ops::merge(options).map(Report::from)
+}
+
+quick_operation! {
+    /// The organisation baseline from the policy: `format=` `cloudformation` (the default),
+    /// `conformance-pack` or `terraform`; the document's text.
+    baseline, baseline_async, ops::baseline
 }
 
 quick_operation! {

@@ -24,6 +24,8 @@ OPERATIONS: list[tuple[Callable[..., Any], type]] = [
     (kms_rotation.review_exceptions, kms_rotation.ExceptionsOptions),
     (kms_rotation.diff, kms_rotation.DiffOptions),
     (kms_rotation.merge, kms_rotation.MergeOptions),
+    (kms_rotation.baseline, kms_rotation.BaselineOptions),
+    (kms_rotation.event, kms_rotation.EventOptions),
     *([(kms_rotation.iam_policy, kms_rotation.IamPolicyOptions)] if kms_rotation.HAS_AWS else []),
 ]
 NAMES = [f"{op.__name__}" for op, _ in OPERATIONS]

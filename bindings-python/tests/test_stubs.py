@@ -35,6 +35,6 @@ def test_the_example_and_the_tests_type_check(tmp_path: Path) -> None:
     examples = sorted(str(p) for p in (EXAMPLES / "python").glob("*.py"))
     tests = [str(HERE / name) for name in
              ("test_evaluate.py", "test_scan.py", "test_options.py", "test_aws.py",
-              "test_explain.py", "test_iam_policy.py", "test_diff.py", "test_merge.py", "support.py")]
+              "test_explain.py", "test_iam_policy.py", "test_diff.py", "test_merge.py", "test_event.py", "support.py")]
     out = run(tmp_path, "mypy", "--strict", *examples, *tests)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -72,6 +72,9 @@ pub fn all() -> Vec<Named> {
         schema::<ops::DiffOptions>("diff-options", Read),
         schema::<crate::diff::ReportDiff>("report-diff", Write),
         schema::<ops::MergeOptions>("merge-options", Read),
+        schema::<ops::BaselineOptions>("baseline-options", Read),
+        schema::<ops::EventOptions>("event-options", Read),
+        schema::<ops::EventOutcome>("event-outcome", Write),
         #[cfg(feature = "aws")]
         schema::<ops::IamPolicyOptions>("iam-policy-options", Read),
         #[cfg(feature = "aws")]

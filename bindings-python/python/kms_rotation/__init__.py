@@ -7,7 +7,9 @@ judges records you already have, ``plan`` plans the fixes, ``apply`` carries the
 a plan in one of its formats; ``review_exceptions`` reviews a report's exceptions (expired,
 unused, unknown, expiring, active); ``diff`` compares an older report with a newer one (what was
 fixed, what regressed); ``explain`` says what a finding's reason code means and how to fix the
-key, and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``, the
+key, ``baseline`` generates the organisation baseline (AWS Config rule, conformance pack,
+Terraform key) from the policy, ``event`` re-checks the keys a KMS CloudTrail event touches
+(``kms_rotation.lambda_handler`` is its Lambda handler), and ``iam_policy`` gives the least-privilege IAM policy to scan (``mode="read_only"``, the
 default) or to remediate (``mode="remediate"``); those four return plain dicts. Options are keyword
 arguments with the core's snake_case names (see ``ScanOptions`` and the other ``*Options``
 types); the core checks them all. The shapes of every option and of the data (``to_dict()``,
@@ -58,8 +60,10 @@ from ._native import (
     Summary,
     __version__,
     apply,
+    baseline,
     diff,
     evaluate,
+    event,
     explain,
     iam_policy,
     load_policy,
@@ -73,6 +77,9 @@ from ._native import (
 )
 from .types import (
     ApplyOptions,
+    BaselineOptions,
+    EventOptions,
+    EventOutcome,
     ExceptionsOptions,
     ExceptionsReview,
     DiffOptions,
@@ -100,6 +107,9 @@ __all__ = [
     "AccessDeniedError",
     "ApplyOptions",
     "ApplyResult",
+    "BaselineOptions",
+    "EventOptions",
+    "EventOutcome",
     "ExceptionsOptions",
     "ExceptionsReview",
     "DiffOptions",
@@ -135,8 +145,10 @@ __all__ = [
     "__version__",
     "aio",
     "apply",
+    "baseline",
     "diff",
     "evaluate",
+    "event",
     "explain",
     "iam_policy",
     "load_policy",

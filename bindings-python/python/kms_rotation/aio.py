@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
     from .types import (
         ApplyOptions,
+        BaselineOptions,
+        EventOptions,
+        EventOutcome,
         ExceptionsOptions,
         ExceptionsReview,
         DiffOptions,
@@ -51,8 +54,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply",
+    "baseline",
     "diff",
     "evaluate",
+    "event",
     "explain",
     "iam_policy",
     "merge",
@@ -131,6 +136,18 @@ async def diff(**options: Unpack[DiffOptions]) -> ReportDiff:
 async def merge(**options: Unpack[MergeOptions]) -> Report:
     """``kms_rotation.merge`` as a coroutine."""
     return await _native.merge_async(**options)
+
+
+async def baseline(**options: Unpack[BaselineOptions]) -> str:
+    """``kms_rotation.baseline`` as a coroutine."""
+    return await _native.baseline_async(**options)
+
+
+async def event(
+    *, progress: Callable[[Progress], object] | None = None, **options: Unpack[EventOptions]
+) -> EventOutcome:
+    """``kms_rotation.event`` as a coroutine: a remediation is a dry run unless ``dry_run=False``."""
+    return await _native.event_async(progress=progress, **options)
 
 
 async def iam_policy(**options: Unpack[IamPolicyOptions]) -> IamPolicy:

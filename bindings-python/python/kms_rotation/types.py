@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from typing import TypeAlias
 
 from . import _native
@@ -37,12 +37,16 @@ __all__ = [
     "AppliedException",
     "ApplyOptions",
     "ApplyOutcome",
+    "BaselineFormat",
+    "BaselineOptions",
     "Control",
     "DiffCounts",
     "DiffOptions",
     "DiffSide",
     "DisabledKeys",
     "EvaluateOptions",
+    "EventOptions",
+    "EventOutcome",
     "EvidenceSource",
     "ExceptionMatch",
     "ExceptionState",
@@ -123,6 +127,7 @@ __all__ = [
     "Summary",
     "Tag",
     "TagMatch",
+    "TouchedKey",
 ]
 
 
@@ -467,6 +472,39 @@ class ApplyOutcome(TypedDict):
     """Set when the run stopped early, saying why (circuit breaker, journal failure)."""
 
 
+BaselineFormat: TypeAlias = (
+    Literal["cloudformation"]
+    | Literal["conformance-pack"]
+    | Literal["terraform"]
+)
+"""Which baseline document to generate.
+
+- ``cloudformation``: A CloudFormation template (JSON): the AWS Config rule, its remediation and role, the
+  EventBridge rule for the event handler.
+- ``conformance-pack``: A conformance pack template (JSON): the Config rule and its remediation.
+- ``terraform``: A Terraform snippet: a compliant ``aws_kms_key`` at the policy's period.
+"""
+
+
+class BaselineOptions(TypedDict, total=False):
+    """Options of ``baseline``."""
+    format: ReadOnly[BaselineFormat | None]
+    """The document to generate (default ``cloudformation``).
+
+    Default: ``'cloudformation'``.
+    """
+    policy: ReadOnly[PolicyInput | _native.Policy | None]
+    """A policy document; the default policy when neither it nor ``policy_file`` is given.
+
+    Default: ``None``.
+    """
+    policy_file: ReadOnly[StrPath | None]
+    """A policy file (JSON or YAML), instead of ``policy``.
+
+    Default: ``None``.
+    """
+
+
 Control: TypeAlias = (
     Literal["cis-aws-foundations/v1.4.0/3.8"]
     | Literal["cis-aws-foundations/v1.5.0/3.8"]
@@ -574,6 +612,66 @@ class EvaluateOptions(TypedDict, total=False):
 
     Default: ``[]``.
     """
+
+
+class EventOptions(TypedDict, total=False):
+    """Options of ``event``. One of ``event`` and ``event_file`` is the event."""
+    dry_run: ReadOnly[bool | None]
+    """``true`` (the default): the remediation calls nothing and writes nothing.
+
+    Default: ``True``.
+    """
+    event: ReadOnly[Any | None]
+    """The EventBridge event, as delivered (``source``, ``detail-type``, ``account``, ``region``,
+    ``detail``).
+
+    Default: ``None``.
+    """
+    event_file: ReadOnly[StrPath | None]
+    """A file holding the event (JSON, or YAML by extension), instead of ``event``.
+
+    Default: ``None``.
+    """
+    journal: ReadOnly[StrPath | None]
+    """The journal of the remediation (required to write).
+
+    Default: ``None``.
+    """
+    remediate: ReadOnly[bool | None]
+    """Plan the fix of the touched keys that fail, and apply it (a dry run unless ``dry_run`` is
+    false).
+
+    Default: ``False``.
+    """
+    scan: ReadOnly[ScanOptions | None]
+    """How to read the keys: AWS by default (with its AWS options), the policy, exceptions.
+    Its ``regions`` and ``accounts`` must stay empty: the event decides them.
+    """
+    target_period_days: ReadOnly[int | None]
+    """The rotation period the fix sets; default: the policy's target.
+
+    Default: ``None``.
+    """
+
+
+class EventOutcome(TypedDict):
+    """What ``event`` did."""
+    event_name: str | None
+    """The CloudTrail ``eventName`` re-checked for."""
+    ignored: str | None
+    """Set when the event is not one this tool re-checks for: why. Nothing was read."""
+    keys: list[TouchedKey]
+    """The keys the event touches."""
+    not_found: list[TouchedKey]
+    """Keys the event names that a complete read of their region did not find (deleted since,
+    or the event is from elsewhere): not re-checked, so not known to pass.
+    """
+    plan: Plan | None
+    """The remediation plan, with ``remediate``."""
+    remediation: ApplyOutcome | None
+    """What the remediation did (or would do, in a dry run), with ``remediate``."""
+    report: Report | None
+    """The findings of those keys (and what could not be listed), as a report."""
 
 
 EvidenceSource: TypeAlias = Literal["key_policy"] | Literal["grant"]
@@ -2506,3 +2604,13 @@ class Tag(TypedDict):
 
 TagMatch: TypeAlias = str
 """A tag ``key=value``, as given on the command line and in every surface's options."""
+
+
+class TouchedKey(TypedDict):
+    """One key an event touches: where it is and how the event names it."""
+    account_id: str
+    """The account (the event's ``account``, or the ARN's)."""
+    key_id: str
+    """The key's id (a multi-Region key's id is the same in every region)."""
+    region: str
+    """The key's region (the event's, or the one the call names: a replica's, a new primary's)."""
