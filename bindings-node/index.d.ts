@@ -12,6 +12,9 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  BaselineOptions,
+  EventOptions,
+  EventOutcome,
   ExceptionsOptions,
   ExceptionsReview,
   DiffOptions,
@@ -102,6 +105,16 @@ export declare function __panicForTests(inAsync: boolean): Promise<never> | neve
 export declare function apply(options: ApplyOptions & WithProgress<RemediationProgress>): Promise<ApplyOutcome>
 
 /**
+ * The organisation baseline generated from the policy (`policy` or `policyFile`), as
+ * `kms-rotation baseline` prints it: `format` `'cloudformation'` (the default: the AWS Config
+ * rule `CMK_BACKING_KEY_ROTATION_ENABLED`, its remediation through
+ * `AWSConfigRemediation-EnableKeyRotation` and the runbook's role, the EventBridge rule for the
+ * event handler), `'conformance-pack'`, or `'terraform'` (a compliant `aws_kms_key` at the
+ * policy's period). The document's text.
+ */
+export declare function baseline(options?: BaselineOptions | null): string
+
+/**
  * The progress between two reports, as `kms-rotation diff --format json` gives it: `{ old,
  * new }` (reports) or `{ oldFile, newFile }` (saved JSON reports), one of each, every one
  * rechecked (an edited report is refused). The keys fixed, regressed, lapsed out of an
@@ -157,6 +170,17 @@ export declare function evaluateJson(input: string | Buffer, policy?: PolicyInpu
 
 /** `evaluateJson` off the event loop: only copying the text in and out runs on it. */
 export declare function evaluateJsonAsync(input: string | Buffer, policy?: PolicyInput | null, now?: Date | string | null): Promise<string>
+
+/**
+ * Re-checks the keys a KMS CloudTrail event touches (`event`, the EventBridge event as
+ * delivered, or `eventFile`), reading them with `scan`'s options (AWS by default), and with
+ * `remediate: true` fixes them through plan and apply (a dry run unless `dryRun: false`; a
+ * real run needs `journal`). Resolves with the outcome: `ignored` (why) for an event of another
+ * kind, else the touched `keys` and their `report`, `notFound` keys, and the `plan` and
+ * `remediation`. Rejects with `InvalidInput` and `field` (`event.detail.requestParameters.keyId`)
+ * for a malformed event. `kms-rotation/lambda` is its Lambda handler.
+ */
+export declare function event(options: EventOptions & WithProgress<ScanProgress>): Promise<EventOutcome>
 
 /**
  * What a finding's reason code means, why it matters and how to fix the key (in the AWS

@@ -7,6 +7,7 @@ const binding = createRequire(import.meta.url)('./index.js')
 // Keep in step with index.js: __test__/module.test.mjs checks that every export is here.
 export const {
   apply,
+  baseline,
   diff,
   diffAsync,
   merge,
@@ -16,6 +17,7 @@ export const {
   evaluateAsync,
   evaluateJson,
   evaluateJsonAsync,
+  event,
   explain,
   formats,
   iamPolicy,

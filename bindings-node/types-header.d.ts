@@ -12,6 +12,9 @@ export * from './types.generated.js'
 import type {
   ApplyOptions,
   ApplyOutcome,
+  BaselineOptions,
+  EventOptions,
+  EventOutcome,
   ExceptionsOptions,
   ExceptionsReview,
   DiffOptions,

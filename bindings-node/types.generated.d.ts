@@ -339,6 +339,35 @@ export interface ApplyOutcome {
 }
 
 /**
+ * Which baseline document to generate.
+ *
+ * - `cloudformation`: A CloudFormation template (JSON): the AWS Config rule, its remediation and role, the
+ *   EventBridge rule for the event handler.
+ * - `conformance-pack`: A conformance pack template (JSON): the Config rule and its remediation.
+ * - `terraform`: A Terraform snippet: a compliant `aws_kms_key` at the policy's period.
+ */
+export type BaselineFormat = 'cloudformation' | 'conformance-pack' | 'terraform'
+
+/** Options of `baseline`. */
+export interface BaselineOptions {
+  /**
+   * The document to generate (default `cloudformation`).
+   * @default "cloudformation"
+   */
+  format?: BaselineFormat
+  /**
+   * A policy document; the default policy when neither it nor `policy_file` is given.
+   * @default null
+   */
+  policy?: PolicyInput | null
+  /**
+   * A policy file (JSON or YAML), instead of `policy`.
+   * @default null
+   */
+  policyFile?: string | null
+}
+
+/**
  * A control a finding is about, named `framework/version/item` (or `framework/id`).
  *
  * - `cis-aws-foundations/v1.4.0/3.8`: CIS Amazon Web Services Foundations Benchmark v1.4.0, item 3.8.
@@ -445,6 +474,68 @@ export interface EvaluateOptions {
    * @default []
    */
   records?: KeyRecord[]
+}
+
+/** Options of `event`. One of `event` and `event_file` is the event. */
+export interface EventOptions {
+  /**
+   * `true` (the default): the remediation calls nothing and writes nothing.
+   * @default true
+   */
+  dryRun?: boolean
+  /**
+   * The EventBridge event, as delivered (`source`, `detail-type`, `account`, `region`,
+   * `detail`).
+   * @default null
+   */
+  event?: unknown
+  /**
+   * A file holding the event (JSON, or YAML by extension), instead of `event`.
+   * @default null
+   */
+  eventFile?: string | null
+  /**
+   * The journal of the remediation (required to write).
+   * @default null
+   */
+  journal?: string | null
+  /**
+   * Plan the fix of the touched keys that fail, and apply it (a dry run unless `dry_run` is
+   * false).
+   * @default false
+   */
+  remediate?: boolean
+  /**
+   * How to read the keys: AWS by default (with its AWS options), the policy, exceptions.
+   * Its `regions` and `accounts` must stay empty: the event decides them.
+   */
+  scan?: ScanOptions
+  /**
+   * The rotation period the fix sets; default: the policy's target.
+   * @default null
+   */
+  targetPeriodDays?: number | null
+}
+
+/** What `event` did. */
+export interface EventOutcome {
+  /** The CloudTrail `eventName` re-checked for. */
+  event_name: string | null
+  /** Set when the event is not one this tool re-checks for: why. Nothing was read. */
+  ignored: string | null
+  /** The keys the event touches. */
+  keys: TouchedKey[]
+  /**
+   * Keys the event names that a complete read of their region did not find (deleted since,
+   * or the event is from elsewhere): not re-checked, so not known to pass.
+   */
+  not_found: TouchedKey[]
+  /** The remediation plan, with `remediate`. */
+  plan: Plan | null
+  /** What the remediation did (or would do, in a dry run), with `remediate`. */
+  remediation: ApplyOutcome | null
+  /** The findings of those keys (and what could not be listed), as a report. */
+  report: Report | null
 }
 
 /**
@@ -2344,3 +2435,13 @@ export interface Tag {
 
 /** A tag `key=value`, as given on the command line and in every surface's options. */
 export type TagMatch = string
+
+/** One key an event touches: where it is and how the event names it. */
+export interface TouchedKey {
+  /** The account (the event's `account`, or the ARN's). */
+  account_id: string
+  /** The key's id (a multi-Region key's id is the same in every region). */
+  key_id: string
+  /** The key's region (the event's, or the one the call names: a replica's, a new primary's). */
+  region: string
+}

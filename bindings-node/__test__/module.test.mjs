@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url)
 
 test('require and import give the same addon', () => {
   const cjs = require('kms-rotation')
-  for (const name of ['scan', 'evaluate', 'evaluateAsync', 'evaluateJson', 'evaluateJsonAsync', 'render', 'loadPolicy', 'loadExceptions', 'formats', 'errorCodes', 'plan', 'apply', 'rollback', 'explain', 'iamPolicy', 'diff', 'diffAsync', 'merge', 'mergeAsync']) {
+  for (const name of ['scan', 'evaluate', 'evaluateAsync', 'evaluateJson', 'evaluateJsonAsync', 'render', 'loadPolicy', 'loadExceptions', 'formats', 'errorCodes', 'plan', 'apply', 'rollback', 'explain', 'iamPolicy', 'baseline', 'event', 'diff', 'diffAsync', 'merge', 'mergeAsync']) {
     assert.equal(typeof cjs[name], 'function', name)
     assert.equal(esm[name], cjs[name], name)
   }

@@ -1,7 +1,10 @@
 // Compiled with `tsc --noEmit` (npm run test:types): the typings describe what the addon does,
 // and misuse fails to compile (each `@ts-expect-error` must be an error).
+import { handler } from 'kms-rotation/lambda'
 import {
   apply,
+  baseline,
+  event,
   diff,
   diffAsync,
   evaluate,
@@ -78,6 +81,13 @@ const statuses: ('pass' | 'fail' | 'not_applicable' | 'exempt' | 'error')[] = ex
 const iam: IamPolicy = iamPolicy({ mode: 'remediate', roleArns: ['arn:aws:iam::111122223333:role/r'] })
 const granted: string[] = iamPolicy(null).document.Statement.flatMap((s) => s.Action)
 const optional: boolean = iam.permissions[0].optional
+const template: string = baseline({ format: 'conformance-pack', policyFile: 'policy.yaml' })
+const rechecked = event({ event: {}, scan: { endpointUrl: 'http://127.0.0.1:1' }, remediate: true, dryRun: true })
+rechecked.then((o) => o.report?.findings.map((f) => f.arn) ?? o.ignored)
+const handled = handler({}, {})
+handled.then((o) => o.not_found.map((k) => `${k.region} ${k.key_id}`))
+// @ts-expect-error: the baseline formats are cloudformation, conformance-pack and terraform
+baseline({ format: 'yaml' })
 const sent: Promise<SecurityHubOutcome> = sendToSecurityHub({ report: {} as Report, region: 'eu-west-1', roleArn: 'arn:aws:iam::111122223333:role/r' })
 sent.then((o) => o.failed.map((f) => `${f.arn} ${f.code}`))
 const fmts: ReportFormat[] = formats()
@@ -187,7 +197,7 @@ const notAwaited: Report = scan({})
 // @ts-expect-error: plan returns a Promise
 const notAwaitedPlan: Plan = plan({ report: {} as Report })
 
-void [status, target, exceptions, fmts, planFmts, reportText, main, notAwaited, notAwaitedPlan]
+void [template, status, target, exceptions, fmts, planFmts, reportText, main, notAwaited, notAwaitedPlan]
 void [explained, statuses, granted, optional]
 
 // diff: two reports (or their files) in, the diff's JSON shape out.

@@ -27,7 +27,7 @@ use napi_derive::napi;
 
 pub use ops::{
     RemediationProgress, ScanProgress, apply, diff_async, evaluate_async, evaluate_json_async,
-    merge_async, plan, review_exceptions, rollback, scan, send_to_security_hub,
+    event, merge_async, plan, review_exceptions, rollback, scan, send_to_security_hub,
 };
 
 /// Turns a core result into a thrown JS error.
@@ -291,6 +291,24 @@ pub fn diff<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Resul
 )]
 pub fn merge<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
     quick(env, options, core::merge)
+}
+
+/// The organisation baseline generated from the policy (`policy` or `policyFile`), as
+/// `kms-rotation baseline` prints it: `format` `'cloudformation'` (the default: the AWS Config
+/// rule `CMK_BACKING_KEY_ROTATION_ENABLED`, its remediation through
+/// `AWSConfigRemediation-EnableKeyRotation` and the runbook's role, the EventBridge rule for the
+/// event handler), `'conformance-pack'`, or `'terraform'` (a compliant `aws_kms_key` at the
+/// policy's period). The document's text.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options?: BaselineOptions | null",
+    ts_return_type = "string"
+)]
+pub fn baseline<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    quick(env, options, core::baseline)
 }
 
 /// The least-privilege IAM policy for `mode`: `'read_only'` (the default: scan, and plan when it

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use kms_rotation::ops::{
-    self as core, ApplyOptions, EvaluateOptions, ExceptionsOptions, PlanOptions, RollbackOptions,
-    ScanOptions, SecurityHubOptions,
+    self as core, ApplyOptions, EvaluateOptions, EventOptions, ExceptionsOptions, PlanOptions,
+    RollbackOptions, ScanOptions, SecurityHubOptions,
 };
 use kms_rotation::remediate::{self, RemediationProgressFn};
 use kms_rotation::source::{ProgressFn, ProgressUpdate};
@@ -175,6 +175,27 @@ pub fn rollback<'env>(
         options,
         remediation_progress,
         |options: RollbackOptions, progress| core::rollback(options, progress),
+    )
+}
+
+/// Re-checks the keys a KMS CloudTrail event touches (`event`, the EventBridge event as
+/// delivered, or `eventFile`), reading them with `scan`'s options (AWS by default), and with
+/// `remediate: true` fixes them through plan and apply (a dry run unless `dryRun: false`; a
+/// real run needs `journal`). Resolves with the outcome: `ignored` (why) for an event of another
+/// kind, else the touched `keys` and their `report`, `notFound` keys, and the `plan` and
+/// `remediation`. Rejects with `InvalidInput` and `field` (`event.detail.requestParameters.keyId`)
+/// for a malformed event. `kms-rotation/lambda` is its Lambda handler.
+#[napi(
+    catch_unwind,
+    ts_args_type = "options: EventOptions & WithProgress<ScanProgress>",
+    ts_return_type = "Promise<EventOutcome>"
+)]
+pub fn event<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<Unknown<'env>> {
+    run(
+        env,
+        options,
+        scan_progress,
+        |options: EventOptions, progress| core::event(options, progress),
     )
 }
 
