@@ -29,7 +29,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 14] = [
     "scan",
     "convert",
     "merge",
@@ -40,6 +40,8 @@ const SUBCOMMANDS: [&str; 12] = [
     "rollback",
     "explain",
     "iam-policy",
+    "baseline",
+    "event",
     "completions",
     "man",
 ];

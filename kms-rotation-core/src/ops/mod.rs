@@ -1,7 +1,9 @@
 //! The operations every surface offers (the CLI, Python, Node, and Rust programs), each taking
 //! one options type: [`scan`], [`evaluate`], [`plan`], [`apply`], [`rollback`] and [`render`];
 //! two that explain: [`explain`] (a reason code) and `iam_policy` (the permissions); and
-//! [`review_exceptions`], the review of a report's exceptions.
+//! [`review_exceptions`], the review of a report's exceptions; [`baseline`], the organisation
+//! baseline from the policy; and [`event`], the re-check of the keys a KMS CloudTrail event
+//! touches.
 //!
 //! This is where the surfaces' decisions are made, once: defaults (a dry run unless
 //! `dry_run: false`), validation (known regions, account ids, rate syntax, timeouts), which
