@@ -507,7 +507,8 @@ export interface EventOptions {
   remediate?: boolean
   /**
    * How to read the keys: AWS by default (with its AWS options), the policy, exceptions.
-   * Its `regions` and `accounts` must stay empty: the event decides them.
+   * The event decides which accounts and regions are read; `regions` and `accounts`, when
+   * set, keep only the keys within them (an event with none within them is ignored).
    */
   scan?: ScanOptions
   /**

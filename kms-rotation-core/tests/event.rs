@@ -263,6 +263,36 @@ async fn remediating_a_disable_key_rotation_event_turns_rotation_back_on_with_a_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn remediating_an_event_on_a_replica_fixes_its_primary() {
+    let server = KmsTestServer::start(seeded(), Faults::default())
+        .await
+        .unwrap();
+    let replica = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{MRK}");
+    let primary = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{MRK}");
+    let file = write_event("replica.json", &event_on("DisableKeyRotation", &replica));
+    let journal = common::scratch("replica.ndjson");
+    let out = event_cli(
+        &server,
+        &file,
+        &[
+            "--remediate",
+            "--journal",
+            journal.to_str().unwrap(),
+            "--yes",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.rotation_of(&primary).unwrap().enabled);
+    let written: Vec<_> = server.write_calls().into_iter().map(|c| c.region).collect();
+    assert_eq!(written, ["us-east-1"], "the write went to the primary only");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn remediating_an_event_on_a_key_out_of_scope_writes_nothing() {
     let server = KmsTestServer::start(seeded(), Faults::default())
         .await
@@ -332,12 +362,25 @@ async fn a_key_the_event_names_that_is_not_there_makes_the_result_incomplete() {
 }
 
 #[test]
-fn the_event_decides_the_regions() {
-    let out = common::cli()
-        .args(["event", "--file", "events/disable-key-rotation.json"])
-        .args(["--inventory", "fleet.json", "--region", "us-east-1"])
-        .output()
-        .unwrap();
+fn regions_keep_only_the_keys_within_them_and_are_checked() {
+    let event = |args: &[&str]| {
+        common::cli()
+            .args([
+                "event",
+                "--file",
+                "events/disable-key-rotation.json",
+                "--inventory",
+                "fleet.json",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = event(&["--region", "eu-west-1"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "no finding");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the accounts and regions"));
+    let out = event(&["--region", "us-esat-1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--region"));
 }

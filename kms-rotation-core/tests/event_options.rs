@@ -50,12 +50,12 @@ async fn the_checks_name_their_field_before_anything_is_read() {
     let mut both = offline(sample("enable-key"));
     both.event_file = Some("x.json".into());
     assert_eq!(field(both).await, "event_file");
-    let mut regions = offline(sample("enable-key"));
-    regions.scan.regions = vec!["us-east-1".into()];
-    assert_eq!(field(regions).await, "scan.regions");
-    let mut accounts = offline(sample("enable-key"));
-    accounts.scan.accounts = vec!["111122223333".into()];
-    assert_eq!(field(accounts).await, "scan.accounts");
+    let mut bad_region = offline(sample("enable-key"));
+    bad_region.scan.regions = vec!["us-esat-1".into()];
+    assert!(field(bad_region).await.starts_with("scan.regions"));
+    let mut bad_account = offline(sample("enable-key"));
+    bad_account.scan.accounts = vec!["1111".into()];
+    assert!(field(bad_account).await.starts_with("scan.accounts"));
     let mut journal_alone = offline(sample("enable-key"));
     journal_alone.journal = Some("j.ndjson".into());
     assert_eq!(field(journal_alone).await, "remediate");
@@ -91,4 +91,26 @@ async fn an_inventory_re_check_keeps_only_the_touched_keys_and_plans_their_fix()
         .unwrap();
     assert!(ignored.ignored.is_some());
     assert!(ignored.report.is_none() && ignored.keys.is_empty());
+}
+
+#[tokio::test]
+async fn regions_and_accounts_keep_only_the_keys_within_them() {
+    // ReplicateKey touches the primary (us-east-1) and the replica (eu-west-1).
+    let mut options = offline(sample("replicate-key"));
+    options.scan.regions = vec!["eu-west-1".into()];
+    let outcome = ops::event(options, None).await.unwrap();
+    let regions: Vec<&str> = outcome.keys.iter().map(|k| k.region.as_str()).collect();
+    assert_eq!(regions, ["eu-west-1"]);
+    assert_eq!(outcome.report.unwrap().findings.len(), 1);
+
+    let mut elsewhere = offline(sample("disable-key-rotation"));
+    elsewhere.scan.accounts = vec!["444455556666".into()];
+    let outcome = ops::event(elsewhere, None).await.unwrap();
+    assert!(
+        outcome
+            .ignored
+            .unwrap()
+            .contains("111122223333 / us-east-1"),
+        "the reason names where the keys are"
+    );
 }

@@ -645,7 +645,8 @@ class EventOptions(TypedDict, total=False):
     """
     scan: ReadOnly[ScanOptions | None]
     """How to read the keys: AWS by default (with its AWS options), the policy, exceptions.
-    Its ``regions`` and ``accounts`` must stay empty: the event decides them.
+    The event decides which accounts and regions are read; ``regions`` and ``accounts``, when
+    set, keep only the keys within them (an event with none within them is ignored).
     """
     target_period_days: ReadOnly[int | None]
     """The rotation period the fix sets; default: the policy's target.

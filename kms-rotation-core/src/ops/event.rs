@@ -22,7 +22,8 @@ pub struct EventOptions {
     #[serde(alias = "eventFile")]
     pub event_file: Option<PathBuf>,
     /// How to read the keys: AWS by default (with its AWS options), the policy, exceptions.
-    /// Its `regions` and `accounts` must stay empty: the event decides them.
+    /// The event decides which accounts and regions are read; `regions` and `accounts`, when
+    /// set, keep only the keys within them (an event with none within them is ignored).
     pub scan: ScanOptions,
     /// Plan the fix of the touched keys that fail, and apply it (a dry run unless `dry_run` is
     /// false).
@@ -102,6 +103,10 @@ pub async fn event(options: EventOptions, progress: Option<ProgressFn>) -> Resul
             Touched::Ignored(reason) => return Ok(EventOutcome::ignored(reason)),
             Touched::Keys { event_name, keys } => (event_name, keys),
         };
+    let keys = match in_scope(keys, &options.scan) {
+        Ok(keys) => keys,
+        Err(reason) => return Ok(EventOutcome::ignored(reason)),
+    };
     let mut scan = options.scan.clone();
     scan.accounts = distinct(keys.iter().map(|k| k.account_id.clone()));
     scan.regions = distinct(keys.iter().map(|k| k.region.clone()));
@@ -163,18 +168,11 @@ fn load_event(options: &EventOptions) -> Result<serde_json::Value> {
 
 /// Checked before anything is read.
 fn check_options(options: &EventOptions) -> Result<()> {
-    if !options.scan.regions.is_empty() {
-        return Err(Error::invalid_input(
-            "the event decides the regions to read: leave `regions` empty",
-        )
-        .with_field("scan.regions"));
-    }
-    if !options.scan.accounts.is_empty() {
-        return Err(Error::invalid_input(
-            "the event decides the accounts to read: leave `accounts` empty",
-        )
-        .with_field("scan.accounts"));
-    }
+    // The scope is checked as a scan checks it (known regions, account ids), before any read.
+    options
+        .scan
+        .scope()
+        .map_err(|e| super::scan::under("scan", e))?;
     let local = options.scan.records.is_some() || options.scan.inventory.is_some();
     if options.remediate && !options.dry_run && local {
         return Err(Error::invalid_input(
@@ -189,6 +187,37 @@ fn check_options(options: &EventOptions) -> Result<()> {
         .with_field("remediate"));
     }
     Ok(())
+}
+
+/// The touched keys within `scan`'s accounts and regions (each list, when set, is "only these",
+/// as for a scan: a deployment watching some regions or accounts); why none is, when none is.
+fn in_scope(
+    keys: Vec<TouchedKey>,
+    scan: &ScanOptions,
+) -> std::result::Result<Vec<TouchedKey>, String> {
+    let allows = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+    let (inside, outside): (Vec<_>, Vec<_>) = keys
+        .into_iter()
+        .partition(|k| allows(&scan.accounts, &k.account_id) && allows(&scan.regions, &k.region));
+    for key in &outside {
+        tracing::info!(
+            account = %key.account_id,
+            region = %key.region,
+            key_id = %key.key_id,
+            "a key of the event is outside the accounts and regions asked for: not re-checked"
+        );
+    }
+    if inside.is_empty() {
+        let places: Vec<String> = outside
+            .iter()
+            .map(|k| format!("{} / {}", k.account_id, k.region))
+            .collect();
+        return Err(format!(
+            "the event's keys are outside the accounts and regions asked for ({})",
+            places.join(", ")
+        ));
+    }
+    Ok(inside)
 }
 
 /// The report of the touched keys only (scope errors kept: a region not listed leaves its keys
