@@ -115,3 +115,32 @@ fn exceptions_reviews_validate_against_their_schema() {
         serde_json::json!({"report_file": "report.json", "within_days": 14}),
     );
 }
+
+/// An event's outcome (re-checked and planned, or ignored) is what its schema says.
+#[tokio::test]
+async fn event_outcomes_validate_against_their_schema() {
+    use kms_rotation::ops::{self, EventOptions, ScanOptions};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for (name, remediate) in [("disable-key-rotation", true), ("unrelated", false)] {
+        let options = EventOptions {
+            event_file: Some(dir.join(format!("events/{name}.json"))),
+            scan: ScanOptions {
+                inventory: Some(dir.join("fleet.json")),
+                ..ScanOptions::default()
+            },
+            remediate,
+            ..EventOptions::default()
+        };
+        let outcome = ops::event(options, None).await.unwrap();
+        assert_valid("event-outcome", serde_json::to_value(outcome).unwrap());
+    }
+    assert_valid(
+        "event-options",
+        serde_json::json!({"event_file": "e.json", "remediate": true, "dry_run": false,
+                           "journal": "j.ndjson", "scan": {"role_arns": []}}),
+    );
+    assert_valid(
+        "baseline-options",
+        serde_json::json!({"format": "conformance-pack", "policy_file": "policy.yaml"}),
+    );
+}
