@@ -149,6 +149,19 @@ pub fn message(finding: &Finding) -> String {
         Reason::ExceptionUndecidable => {
             "an exception may cover it, but the fact it matches on was not read"
         }
+        Reason::UnknownUntilApply => {
+            let property = finding
+                .error
+                .as_ref()
+                .map_or("a setting", |e| e.message.as_str());
+            return with_exception(
+                finding,
+                format!("declared in code, and {property}: whether it rotates is unknown"),
+            );
+        }
+        Reason::RotationNotSupported => {
+            "declared with automatic rotation on, but its kind cannot rotate: the deploy would fail"
+        }
     };
     with_exception(finding, said.to_owned())
 }
