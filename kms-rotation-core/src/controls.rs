@@ -94,6 +94,8 @@ pub fn severity(status: Status, reason: Reason) -> Severity {
         Status::Fail | Status::Exempt => match reason {
             // It still rotates, only less often than the policy wants.
             Reason::RotationPeriodExceedsPolicy => Severity::Low,
+            // Code that cannot deploy: no key goes without rotation because of it.
+            Reason::RotationNotSupported => Severity::Low,
             // The material never changes: what KMS.4 (Medium) flags.
             Reason::RotationDisabled | Reason::ImportedKeyRotationOverdue => Severity::Medium,
             // No other reason fails; a new one is Medium until decided otherwise, never less.

@@ -310,6 +310,22 @@ fn every_key_property_of_a_template_is_read() {
     // Imported material asking for rotation: the deploy would fail.
     let f = one("      Origin: EXTERNAL\n      EnableKeyRotation: \"True\"\n");
     assert_eq!(f.reason.as_str(), "rotation_not_supported");
+    // The deploy fails; no key goes without rotation because of it.
+    assert_eq!(f.severity.as_str(), "low");
+    // Judged by age, imported material declared in code has no date yet.
+    let policy: kms_rotation::Policy =
+        serde_json::from_value(json!({"imported_key_max_age_days": 365})).unwrap();
+    let source = CloudFormationSource::parse(
+        "Resources:\n  K:\n    Type: AWS::KMS::Key\n    Properties: {Origin: EXTERNAL}\n",
+        Syntax::Yaml,
+        "t.yaml",
+    )
+    .unwrap();
+    let f = kms_rotation::evaluate(&source.records()[0], &policy, now());
+    assert_eq!(
+        (f.status, f.reason.as_str()),
+        (Status::Error, "unknown_until_apply")
+    );
     let f = one("      KeySpec: HMAC_512\n      KeyUsage: GENERATE_VERIFY_MAC\n");
     assert_eq!(f.reason.as_str(), "unsupported_key_spec");
 }
