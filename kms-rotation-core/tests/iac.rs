@@ -214,7 +214,7 @@ async fn template_findings_point_at_the_resources_line() {
         );
     }
 
-    // SARIF: the file and the line, so that a pull-request check annotates it.
+    // SARIF: the file and the line, so that a pull-request check annotates it; still valid.
     let sarif: Value =
         serde_json::from_str(&report.render_to_string(Format::Sarif).unwrap()).unwrap();
     let result = sarif["runs"][0]["results"]
