@@ -612,3 +612,13 @@ async fn a_saved_report_of_code_is_rechecked_and_its_inventory_reproduces_it() {
         .unwrap();
     assert_eq!(rechecked.findings, report.findings);
 }
+
+#[tokio::test]
+async fn a_plan_of_code_writes_nothing() {
+    let report = scan(json!({"terraform_plan": example("plan.json")})).await;
+    let plan =
+        kms_rotation::remediate::plan(&report, &kms_rotation::PlanOptions::default()).unwrap();
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    let skips: Vec<&str> = plan.skips.iter().map(|s| s.reason.as_str()).collect();
+    assert!(skips.contains(&"no_remediation_target"), "{skips:?}");
+}
