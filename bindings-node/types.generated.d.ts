@@ -800,6 +800,11 @@ export interface Finding {
   key_state: KeyState | null
   /** As in the key record; `None` when unknown. */
   key_usage: KeyUsage | null
+  /**
+   * As in the key record: where the key is declared in code (file, line, address); absent
+   * for a key read from AWS.
+   */
+  location?: Location | null
   /** One line for people: what is wrong (or right) with the key. */
   message: string
   /** As in the key record; `None` for a single-Region key. */
@@ -875,6 +880,11 @@ export interface FindingInput {
   key_state?: KeyState | null
   /** As in the key record; `None` when unknown. */
   key_usage?: KeyUsage | null
+  /**
+   * As in the key record: where the key is declared in code (file, line, address); absent
+   * for a key read from AWS.
+   */
+  location?: Location | null
   /** One line for people: what is wrong (or right) with the key. */
   message: string
   /** As in the key record; `None` for a single-Region key. */
@@ -1137,6 +1147,8 @@ export interface KeyRecord {
   key_spec?: KeySpec | null
   key_state?: KeyState | null
   key_usage?: KeyUsage | null
+  /** @default null */
+  location?: Location | null
   multi_region?: MultiRegion | null
   origin?: Origin | null
   region?: string | null
@@ -1238,6 +1250,25 @@ export interface LastRotation {
   date: string
   /** How it happened: `AUTOMATIC` (on the key's period) or `ON_DEMAND`. `type` on the wire. */
   type: RotationType
+}
+
+/**
+ * Where a key is declared: set only on keys read from code (a Terraform plan, a CloudFormation
+ * template), which have no ARN yet.
+ */
+export interface Location {
+  /**
+   * The Terraform resource address (`module.app.aws_kms_key.main`) or the CloudFormation
+   * logical id (`PaymentsKey`).
+   */
+  address: string
+  /**
+   * The file, as the scan was given it (relative paths stay relative, so that a code-scanning
+   * upload made from the repository's root points at the repository's file).
+   */
+  file: string
+  /** The line of the resource in the file (1-based); absent when it could not be found. */
+  line?: number | null
 }
 
 /** Options of `merge`: the parts, as reports, files, or both (at least one in all). */
@@ -1514,6 +1545,11 @@ export interface ReadErrorInput {
  * - `rotation_enabled`: Rotation is on with a period the policy accepts: `pass`.
  * - `exception_undecidable`: A would-be failing key that an active exception may cover, but the exception matches
  *   on a fact (tags, aliases) that was not read or could not be read.
+ * - `unknown_until_apply`: A key declared in code (a Terraform plan, a CloudFormation template) with a fact the rule
+ *   needs that is known only after apply or deploy (a reference, an intrinsic function):
+ *   `error`, never guessed.
+ * - `rotation_not_supported`: A key declared in code that asks for automatic rotation although its kind cannot rotate
+ *   (not symmetric, imported material, a custom key store): the deploy would fail. `fail`.
  */
 export type Reason =
   | 'describe_failed'
@@ -1533,6 +1569,8 @@ export type Reason =
   | 'rotation_period_exceeds_policy'
   | 'rotation_enabled'
   | 'exception_undecidable'
+  | 'unknown_until_apply'
+  | 'rotation_not_supported'
 
 /** Options of `render`: one of `report` and `plan`, and a format. */
 export interface RenderOptions {
@@ -1969,8 +2007,9 @@ export interface RotationState {
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND'
 
 /**
- * Options of `scan`. The source is `records` when given, else `inventory`, else AWS
- * (with the AWS options, which the other two sources refuse).
+ * Options of `scan`. The source is the one of `records`, `inventory`, `terraform_plan`
+ * and `cloudformation` given (at most one), else AWS (with the AWS options, which the
+ * other sources refuse).
  */
 export interface ScanOptions {
   /**
@@ -1998,6 +2037,11 @@ export interface ScanOptions {
    * @default false
    */
   allowUnknownRegion?: boolean
+  /**
+   * CloudFormation templates (JSON or YAML): their KMS keys, judged before deploy.
+   * @default []
+   */
+  cloudformation?: string[]
   /**
    * Keys read at once per account and region.
    * @default 64
@@ -2131,6 +2175,12 @@ export interface ScanOptions {
    * @default "kms-rotation"
    */
   sessionName?: string
+  /**
+   * A Terraform plan in JSON (`terraform show -json PLANFILE`): its KMS keys, judged
+   * before apply.
+   * @default null
+   */
+  terraformPlan?: string | null
   /**
    * How long one call may go on being retried while it is throttled, from its first
    * attempt. A throttle storm (other callers using the account's quota) then slows the

@@ -285,6 +285,12 @@ macro_rules! key_wrapper {
                 fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                     to_py(py, &self.inner.errors)
                 }
+                /// Where a key read from code is declared (file, line, address); `None` for a
+                /// key read from AWS.
+                #[getter]
+                fn location<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    to_py(py, &self.inner.location)
+                }
 
                 $($methods)*
             }

@@ -94,6 +94,8 @@ pub fn severity(status: Status, reason: Reason) -> Severity {
         Status::Fail | Status::Exempt => match reason {
             // It still rotates, only less often than the policy wants.
             Reason::RotationPeriodExceedsPolicy => Severity::Low,
+            // Code that cannot deploy: no key goes without rotation because of it.
+            Reason::RotationNotSupported => Severity::Low,
             // The material never changes: what KMS.4 (Medium) flags.
             Reason::RotationDisabled | Reason::ImportedKeyRotationOverdue => Severity::Medium,
             // No other reason fails; a new one is Medium until decided otherwise, never less.
@@ -148,6 +150,19 @@ pub fn message(finding: &Finding) -> String {
         }
         Reason::ExceptionUndecidable => {
             "an exception may cover it, but the fact it matches on was not read"
+        }
+        Reason::UnknownUntilApply => {
+            let property = finding
+                .error
+                .as_ref()
+                .map_or("a setting", |e| e.message.as_str());
+            return with_exception(
+                finding,
+                format!("declared in code, and {property}: whether it rotates is unknown"),
+            );
+        }
+        Reason::RotationNotSupported => {
+            "declared with automatic rotation on, but its kind cannot rotate: the deploy would fail"
         }
     };
     with_exception(finding, said.to_owned())

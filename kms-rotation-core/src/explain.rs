@@ -31,7 +31,7 @@ pub struct Explanation {
 }
 
 /// Every reason code, in the order of the rule's decision table.
-pub const REASONS: [Reason; 17] = [
+pub const REASONS: [Reason; 19] = [
     Reason::DescribeFailed,
     Reason::AwsManaged,
     Reason::UnsupportedKeySpec,
@@ -49,6 +49,8 @@ pub const REASONS: [Reason; 17] = [
     Reason::RotationPeriodExceedsPolicy,
     Reason::RotationEnabled,
     Reason::ExceptionUndecidable,
+    Reason::UnknownUntilApply,
+    Reason::RotationNotSupported,
 ];
 
 const ERROR: &[Status] = &[Status::Error];
@@ -304,6 +306,40 @@ pub fn explain(reason: Reason) -> Explanation {
                 "Or match the exception by arn or key_id, which can always be decided.",
             ],
             &["aws kms list-resource-tags --key-id KEY_ARN --region REGION"],
+        ),
+        Reason::UnknownUntilApply => (
+            ERROR,
+            "The key is declared in a Terraform plan or a CloudFormation template, and a fact \
+             the rule needs (its key spec, origin, key store, state, rotation or rotation \
+             period) is set by a reference or an intrinsic function (`!Ref`, `!If`, a \
+             resource's attribute), so it is known only after apply or deploy. The finding's \
+             `error.message` names the property, and `location` the file, line and resource.",
+            "Guessing the value could pass a key that will not rotate. Until it is known the \
+             key is neither a pass nor a fail; `scan --fail-on error` makes it fail the check.",
+            &[
+                "Set the property to a literal in the code (`enable_key_rotation = true`, \
+                 `EnableKeyRotation: true`), so the check can judge it before deploy.",
+                "Or deploy, then scan the account: the key's real settings are judged then.",
+            ],
+            &["aws kms get-key-rotation-status --key-id KEY_ARN --region REGION"],
+        ),
+        Reason::RotationNotSupported => (
+            FAIL,
+            "The key is declared in a Terraform plan or a CloudFormation template with \
+             automatic rotation on, but its kind cannot rotate automatically: not \
+             SYMMETRIC_DEFAULT (RSA, ECC, HMAC...), imported key material (origin EXTERNAL), \
+             or a custom key store.",
+            "KMS refuses EnableKeyRotation for such a key, so the apply or deploy would fail. \
+             The control does not apply to the key; the setting should go.",
+            &[
+                "Remove `enable_key_rotation` (Terraform) or `EnableKeyRotation` \
+                 (CloudFormation) from the key, or make the key SYMMETRIC_DEFAULT with origin \
+                 AWS_KMS if it should rotate.",
+                "For imported key material, rotate on demand instead (kms-rotation's \
+                 imported_key_max_age_days policy judges its age once deployed).",
+            ],
+            &["aws kms describe-key --key-id KEY_ARN --region REGION \
+             --query 'KeyMetadata.[KeySpec,Origin,CustomKeyStoreId]'"],
         ),
     };
     Explanation {

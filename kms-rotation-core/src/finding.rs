@@ -11,6 +11,7 @@ use crate::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, MultiRegion, Origin, Rotation,
 };
 use crate::policy::{Exception, ExceptionMatch};
+use crate::source::Location;
 
 /// The five outcomes of `rule.md`.
 #[derive(
@@ -100,6 +101,13 @@ pub enum Reason {
     /// A would-be failing key that an active exception may cover, but the exception matches
     /// on a fact (tags, aliases) that was not read or could not be read.
     ExceptionUndecidable,
+    /// A key declared in code (a Terraform plan, a CloudFormation template) with a fact the rule
+    /// needs that is known only after apply or deploy (a reference, an intrinsic function):
+    /// `error`, never guessed.
+    UnknownUntilApply,
+    /// A key declared in code that asks for automatic rotation although its kind cannot rotate
+    /// (not symmetric, imported material, a custom key store): the deploy would fail. `fail`.
+    RotationNotSupported,
 }
 crate::wire::wire_names!(Reason, "reason");
 
@@ -222,6 +230,10 @@ pub struct Finding {
     /// key, say), so that a reader knows which facts are missing.
     #[serde(default)]
     pub errors: Vec<KeyError>,
+    /// As in the key record: where the key is declared in code (file, line, address); absent
+    /// for a key read from AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 impl Finding {
@@ -251,6 +263,7 @@ impl Finding {
             } else {
                 self.errors.clone()
             },
+            location: self.location.clone(),
         }
     }
 }

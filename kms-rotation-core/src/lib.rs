@@ -51,6 +51,6 @@ pub use remediate::{Plan, PlanOptions, RemediationTarget};
 pub use report::{Format, Report, ReportScope, StatusCounts, Summary};
 pub use rule::evaluate;
 pub use source::{
-    InventorySource, KeySource, KeySourceExt, MemorySource, ReadRequest, ScanRequest, Scope,
-    ScopeError,
+    CloudFormationSource, InventorySource, KeySource, KeySourceExt, MemorySource, ReadRequest,
+    ScanRequest, Scope, ScopeError, TerraformPlanSource,
 };

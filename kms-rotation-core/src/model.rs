@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantArray};
 
 use crate::exposure::Exposure;
+use crate::source::Location;
 use crate::wire::wire_names;
 
 /// The inventory and report schema version this crate writes and reads.
@@ -409,6 +410,11 @@ pub struct KeyRecord {
     pub exposure: Option<Exposure>,
     /// Every read that failed for this key, deciding the verdict or not; empty when none did.
     pub errors: Vec<KeyError>,
+    /// Where the key is declared, for a key read from code (a Terraform plan, a CloudFormation
+    /// template); absent for a key read from AWS. Such a key has no ARN yet: its `arn` is the
+    /// identity `FILE#ADDRESS`, and its account (and region, unless the code names it) are empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 impl KeyRecord {
@@ -433,7 +439,33 @@ impl KeyRecord {
             rotation: None,
             exposure: None,
             errors: Vec::new(),
+            location: None,
         })
+    }
+
+    /// A record for a key declared at `location` in code, which has no ARN yet: its identity is
+    /// the location's, and nothing else is known.
+    pub fn declared(location: Location, region: Option<String>) -> Self {
+        KeyRecord {
+            account_id: String::new(),
+            region: region.unwrap_or_default(),
+            key_id: location.address.clone(),
+            arn: location.identity(),
+            aliases: None,
+            tags: None,
+            key_manager: None,
+            key_spec: None,
+            key_usage: None,
+            origin: None,
+            custom_key_store_id: None,
+            key_state: None,
+            creation_date: None,
+            multi_region: None,
+            rotation: None,
+            exposure: None,
+            errors: Vec::new(),
+            location: Some(location),
+        }
     }
 
     /// The first recorded failure of `operation`, if any.
@@ -535,14 +567,29 @@ struct RawKeyRecord {
     exposure: Option<Exposure>,
     #[serde(default)]
     errors: Vec<KeyError>,
+    #[serde(default)]
+    location: Option<Location>,
 }
 
 impl TryFrom<RawKeyRecord> for KeyRecord {
     type Error = String;
 
     fn try_from(raw: RawKeyRecord) -> Result<Self, String> {
-        let mut record =
-            KeyRecord::from_arn(&raw.arn).map_err(|e| format!("arn: {}", e.message()))?;
+        let mut record = match raw.location {
+            // A key declared in code (a saved scan of a plan or template) has no ARN: its
+            // identity is its location's.
+            Some(location) => {
+                if raw.arn != location.identity() {
+                    return Err(format!(
+                        "arn: `{}` is not the identity of a key declared at `{}`",
+                        raw.arn,
+                        location.identity()
+                    ));
+                }
+                KeyRecord::declared(location, raw.region.clone())
+            }
+            None => KeyRecord::from_arn(&raw.arn).map_err(|e| format!("arn: {}", e.message()))?,
+        };
         // Explicit values must agree with the ARN: a mismatch means a hand-edited or merged file.
         for (field, given, derived) in [
             ("account_id", &raw.account_id, &record.account_id),

@@ -107,10 +107,35 @@ impl Verdict {
     }
 
     fn error(reason: Reason, error: KeyError) -> Self {
+        // A value that code leaves to deploy time is not a failed read: it has its own reason.
+        let reason = if error.code == UNKNOWN_UNTIL_APPLY {
+            Reason::UnknownUntilApply
+        } else {
+            reason
+        };
         Verdict {
             error: Some(error),
             ..Verdict::new(Status::Error, reason)
         }
+    }
+}
+
+/// The error code of a fact a Terraform plan or CloudFormation template leaves to apply or
+/// deploy time (a reference, an intrinsic function): the rule's `unknown_until_apply`.
+pub const UNKNOWN_UNTIL_APPLY: &str = "UnknownUntilApply";
+
+/// Rows 3-5 for a key that cannot rotate automatically. A key declared in code that asks for
+/// rotation anyway fails instead: its deploy would fail (KMS refuses EnableKeyRotation for it).
+fn cannot_rotate(record: &KeyRecord, reason: Reason) -> Verdict {
+    let asks_for_rotation = record.location.is_some()
+        && record
+            .rotation
+            .as_ref()
+            .is_some_and(|rotation| rotation.enabled);
+    if asks_for_rotation {
+        Verdict::new(Status::Fail, Reason::RotationNotSupported)
+    } else {
+        Verdict::not_applicable(reason)
     }
 }
 
@@ -147,18 +172,22 @@ fn decide(record: &KeyRecord, policy: &Policy, now: DateTime<Utc>) -> Verdict {
         return Verdict::not_applicable(Reason::AwsManaged);
     }
     if spec != KeySpec::SymmetricDefault {
-        return Verdict::not_applicable(Reason::UnsupportedKeySpec);
+        return cannot_rotate(record, Reason::UnsupportedKeySpec);
     }
     let in_custom_store = record
         .custom_key_store_id
         .as_deref()
         .is_some_and(|id| !id.is_empty());
     if matches!(origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore) || in_custom_store {
-        return Verdict::not_applicable(Reason::CustomKeyStore);
+        return cannot_rotate(record, Reason::CustomKeyStore);
     }
 
     // 5 / 5a. Imported material rotates only on demand.
     if origin == Origin::External {
+        let verdict = cannot_rotate(record, Reason::ImportedKeyMaterial);
+        if verdict.status == Status::Fail {
+            return verdict;
+        }
         return match policy.imported_key_max_age_days {
             None => Verdict::not_applicable(Reason::ImportedKeyMaterial),
             Some(max_age_days) => decide_imported(record, max_age_days, now),
@@ -350,15 +379,19 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         exception: verdict.exception,
         error: verdict.error,
         errors: record.errors,
+        location: record.location,
     };
     finding.message = controls::message(&finding);
     finding
 }
 
 /// Replicas share the primary's rotation setting: a fix goes to the primary. A replica whose
-/// primary is unknown has no target (and so is not remediable).
+/// primary is unknown has no target (and so is not remediable), nor has a key declared in code:
+/// it has no ARN yet, and its fix is a change to the code.
 fn remediation_target(record: &KeyRecord) -> Option<String> {
-    if record.is_replica() {
+    if record.location.is_some() {
+        None
+    } else if record.is_replica() {
         record
             .multi_region
             .as_ref()

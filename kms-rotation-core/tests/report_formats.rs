@@ -68,7 +68,7 @@ fn the_csv_header_is_stable() {
         text.lines().next().unwrap(),
         "account_id,region,key_id,arn,aliases,status,reason,severity,message,rotation_enabled,\
          rotation_period_days,next_rotation_date,remediable,remediation_target,exception_owner,\
-         exception_expires,exception_expired,error_code,controls,exposure"
+         exception_expires,exception_expired,error_code,controls,exposure,file,line,address"
     );
 }
 

@@ -81,6 +81,7 @@ __all__ = [
     "KeyState",
     "KeyUsage",
     "LastRotation",
+    "Location",
     "MergeOptions",
     "MultiRegion",
     "MultiRegionRole",
@@ -903,8 +904,8 @@ class FailedImport(TypedDict):
     """The Security Hub region it was sent to."""
 
 
-class Finding(TypedDict):
-    """The rule's verdict on one key plus the record's evidence, field for field."""
+class _FindingRequired(TypedDict):
+    """The keys ``Finding`` requires."""
     account_id: str
     """The account that owns the key."""
     aliases: list[str] | None
@@ -966,6 +967,14 @@ class Finding(TypedDict):
     """The verdict."""
     tags: dict[str, str] | None
     """``None``: not read (or the read failed; see ``errors``). Not the same as none."""
+
+
+class Finding(_FindingRequired, total=False):
+    """The rule's verdict on one key plus the record's evidence, field for field."""
+    location: Location | None
+    """As in the key record: where the key is declared in code (file, line, address); absent
+    for a key read from AWS.
+    """
 
 
 class _FindingInputRequired(TypedDict):
@@ -1031,6 +1040,10 @@ class FindingInput(_FindingInputRequired, total=False):
     """As in the key record; ``None`` when unknown."""
     key_usage: ReadOnly[KeyUsage | None]
     """As in the key record; ``None`` when unknown."""
+    location: ReadOnly[Location | None]
+    """As in the key record: where the key is declared in code (file, line, address); absent
+    for a key read from AWS.
+    """
     multi_region: ReadOnly[MultiRegion | None]
     """As in the key record; ``None`` for a single-Region key."""
     origin: ReadOnly[Origin | None]
@@ -1286,6 +1299,8 @@ class KeyRecord(_KeyRecordRequired, total=False):
     key_spec: ReadOnly[KeySpec | None]
     key_state: ReadOnly[KeyState | None]
     key_usage: ReadOnly[KeyUsage | None]
+    location: ReadOnly[Location | None]
+    """Default: ``None``."""
     multi_region: ReadOnly[MultiRegion | None]
     origin: ReadOnly[Origin | None]
     region: ReadOnly[str | None]
@@ -1389,6 +1404,26 @@ class LastRotation(TypedDict):
     """
     type: RotationType
     """How it happened: ``AUTOMATIC`` (on the key's period) or ``ON_DEMAND``. ``type`` on the wire."""
+
+
+class _LocationRequired(TypedDict):
+    """The keys ``Location`` requires."""
+    address: str
+    """The Terraform resource address (``module.app.aws_kms_key.main``) or the CloudFormation
+    logical id (``PaymentsKey``).
+    """
+    file: str
+    """The file, as the scan was given it (relative paths stay relative, so that a code-scanning
+    upload made from the repository's root points at the repository's file).
+    """
+
+
+class Location(_LocationRequired, total=False):
+    """Where a key is declared: set only on keys read from code (a Terraform plan, a CloudFormation
+    template), which have no ARN yet.
+    """
+    line: int | None
+    """The line of the resource in the file (1-based); absent when it could not be found."""
 
 
 class MergeOptions(TypedDict, total=False):
@@ -1669,6 +1704,8 @@ Reason: TypeAlias = (
     | Literal["rotation_period_exceeds_policy"]
     | Literal["rotation_enabled"]
     | Literal["exception_undecidable"]
+    | Literal["unknown_until_apply"]
+    | Literal["rotation_not_supported"]
 )
 """Why a finding has its status. The snake_case names are public API: stable across releases.
 
@@ -1691,6 +1728,11 @@ Reason: TypeAlias = (
 - ``rotation_enabled``: Rotation is on with a period the policy accepts: ``pass``.
 - ``exception_undecidable``: A would-be failing key that an active exception may cover, but the exception matches
   on a fact (tags, aliases) that was not read or could not be read.
+- ``unknown_until_apply``: A key declared in code (a Terraform plan, a CloudFormation template) with a fact the rule
+  needs that is known only after apply or deploy (a reference, an intrinsic function):
+  ``error``, never guessed.
+- ``rotation_not_supported``: A key declared in code that asks for automatic rotation although its kind cannot rotate
+  (not symmetric, imported material, a custom key store): the deploy would fail. ``fail``.
 """
 
 
@@ -2131,8 +2173,9 @@ RotationType: TypeAlias = Literal["AUTOMATIC"] | Literal["ON_DEMAND"]
 
 
 class ScanOptions(TypedDict, total=False):
-    """Options of ``scan``. The source is ``records`` when given, else ``inventory``, else AWS
-    (with the AWS options, which the other two sources refuse).
+    """Options of ``scan``. The source is the one of ``records``, ``inventory``, ``terraform_plan``
+    and ``cloudformation`` given (at most one), else AWS (with the AWS options, which the
+    other sources refuse).
     """
     accounts: ReadOnly[Sequence[str] | None]
     """Only these accounts (12 digits). One that is never read is a scope error.
@@ -2158,6 +2201,11 @@ class ScanOptions(TypedDict, total=False):
     """Accept region names this release does not know (new regions, emulators).
 
     Default: ``False``.
+    """
+    cloudformation: ReadOnly[Sequence[StrPath] | None]
+    """CloudFormation templates (JSON or YAML): their KMS keys, judged before deploy.
+
+    Default: ``[]``.
     """
     concurrency_per_region: ReadOnly[int | None]
     """Keys read at once per account and region.
@@ -2289,6 +2337,12 @@ class ScanOptions(TypedDict, total=False):
     """The role session name, visible in the target accounts' CloudTrail.
 
     Default: ``'kms-rotation'``.
+    """
+    terraform_plan: ReadOnly[StrPath | None]
+    """A Terraform plan in JSON (``terraform show -json PLANFILE``): its KMS keys, judged
+    before apply.
+
+    Default: ``None``.
     """
     throttling_budget_ms: ReadOnly[int | None]
     """How long one call may go on being retried while it is throttled, from its first

@@ -51,6 +51,7 @@ pub(crate) fn bare_record(
         rotation: None,
         exposure: None,
         errors: Vec::new(),
+        location: None,
     }
 }
 

@@ -110,7 +110,7 @@ pub async fn event(options: EventOptions, progress: Option<ProgressFn>) -> Resul
     let mut scan = options.scan.clone();
     scan.accounts = distinct(keys.iter().map(|k| k.account_id.clone()));
     scan.regions = distinct(keys.iter().map(|k| k.region.clone()));
-    let is_aws = scan.records.is_none() && scan.inventory.is_none();
+    let is_aws = scan.reads_aws();
     let full = super::scan(scan.clone(), progress).await?;
     let (report, not_found) = only_touched(full, &keys);
 
@@ -173,10 +173,9 @@ fn check_options(options: &EventOptions) -> Result<()> {
         .scan
         .scope()
         .map_err(|e| super::scan::under("scan", e))?;
-    let local = options.scan.records.is_some() || options.scan.inventory.is_some();
-    if options.remediate && !options.dry_run && local {
+    if options.remediate && !options.dry_run && !options.scan.reads_aws() {
         return Err(Error::invalid_input(
-            "a remediation writes to AWS: it cannot follow a read of records or an inventory",
+            "a remediation writes to AWS: it cannot follow a read of records, an inventory, a plan or templates",
         )
         .with_field("remediate"));
     }

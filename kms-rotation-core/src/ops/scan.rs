@@ -9,13 +9,14 @@ use super::{AwsOptions, with_aws_options};
 use crate::model::{Inventory, KeyRecord};
 use crate::source::{Need, ProgressFn};
 use crate::{
-    Error, InventorySource, KeySource, KeySourceExt, MemorySource, Policy, Report, Result,
-    ScanRequest, Scope,
+    CloudFormationSource, Error, InventorySource, KeySource, KeySourceExt, MemorySource, Policy,
+    Report, Result, ScanRequest, Scope, TerraformPlanSource,
 };
 
 with_aws_options! {
-    /// Options of [`scan`]. The source is `records` when given, else `inventory`, else AWS
-    /// (with the AWS options, which the other two sources refuse).
+    /// Options of [`scan`]. The source is the one of `records`, `inventory`, `terraform_plan`
+    /// and `cloudformation` given (at most one), else AWS (with the AWS options, which the
+    /// other sources refuse).
     #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
     #[serde(default, deny_unknown_fields)]
     pub struct ScanOptions {
@@ -23,6 +24,12 @@ with_aws_options! {
         pub records: Option<Vec<KeyRecord>>,
         /// An inventory file (JSON, or YAML by extension).
         pub inventory: Option<PathBuf>,
+        /// A Terraform plan in JSON (`terraform show -json PLANFILE`): its KMS keys, judged
+        /// before apply.
+        #[serde(alias = "terraformPlan")]
+        pub terraform_plan: Option<PathBuf>,
+        /// CloudFormation templates (JSON or YAML): their KMS keys, judged before deploy.
+        pub cloudformation: Vec<PathBuf>,
         /// A policy document; the default policy when neither it nor `policy_file` is given.
         pub policy: Option<Policy>,
         /// A policy file (JSON or YAML), instead of `policy`.
@@ -100,26 +107,53 @@ impl ScanOptions {
         Ok(scope)
     }
 
+    /// Whether the keys are read from AWS: no records, inventory, plan or templates are given.
+    pub fn reads_aws(&self) -> bool {
+        self.records.is_none()
+            && self.inventory.is_none()
+            && self.terraform_plan.is_none()
+            && self.cloudformation.is_empty()
+    }
+
     /// The source these options name. Everything is checked first; no call is made.
     pub async fn source(&self) -> Result<Box<dyn KeySource>> {
-        let local = match (&self.records, &self.inventory) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid_input(
-                    "give key records or an inventory file, not both",
-                )
-                .with_field("inventory"));
-            }
-            (Some(records), None) => Some(Box::new(MemorySource::new(records.clone())) as _),
-            (None, Some(path)) => Some(Box::new(InventorySource::from_path(path)?) as _),
-            (None, None) => None,
+        let given: Vec<&str> = [
+            ("records", self.records.is_some()),
+            ("inventory", self.inventory.is_some()),
+            ("terraform_plan", self.terraform_plan.is_some()),
+            ("cloudformation", !self.cloudformation.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        if let [_, second, ..] = given.as_slice() {
+            return Err(Error::invalid_input(format!(
+                "give one source of keys, not {}",
+                given.join(" and ")
+            ))
+            .with_field(*second));
+        }
+        let local: Option<Box<dyn KeySource>> = if let Some(records) = &self.records {
+            Some(Box::new(MemorySource::new(records.clone())))
+        } else if let Some(path) = &self.inventory {
+            Some(Box::new(InventorySource::from_path(path)?))
+        } else if let Some(path) = &self.terraform_plan {
+            Some(Box::new(TerraformPlanSource::from_path(path)?))
+        } else if !self.cloudformation.is_empty() {
+            Some(Box::new(CloudFormationSource::from_paths(
+                &self.cloudformation,
+            )?))
+        } else {
+            None
         };
         match local {
             Some(source) => {
                 if self.aws_options(Vec::new()) != AwsOptions::default() {
                     return Err(Error::invalid_input(
-                        "AWS options apply to scans of AWS, not of records or an inventory file",
+                        "AWS options apply to scans of AWS, not of records, an inventory, a \
+                         plan or templates",
                     )
-                    .with_field("records"));
+                    .with_field(given.first().copied().unwrap_or("records")));
                 }
                 Ok(source)
             }

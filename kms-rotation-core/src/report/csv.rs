@@ -12,7 +12,7 @@ use crate::finding::Finding;
 use crate::model::Rotation;
 
 /// The header, in order. Stable: a column is only ever added at the end.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 23] = [
     "account_id",
     "region",
     "key_id",
@@ -33,6 +33,9 @@ pub const COLUMNS: [&str; 20] = [
     "error_code",
     "controls",
     "exposure",
+    "file",
+    "line",
+    "address",
 ];
 
 /// A fact that was not read, or whose read failed: never an empty cell, which means "none".
@@ -62,6 +65,7 @@ pub(super) fn write<'a>(
 fn row(f: &Finding) -> [Cow<'_, str>; COLUMNS.len()] {
     let rotation = f.rotation.as_ref();
     let exception = f.exception.as_ref();
+    let location = f.location.as_ref();
     [
         f.account_id.as_str().into(),
         f.region.as_str().into(),
@@ -96,6 +100,12 @@ fn row(f: &Finding) -> [Cow<'_, str>; COLUMNS.len()] {
             .as_ref()
             .map_or(NOT_READ, |e| e.level.as_str())
             .into(),
+        // Where a key read from code is declared; empty for a key read from AWS.
+        location.map_or("", |l| l.file.as_str()).into(),
+        location
+            .and_then(|l| l.line)
+            .map_or(Cow::Borrowed(""), |line| line.to_string().into()),
+        location.map_or("", |l| l.address.as_str()).into(),
     ]
 }
 

@@ -9,7 +9,9 @@
 //!   upload no longer has, so a key that passes again closes its alert; and GitHub does not
 //!   document `kind`, so a passing result could open an alert of its own.
 //! - The location is the key's ARN, as an artifact URI and as a logical location of kind
-//!   `resource`; `partialFingerprints` holds the ARN and the rule, so a re-upload matches.
+//!   `resource`; `partialFingerprints` holds the ARN and the rule, so a re-upload matches. A key
+//!   declared in code (a Terraform plan, a CloudFormation template) points at its file and the
+//!   resource's line instead, and its identity `FILE#ADDRESS` stands for the ARN.
 //! - A region or account that could not be listed makes the invocation unsuccessful, with one
 //!   notification each: a consumer sees that the run is incomplete.
 //!
@@ -23,8 +25,8 @@ use serde::Serialize;
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
-    Notification, PhysicalLocation, PropertyBag, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Suppression, Tool, ToolComponent,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Suppression, Tool, ToolComponent,
 };
 
 use crate::controls::{Severity, severity};
@@ -146,18 +148,28 @@ fn rule(reason: Reason) -> ReportingDescriptor {
         .build()
 }
 
-/// The result of one finding; none for `pass` and `not_applicable`.
-fn result(f: &Finding) -> Option<SarifResult> {
-    let level = match f.status {
-        Status::Pass | Status::NotApplicable => return None,
-        status => level(status),
+/// Where a result points: the key's ARN, or for a key declared in code its file and line, so
+/// that code scanning annotates the line of the resource in a pull request.
+fn location(f: &Finding) -> Location {
+    let physical = match &f.location {
+        Some(declared) => PhysicalLocation::builder()
+            .artifact_location(
+                ArtifactLocation::builder()
+                    .uri(declared.file.as_str())
+                    .build(),
+            )
+            .region(
+                Region::builder()
+                    .start_line(i64::from(declared.line.unwrap_or(1)))
+                    .build(),
+            )
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(ArtifactLocation::builder().uri(f.arn.as_str()).build())
+            .build(),
     };
-    let location = Location::builder()
-        .physical_location(
-            PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(f.arn.as_str()).build())
-                .build(),
-        )
+    Location::builder()
+        .physical_location(physical)
         .logical_locations(vec![
             LogicalLocation::builder()
                 .name(f.key_id.as_str())
@@ -165,7 +177,16 @@ fn result(f: &Finding) -> Option<SarifResult> {
                 .kind("resource")
                 .build(),
         ])
-        .build();
+        .build()
+}
+
+/// The result of one finding; none for `pass` and `not_applicable`.
+fn result(f: &Finding) -> Option<SarifResult> {
+    let level = match f.status {
+        Status::Pass | Status::NotApplicable => return None,
+        status => level(status),
+    };
+    let location = location(f);
     let mut properties = BTreeMap::from([
         ("status".to_owned(), json!(f.status)),
         ("severity".to_owned(), json!(f.severity)),

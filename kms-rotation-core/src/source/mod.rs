@@ -1,8 +1,12 @@
 //! Where key records come from. A [`KeySource`] reads the records of a scope; everything else
 //! (evaluating, reporting) is built on that one call by [`KeySourceExt`].
 
+mod cloudformation;
+mod declared;
 mod finish;
 mod inventory;
+mod location;
+mod terraform;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -11,8 +15,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use crate::memory::MemorySource;
+pub use cloudformation::CloudFormationSource;
 pub use finish::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS, dedup_records};
 pub use inventory::InventorySource;
+pub use location::Location;
+pub use terraform::TerraformPlanSource;
 
 use crate::model::KeyRecord;
 pub use crate::model::ScopeError;

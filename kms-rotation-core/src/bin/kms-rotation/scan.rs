@@ -26,6 +26,17 @@ pub struct SourceArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     inventory: Option<PathBuf>,
 
+    /// Read the KMS keys of a Terraform plan in JSON (`terraform show -json PLANFILE`)
+    /// instead of AWS: a check before apply.
+    #[arg(long, value_name = "FILE", conflicts_with = "inventory")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terraform_plan: Option<PathBuf>,
+
+    /// Read the KMS keys of CloudFormation templates (JSON or YAML) instead of AWS: a check
+    /// before deploy.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["inventory", "terraform_plan"])]
+    cloudformation: Vec<PathBuf>,
+
     #[command(flatten)]
     #[serde(flatten)]
     connection: ConnectionArgs,
