@@ -46,9 +46,9 @@ pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 pub use model::{Inventory, KeyRecord};
 pub use policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
 pub use remediate::{Plan, PlanOptions, RemediationTarget};
-pub use report::{Format, Report, ReportScope, StatusCounts, Summary};
+pub use report::{Format, Report, ReportScope, SHARD_MISSING, StatusCounts, Summary};
 pub use rule::evaluate;
 pub use source::{
     InventorySource, KeySource, KeySourceExt, MemorySource, ReadRequest, ScanRequest, Scope,
-    ScopeError,
+    ScopeError, Shard,
 };

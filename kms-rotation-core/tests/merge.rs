@@ -24,6 +24,7 @@ async fn part(regions: &[&str], policy: &Policy, now: DateTime<Utc>) -> Report {
             scope: Scope {
                 accounts: Vec::new(),
                 regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+                shard: None,
             },
             policy: policy.clone(),
             now: Some(now),
