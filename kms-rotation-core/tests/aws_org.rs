@@ -180,6 +180,27 @@ async fn every_account_of_the_organisation_is_read_each_through_its_role() {
     let _moto = aws_common::exclusive_moto(&url).await;
     let sdk = aws_common::sdk_config(&url, "AKIDMOTOTEST").await;
     let org = organisation(&sdk).await;
+    // A closed account (SUSPENDED) with a key: not ACTIVE, so not read.
+    let organizations = aws_sdk_organizations::Client::new(&sdk);
+    let closed = organizations
+        .create_account()
+        .email("closed@example.com")
+        .account_name("closed")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned();
+    create_key(&sdk, Some(&closed)).await;
+    organizations
+        .close_account()
+        .account_id(&closed)
+        .send()
+        .await
+        .unwrap();
 
     let report = scan(&sdk, org_options()).await.unwrap();
     assert!(report.scope_errors.is_empty(), "{:?}", report.scope_errors);

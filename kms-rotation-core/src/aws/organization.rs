@@ -314,6 +314,31 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_organizations::types::Account;
+
+    #[test]
+    fn only_active_accounts_are_read_state_first_then_status() {
+        let account = |state: Option<AccountState>, status: Option<AccountStatus>| {
+            Account::builder()
+                .id("111122223333")
+                .set_state(state)
+                .set_status(status)
+                .build()
+        };
+        assert!(is_active(&account(Some(AccountState::Active), None)));
+        assert!(!is_active(&account(
+            Some(AccountState::Suspended),
+            Some(AccountStatus::Active)
+        )));
+        assert!(!is_active(&account(
+            Some(AccountState::PendingClosure),
+            None
+        )));
+        assert!(is_active(&account(None, Some(AccountStatus::Active))));
+        assert!(!is_active(&account(None, Some(AccountStatus::Suspended))));
+        // Neither said: read, and failing visibly if it cannot be, rather than skipped unseen.
+        assert!(is_active(&account(None, None)));
+    }
 
     #[tokio::test]
     async fn pages_are_followed_to_the_end_and_a_loop_is_an_error() {
