@@ -209,6 +209,17 @@ export interface ApplyOptions {
    */
   errorOnFailure?: boolean
   /**
+   * With `organization`: not these accounts (12 digits).
+   * @default []
+   */
+  excludeAccounts?: string[]
+  /**
+   * With `organization`: not the accounts in these organisational units, nested OUs
+   * included.
+   * @default []
+   */
+  excludeOus?: string[]
+  /**
    * The external id the roles require, if any. A secret: never printed (see
    * `ExternalId`).
    */
@@ -219,6 +230,12 @@ export interface ApplyOptions {
    * @default null
    */
   externalIdFile?: string | null
+  /**
+   * With `organization`: only accounts in these organisational units (`ou-...`),
+   * nested OUs included.
+   * @default []
+   */
+  includeOus?: string[]
   /**
    * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
    * off from it too, doubling up to 20 s, with full jitter.
@@ -258,6 +275,24 @@ export interface ApplyOptions {
    * @default 120000
    */
   operationTimeoutMs?: number | null
+  /**
+   * With `organization`: the role assumed in each account (a name, with a path if it
+   * has one, e.g. `kms-rotation-scanner`), with `external_id` if set. Required with
+   * `organization`, refused without it.
+   * @default null
+   */
+  orgRoleName?: string | null
+  /**
+   * Read every ACTIVE account of the AWS organisation (Organizations `ListAccounts`,
+   * called from the management account or a delegated administrator), each through
+   * the role `org_role_name`. A listing that fails fails the scan: a partial list
+   * is never taken for the organisation. The account the scan runs in is read with
+   * its own credentials, not through the role. An account whose role cannot be
+   * assumed is a scope error naming it and the AWS error code; the others are still
+   * read. Not with `role_arns`; scans only (apply and rollback refuse it).
+   * @default false
+   */
+  organization?: boolean
   /**
    * The plan (a `plan`'s result), checked completely.
    * @default null
@@ -1689,6 +1724,12 @@ export interface ReportScope {
   accounts: string[]
   /** The regions covered. */
   regions: string[]
+  /**
+   * The part of a split scan this report is (`--shard i/n`, 0-based): of the accounts and
+   * regions above, it covers only the pairs of this shard. Absent: every pair. `merge` of
+   * every part gives a report without it.
+   */
+  shard?: Shard | null
   /** The source's name: `aws`, `inventory`, `memory`. */
   source: string
 }
@@ -1778,6 +1819,17 @@ export interface RollbackOptions {
    */
   errorOnFailure?: boolean
   /**
+   * With `organization`: not these accounts (12 digits).
+   * @default []
+   */
+  excludeAccounts?: string[]
+  /**
+   * With `organization`: not the accounts in these organisational units, nested OUs
+   * included.
+   * @default []
+   */
+  excludeOus?: string[]
+  /**
    * The external id the roles require, if any. A secret: never printed (see
    * `ExternalId`).
    */
@@ -1788,6 +1840,12 @@ export interface RollbackOptions {
    * @default null
    */
   externalIdFile?: string | null
+  /**
+   * With `organization`: only accounts in these organisational units (`ou-...`),
+   * nested OUs included.
+   * @default []
+   */
+  includeOus?: string[]
   /**
    * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
    * off from it too, doubling up to 20 s, with full jitter.
@@ -1827,6 +1885,24 @@ export interface RollbackOptions {
    * @default 120000
    */
   operationTimeoutMs?: number | null
+  /**
+   * With `organization`: the role assumed in each account (a name, with a path if it
+   * has one, e.g. `kms-rotation-scanner`), with `external_id` if set. Required with
+   * `organization`, refused without it.
+   * @default null
+   */
+  orgRoleName?: string | null
+  /**
+   * Read every ACTIVE account of the AWS organisation (Organizations `ListAccounts`,
+   * called from the management account or a delegated administrator), each through
+   * the role `org_role_name`. A listing that fails fails the scan: a partial list
+   * is never taken for the organisation. The account the scan runs in is read with
+   * its own credentials, not through the role. An account whose role cannot be
+   * assumed is a scope error naming it and the AWS error code; the others are still
+   * read. Not with `role_arns`; scans only (apply and rollback refuse it).
+   * @default false
+   */
+  organization?: boolean
   /**
    * A named profile from the shared config files instead of the default chain.
    * @default null
@@ -2064,6 +2140,17 @@ export interface ScanOptions {
    */
   exceptions?: string[]
   /**
+   * With `organization`: not these accounts (12 digits).
+   * @default []
+   */
+  excludeAccounts?: string[]
+  /**
+   * With `organization`: not the accounts in these organisational units, nested OUs
+   * included.
+   * @default []
+   */
+  excludeOus?: string[]
+  /**
    * When to read who beyond the account may use a key (GetKeyPolicy and ListGrants;
    * AWS only): `when_failing` (the default: the plan fixes exposed keys first), `always`,
    * or `never`. A read that fails leaves the exposure `unknown`, never `account`.
@@ -2081,6 +2168,12 @@ export interface ScanOptions {
    * @default null
    */
   externalIdFile?: string | null
+  /**
+   * With `organization`: only accounts in these organisational units (`ou-...`),
+   * nested OUs included.
+   * @default []
+   */
+  includeOus?: string[]
   /**
    * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
    * off from it too, doubling up to 20 s, with full jitter.
@@ -2121,6 +2214,24 @@ export interface ScanOptions {
    * @default 120000
    */
   operationTimeoutMs?: number | null
+  /**
+   * With `organization`: the role assumed in each account (a name, with a path if it
+   * has one, e.g. `kms-rotation-scanner`), with `external_id` if set. Required with
+   * `organization`, refused without it.
+   * @default null
+   */
+  orgRoleName?: string | null
+  /**
+   * Read every ACTIVE account of the AWS organisation (Organizations `ListAccounts`,
+   * called from the management account or a delegated administrator), each through
+   * the role `org_role_name`. A listing that fails fails the scan: a partial list
+   * is never taken for the organisation. The account the scan runs in is read with
+   * its own credentials, not through the role. An account whose role cannot be
+   * assumed is a scope error naming it and the AWS error code; the others are still
+   * read. Not with `role_arns`; scans only (apply and rollback refuse it).
+   * @default false
+   */
+  organization?: boolean
   /**
    * A policy document; the default policy when neither it nor `policy_file` is given.
    * @default null
@@ -2175,6 +2286,14 @@ export interface ScanOptions {
    * @default "kms-rotation"
    */
   sessionName?: string
+  /**
+   * Read only one part of the account and region pairs, `INDEX/COUNT` counted from 0
+   * (`0/4` to `3/4`): a stable split (FNV-1a of `ACCOUNT:REGION`), the same in every
+   * process, so that `COUNT` scans with the same options cover every pair once and
+   * `merge` makes one report of them. The report's scope records the shard.
+   * @default null
+   */
+  shard?: Shard | null
   /**
    * A Terraform plan in JSON (`terraform show -json PLANFILE`): its KMS keys, judged
    * before apply.
@@ -2269,6 +2388,17 @@ export interface SecurityHubOptions {
    */
   endpointUrl?: string | null
   /**
+   * With `organization`: not these accounts (12 digits).
+   * @default []
+   */
+  excludeAccounts?: string[]
+  /**
+   * With `organization`: not the accounts in these organisational units, nested OUs
+   * included.
+   * @default []
+   */
+  excludeOus?: string[]
+  /**
    * The external id the roles require, if any. A secret: never printed (see
    * `ExternalId`).
    */
@@ -2279,6 +2409,12 @@ export interface SecurityHubOptions {
    * @default null
    */
   externalIdFile?: string | null
+  /**
+   * With `organization`: only accounts in these organisational units (`ou-...`),
+   * nested OUs included.
+   * @default []
+   */
+  includeOus?: string[]
   /**
    * The first retry's backoff ceiling; `None`: the SDK's (1 s). Throttled calls back
    * off from it too, doubling up to 20 s, with full jitter.
@@ -2307,6 +2443,24 @@ export interface SecurityHubOptions {
    * @default 120000
    */
   operationTimeoutMs?: number | null
+  /**
+   * With `organization`: the role assumed in each account (a name, with a path if it
+   * has one, e.g. `kms-rotation-scanner`), with `external_id` if set. Required with
+   * `organization`, refused without it.
+   * @default null
+   */
+  orgRoleName?: string | null
+  /**
+   * Read every ACTIVE account of the AWS organisation (Organizations `ListAccounts`,
+   * called from the management account or a delegated administrator), each through
+   * the role `org_role_name`. A listing that fails fails the scan: a partial list
+   * is never taken for the organisation. The account the scan runs in is read with
+   * its own credentials, not through the role. An account whose role cannot be
+   * assumed is a scope error naming it and the AWS error code; the others are still
+   * read. Not with `role_arns`; scans only (apply and rollback refuse it).
+   * @default false
+   */
+  organization?: boolean
   /**
    * A named profile from the shared config files instead of the default chain.
    * @default null
@@ -2399,6 +2553,9 @@ export interface Selection {
  *   severity for KMS.4.
  */
 export type Severity = 'informational' | 'low' | 'medium'
+
+/** A part of a split scan, `INDEX/COUNT`, 0-based (`0/4` to `3/4`). */
+export type Shard = string
 
 /** A finding the plan does not act on, and why. */
 export interface Skip {

@@ -112,6 +112,34 @@ describe('moto', () => {
     assert.equal(report.findings.find((f) => f.key_id === on).period_source, 'assumed_default')
   })
 
+  test('organization options cross to the core: discovery on moto, a shard, checks naming the field', async (t) => {
+    if (!url) return t.skip('KMS_ROTATION_MOTO_URL is not set')
+    await resetMoto(url)
+    await assert.rejects(scan({ organization: true, regions: ['us-east-1'], endpointUrl: url, ...quick }),
+      { code: 'InvalidInput', field: 'org_role_name' })
+    await assert.rejects(
+      scan({ organization: true, orgRoleName: 'scanner', includeOus: ['ou-x'], regions: ['us-east-1'], endpointUrl: url, ...quick }),
+      { code: 'InvalidInput', field: 'include_ous[0]' })
+    const res = await fetch(url + '/', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'X-Amz-Target': 'AWSOrganizationsV20161128.CreateOrganization',
+        Authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260601/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: JSON.stringify({ FeatureSet: 'ALL' }),
+    })
+    assert.ok(res.ok, `CreateOrganization: ${res.status}`)
+    const key = (await motoKms(url, 'us-east-1', 'CreateKey', {})).KeyMetadata.Arn
+    const options = { organization: true, orgRoleName: 'kms-rotation-scanner', excludeAccounts: ['999999999999'], regions: ['us-east-1'], endpointUrl: url, ...quick }
+    const report = await scan(options)
+    assert.deepEqual(report.scope.accounts, ['123456789012'])
+    assert.deepEqual(report.findings.map((f) => f.arn), [key])
+    assert.deepEqual(report.scope_errors, [])
+    const half = await scan({ ...options, shard: '1/2' })
+    assert.equal(half.scope.shard, '1/2')
+  })
+
   test('sendToSecurityHub imports every finding into moto, and again as an update', async (t) => {
     if (!url) return t.skip('KMS_ROTATION_MOTO_URL is not set')
     await resetMoto(url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -336,3 +337,47 @@ def test_apply_and_rollback_call_and_write_nothing_unless_dry_run_is_false(
     assert len(calls(test_server)) == before, "a dry-run rollback made a call"
     assert len(writes(test_server)) == len(plan)
     assert journal.read_text() == journal_text, "a dry-run rollback wrote to the journal"
+
+
+def moto_organizations(url: str, operation: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AWSOrganizationsV20161128.{operation}",
+            "Authorization": ("AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/"
+                              "organizations/aws4_request, SignedHeaders=host, Signature=0"),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def test_organization_and_shard_options_pass_through_to_the_core(moto: str) -> None:
+    # Checked by the core before any call, naming the field.
+    with pytest.raises(kms_rotation.InvalidInputError) as refused:
+        kms_rotation.scan(organization=True, regions=["us-east-1"], endpoint_url=moto)
+    assert refused.value.field == "org_role_name"
+    with pytest.raises(kms_rotation.InvalidInputError) as refused:
+        kms_rotation.scan(organization=True, org_role_name="scanner",
+                          exclude_ous=["ou-x"], regions=["us-east-1"], endpoint_url=moto)
+    assert refused.value.field == "exclude_ous[0]"
+
+    # An organisation on moto (shared: it may exist already), a key in the management account.
+    try:
+        moto_organizations(moto, "CreateOrganization", {"FeatureSet": "ALL"})
+    except urllib.error.HTTPError as error:
+        assert b"AlreadyInOrganization" in error.read()
+    region = "eu-central-2"
+    key = moto_call(moto, "CreateKey", {}, region)["KeyMetadata"]["Arn"]
+    report = kms_rotation.scan(organization=True, org_role_name="kms-rotation-scanner",
+                               exclude_accounts=["999999999999"], regions=[region],
+                               endpoint_url=moto, max_attempts=1)
+    assert "123456789012" in report.scope["accounts"]
+    assert key in {f.arn for f in report.findings}
+    assert report.scope_errors == []
+
+    half = kms_rotation.scan(organization=True, org_role_name="kms-rotation-scanner",
+                             regions=[region], shard="0/2", endpoint_url=moto, max_attempts=1)
+    assert half.scope["shard"] == "0/2"

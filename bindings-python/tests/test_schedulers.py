@@ -30,10 +30,11 @@ def test_the_map_states_parts_merge_into_one_scans_report(tmp_path: Path) -> Non
     machine = json.loads((EXAMPLE / "step-functions.asl.json").read_text())
     parts = machine["States"]["Parts"]["Parameters"]["parts"]
     reports = tmp_path.as_uri()
+    assert [p["scan"]["shard"] for p in parts] == ["0/3", "1/3", "2/3"]
     for part in parts:
-        # The example scans AWS; here the same parts are read from the sample fleet.
+        # The example scans AWS (all_regions); here the same shards of the sample fleet.
         event = {"part": part["part"], "now": NOW, "reports": reports,
-                 "scan": {"inventory": str(FLEET), "regions": part["regions"]}}
+                 "scan": {"inventory": str(FLEET), "shard": part["scan"]["shard"]}}
         assert lambda_parts.scan_part(event)["part"] == part["part"]
     summary = lambda_parts.merge_parts({"reports": reports})
     whole = kms_rotation.scan(inventory=FLEET, now=NOW)
@@ -41,5 +42,10 @@ def test_the_map_states_parts_merge_into_one_scans_report(tmp_path: Path) -> Non
     merged = kms_rotation.Report.from_json((tmp_path / "report.json").read_text())
     assert merged.findings == whole.findings
     assert merged.summary == whole.summary
-    # The scope lists every region a part asked for, the keys' among them.
     assert set(whole.scope["regions"]) <= set(merged.scope["regions"])
+
+    # A shard that did not run: the merged report is incomplete, never the whole scan.
+    (tmp_path / "part-1.json").unlink()
+    assert lambda_parts.merge_parts({"reports": reports})["complete"] is False
+    merged = kms_rotation.Report.from_json((tmp_path / "report.json").read_text())
+    assert [e["code"] for e in merged.scope_errors] == ["ShardMissing"]

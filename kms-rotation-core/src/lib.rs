@@ -48,9 +48,9 @@ pub use finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 pub use model::{Inventory, KeyRecord};
 pub use policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
 pub use remediate::{Plan, PlanOptions, RemediationTarget};
-pub use report::{Format, Report, ReportScope, StatusCounts, Summary};
+pub use report::{Format, Report, ReportScope, SHARD_MISSING, StatusCounts, Summary};
 pub use rule::evaluate;
 pub use source::{
     CloudFormationSource, InventorySource, KeySource, KeySourceExt, MemorySource, ReadRequest,
-    ScanRequest, Scope, ScopeError, TerraformPlanSource,
+    ScanRequest, Scope, ScopeError, Shard, TerraformPlanSource,
 };

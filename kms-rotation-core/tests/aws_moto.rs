@@ -563,6 +563,7 @@ async fn each_assumed_role_reads_its_own_account() {
             scope: Scope {
                 accounts: vec!["222222222222".into()],
                 regions: Vec::new(),
+                shard: None,
             },
             ..ReadRequest::default()
         })

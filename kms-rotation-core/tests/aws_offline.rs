@@ -86,6 +86,7 @@ async fn scope_regions_replace_the_configured_ones_and_are_checked() {
         scope: Scope {
             accounts: Vec::new(),
             regions: vec!["ap-south-1".into()],
+            shard: None,
         },
         ..ReadRequest::default()
     };
@@ -100,6 +101,7 @@ async fn scope_regions_replace_the_configured_ones_and_are_checked() {
         scope: Scope {
             accounts: Vec::new(),
             regions: vec!["https://evil.example/".into()],
+            shard: None,
         },
         ..ReadRequest::default()
     };

@@ -443,6 +443,40 @@ async fn no_secret_appears_when_roles_are_assumed_on_moto() {
         "the role was assumed: {}",
         stderr(&out)
     );
+    // The organisation's roles are assumed with the external id too (once up front, then by
+    // the credentials provider).
+    let org =
+        aws_sdk_organizations::Client::new(&aws_common::sdk_config(&url, "AKIDMOTOSETUP").await);
+    org.create_organization().send().await.unwrap();
+    org.create_account()
+        .email("member@example.com")
+        .account_name("member")
+        .send()
+        .await
+        .unwrap();
+    let organization = [
+        "-vvv",
+        "scan",
+        "--region",
+        "us-east-1",
+        "--organization",
+        "--org-role-name",
+        "kms-rotation-scanner",
+        "--fail-on",
+        "none",
+        "--format",
+        "json",
+    ];
+    let out = s
+        .run_aws("scan --organization", &organization, &by_env)
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("STS.AssumeRole"),
+        "the organisation role was assumed: {}",
+        stderr(&out)
+    );
+
     let out = s
         .run(
             "plan",

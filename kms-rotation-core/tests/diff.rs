@@ -571,6 +571,7 @@ fn a_key_where_the_new_scan_did_not_look_is_not_compared_never_gone() {
             source: "aws".into(),
             accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
             regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            shard: None,
         };
         let mut new = report(&[], vec![], NEW_AT);
         new.scope = scope;

@@ -107,6 +107,13 @@ fn serve(stream: TcpStream, upstream: SocketAddr, log: &Mutex<Vec<String>>) {
     while let Some(request) = read_request(&mut reader) {
         let body = String::from_utf8_lossy(&request.body).into_owned();
         let (action, reply) = match &request.target {
+            Some(target) if target.starts_with("AWSOrganizations") => {
+                let operation = target.rsplit('.').next().unwrap_or_default();
+                (
+                    format!("organizations:{operation}"),
+                    organization(operation),
+                )
+            }
             Some(target) => {
                 let operation = target.rsplit('.').next().unwrap_or_default();
                 (format!("kms:{operation}"), forward(&request, upstream))
@@ -118,6 +125,9 @@ fn serve(stream: TcpStream, upstream: SocketAddr, log: &Mutex<Vec<String>>) {
             ),
             None if body.contains("Action=AssumeRole") => {
                 ("sts:AssumeRole".into(), assume_role(&body))
+            }
+            None if body.contains("Action=GetCallerIdentity") => {
+                ("sts:GetCallerIdentity".into(), caller_identity())
             }
             None => (
                 format!("unknown:{}", request.path),
@@ -160,6 +170,34 @@ fn regions() -> Vec<u8> {
         .collect();
     let body = serde_json::json!({ "Regions": regions }).to_string();
     reply(200, "application/json", &body)
+}
+
+/// An organisation of the roles' two accounts, both in one OU with no nested OU.
+fn organization(operation: &str) -> Vec<u8> {
+    let accounts: Vec<_> = ROLES
+        .iter()
+        .map(|r| serde_json::json!({"Id": &r[13..25], "State": "ACTIVE"}))
+        .collect();
+    let body = match operation {
+        "ListAccounts" | "ListAccountsForParent" => serde_json::json!({ "Accounts": accounts }),
+        "ListOrganizationalUnitsForParent" => serde_json::json!({ "OrganizationalUnits": [] }),
+        _ => return reply(400, "application/json", "{}"),
+    };
+    reply(200, "application/x-amz-json-1.1", &body.to_string())
+}
+
+/// The base credentials: an account of their own, outside the organisation's list, so that
+/// every account is read through its role.
+fn caller_identity() -> Vec<u8> {
+    let body = r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::999988887777:user/scanner</Arn>
+    <UserId>AIDATEST</UserId>
+    <Account>999988887777</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>front-1</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>"#;
+    reply(200, "text/xml", body)
 }
 
 /// Security Hub taking every finding it is sent.
@@ -262,6 +300,22 @@ async fn each_policy_grants_exactly_what_its_mode_calls() {
     assert_eq!(report.findings.len(), common::fleet().len());
     let sent = kms_rotation::aws::security_hub::send_with_source(&report, None, &source).await;
     assert!(sent.complete, "{sent:?}");
+    // The same accounts found through the organisation (one OU), and a shard of them.
+    let org = AwsSource::from_sdk_config(
+        aws_common::sdk_config(&front.url, "AKIDTEST").await,
+        AwsOptions {
+            all_regions: true,
+            organization: true,
+            org_role_name: Some("kms-rotation".into()),
+            include_ous: vec!["ou-abcd-abcdefgh".into()],
+            ..aws_common::options(&[])
+        },
+    )
+    .await
+    .unwrap();
+    let found = org.scan(&request).await.unwrap();
+    assert!(found.is_complete(), "{:?}", found.scope_errors);
+    assert_eq!(found.findings, report.findings);
     let scanned = front.take();
     let kms: BTreeSet<String> = server
         .calls()

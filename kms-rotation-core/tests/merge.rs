@@ -2,6 +2,8 @@
 //! every way parts can disagree refused, naming the part.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(all(feature = "aws", feature = "cli"))]
+mod aws_common;
 mod common;
 
 use std::path::Path;
@@ -9,7 +11,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use kms_rotation::ops::{MergeOptions, merge};
 use kms_rotation::{
-    ErrorKind, KeySourceExt, MemorySource, Policy, Report, ScanRequest, Scope, ScopeError,
+    ErrorKind, KeySourceExt, MemorySource, Policy, Report, SHARD_MISSING, ScanRequest, Scope,
+    ScopeError, Shard,
 };
 
 fn now() -> DateTime<Utc> {
@@ -24,9 +27,25 @@ async fn part(regions: &[&str], policy: &Policy, now: DateTime<Utc>) -> Report {
             scope: Scope {
                 accounts: Vec::new(),
                 regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+                shard: None,
             },
             policy: policy.clone(),
             now: Some(now),
+            ..ScanRequest::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// The sample fleet's shard `index` of `count`, at `now`.
+async fn shard(index: u32, count: u32) -> Report {
+    MemorySource::new(common::fleet())
+        .scan(&ScanRequest {
+            scope: Scope {
+                shard: Some(Shard { index, count }),
+                ..Scope::default()
+            },
+            now: Some(now()),
             ..ScanRequest::default()
         })
         .await
@@ -61,6 +80,69 @@ async fn parts_by_region_merge_into_the_report_of_one_scan() {
     assert_eq!(merged.scope.accounts, whole.scope.accounts);
     // The merged report is a report like any other: rechecked, it stands.
     assert_eq!(merged.clone().rechecked().unwrap(), merged);
+}
+
+#[tokio::test]
+async fn the_shards_of_a_split_merge_into_the_report_of_one_scan() {
+    let whole = part(&[], &Policy::default(), now()).await;
+    for count in [1, 2, 3, 5] {
+        let mut parts = Vec::new();
+        for index in 0..count {
+            let part = shard(index, count).await;
+            assert_eq!(part.scope.shard, Some(Shard { index, count }));
+            // Every account of the fleet is read in every shard, so none is reported unread.
+            assert!(part.scope_errors.is_empty(), "{:?}", part.scope_errors);
+            parts.push(part);
+        }
+        let sizes: Vec<usize> = parts.iter().map(|p| p.findings.len()).collect();
+        let merged = merged(parts).unwrap();
+        assert_eq!(merged.findings, whole.findings, "{count}: {sizes:?}");
+        assert_eq!(merged.summary, whole.summary);
+        assert_eq!(merged.scope.shard, None);
+        assert!(merged.is_complete());
+        assert_eq!(merged.clone().rechecked().unwrap(), merged);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_shard_makes_the_merged_report_incomplete_naming_it() {
+    let merged = merged(vec![shard(0, 3).await, shard(2, 3).await]).unwrap();
+    assert!(!merged.is_complete());
+    let [missing] = merged.scope_errors.as_slice() else {
+        panic!("{:?}", merged.scope_errors)
+    };
+    assert_eq!(missing.code, SHARD_MISSING);
+    assert!(missing.message.contains("shard 1/3"), "{}", missing.message);
+    // A missing shard leaves every pair in doubt for diff and exceptions: no account, no region.
+    assert_eq!((&missing.account_id, &missing.region), (&None, &None));
+}
+
+#[tokio::test]
+async fn shards_of_different_splits_twice_or_with_other_parts_are_refused() {
+    let refused = |parts: Vec<Report>, field: &str, words: &str| {
+        let err = merged(parts).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.context().field.as_deref(), Some(field), "{err}");
+        assert!(err.message().contains(words), "{err}");
+    };
+    refused(
+        vec![shard(0, 2).await, shard(1, 3).await],
+        "reports[1].scope.shard",
+        "merge the shards of one split",
+    );
+    refused(
+        vec![shard(0, 2).await, shard(0, 2).await],
+        "reports[1].scope.shard",
+        "given twice",
+    );
+    refused(
+        vec![
+            shard(0, 2).await,
+            part(&["ap-south-2"], &Policy::default(), now()).await,
+        ],
+        "reports[1].scope.shard",
+        "not a shard",
+    );
 }
 
 #[tokio::test]
@@ -256,4 +338,85 @@ fn the_scheduler_examples_parse_and_merge_parts_scanned_with_one_now() {
     )
     .unwrap();
     assert_eq!(machine["States"]["ScanEachPart"]["Type"], "Map");
+}
+
+/// The CLI scans moto in shards (`--shard i/3`, the default credentials' account learnt from
+/// STS), `merge` makes one report of them with the findings of one scan, and a merge missing a
+/// shard is incomplete (exit 3), naming it.
+#[cfg(all(feature = "aws", feature = "cli"))]
+#[tokio::test]
+async fn cli_shards_scanned_on_moto_merge_into_one_scan() {
+    let Some(url) = aws_common::moto_url() else {
+        return;
+    };
+    let _moto = aws_common::exclusive_moto(&url).await;
+    let sdk = aws_common::sdk_config(&url, "AKIDMOTOTEST").await;
+    let regions = ["eu-west-1", "us-east-1", "us-west-2", "ap-south-1"];
+    for (i, region) in regions.iter().enumerate() {
+        let kms = kms_rotation::aws::kms_client(&sdk, region, None);
+        for _ in 0..=i {
+            kms.create_key().send().await.unwrap();
+        }
+    }
+    let at = (chrono::Utc::now() + Duration::minutes(1)).to_rfc3339();
+    let at = at.as_str();
+    let scan = |shard: Option<String>, name: &str| {
+        let path = common::scratch(name);
+        let mut command = common::cli();
+        command.args([
+            "scan",
+            "--endpoint-url",
+            &url,
+            "--now",
+            at,
+            "-q",
+            "--format",
+            "json",
+        ]);
+        for region in regions {
+            command.args(["--region", region]);
+        }
+        if let Some(shard) = shard {
+            command.args(["--shard", &shard]);
+        }
+        let out = command.arg("-o").arg(&path).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        path
+    };
+    let whole = Report::from_file(scan(None, "moto-whole.json")).unwrap();
+    assert_eq!(whole.findings.len(), 10);
+    let parts: Vec<_> = (0..3)
+        .map(|i| scan(Some(format!("{i}/3")), &format!("moto-shard-{i}.json")))
+        .collect();
+    let out_file = common::scratch("moto-merged.json");
+    let out = common::cli()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json", "-q", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let code = if whole.is_compliant() { 0 } else { 1 };
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    let merged = Report::from_file(&out_file).unwrap();
+    assert_eq!(merged.findings, whole.findings);
+    assert!(merged.is_complete());
+
+    let out = common::cli()
+        .arg("merge")
+        .args(&parts[..2])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("shard 2/3"), "{stdout}");
+
+    let out = common::cli()
+        .args(["scan", "--shard", "3/3", "--region", "eu-west-1", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--shard"), "{stderr}");
 }

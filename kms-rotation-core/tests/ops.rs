@@ -204,6 +204,46 @@ async fn apply_without_dry_run_false_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_shard_is_index_slash_count_checked_and_recorded_in_the_scope() {
+    let scan: ScanOptions =
+        options(json!({ "shard": "1/4", "inventory": fleet_scan()["inventory"] }));
+    let report = ops::scan(scan, None).await.unwrap();
+    assert_eq!(
+        report.scope.shard.map(|s| s.to_string()).as_deref(),
+        Some("1/4")
+    );
+    let err = serde_json::from_value::<ScanOptions>(json!({ "shard": "4/4" })).unwrap_err();
+    assert!(err.to_string().contains("past the last"), "{err}");
+    assert!(ScanOptions::default().shard.is_none());
+}
+
+/// apply and rollback write the keys of a plan or journal: the organisation options are refused
+/// before anything is read, never ignored.
+#[tokio::test]
+async fn apply_and_rollback_refuse_the_organisation_options() {
+    let plan = fleet_plan().await;
+    let target = disabled_target(&plan);
+    let err = ops::apply_to(
+        options(json!({ "organization": true, "orgRoleName": "scanner" })),
+        target.clone(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.context().field.as_deref(), Some("organization"));
+    let err = ops::rollback_to(
+        options(json!({ "include_ous": ["ou-ab12-abcd1234"] })),
+        target.clone(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.context().field.as_deref(), Some("include_ous"));
+    assert!(target.write_calls().is_empty());
+}
+
+#[tokio::test]
 async fn a_write_needs_a_journal() {
     let plan = fleet_plan().await;
     let target = disabled_target(&plan);

@@ -281,6 +281,7 @@ async fn account_ids_are_checked_before_any_call() {
             scope: Scope {
                 accounts: vec![ACCOUNT.into(), bad.into()],
                 regions: vec![],
+                shard: None,
             },
             ..ScanRequest::default()
         };
@@ -299,6 +300,7 @@ async fn an_account_asked_for_that_is_never_read_is_a_scope_error() {
         scope: Scope {
             accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
             regions: vec![],
+            shard: None,
         },
         ..ScanRequest::default()
     };
@@ -334,6 +336,7 @@ async fn an_account_without_a_role_is_a_scope_error_without_any_call() {
         scope: Scope {
             accounts: vec![OTHER.into()],
             regions: vec![],
+            shard: None,
         },
         ..ScanRequest::default()
     };
@@ -370,6 +373,7 @@ async fn an_inventory_without_an_asked_for_account_is_incomplete() {
         scope: Scope {
             accounts: vec![OTHER.into()],
             regions: vec![],
+            shard: None,
         },
         ..ScanRequest::default()
     };

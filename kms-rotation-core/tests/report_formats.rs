@@ -414,6 +414,7 @@ fn html_escapes_every_value_and_loads_nothing() {
             source: "<i>inventory</i>".into(),
             accounts: vec!["<a>".into()],
             regions: vec![],
+            shard: None,
         },
         Vec::new(),
         now(),

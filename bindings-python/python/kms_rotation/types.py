@@ -120,6 +120,7 @@ __all__ = [
     "SecurityHubOutcome",
     "Selection",
     "Severity",
+    "Shard",
     "Skip",
     "SkipReason",
     "Status",
@@ -346,6 +347,17 @@ class ApplyOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
+    exclude_accounts: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not these accounts (12 digits).
+
+    Default: ``[]``.
+    """
+    exclude_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not the accounts in these organisational units, nested OUs
+    included.
+
+    Default: ``[]``.
+    """
     external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see
     ``ExternalId``).
@@ -355,6 +367,12 @@ class ApplyOptions(TypedDict, total=False):
     e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
+    """
+    include_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: only accounts in these organisational units (``ou-...``),
+    nested OUs included.
+
+    Default: ``[]``.
     """
     initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
@@ -394,6 +412,24 @@ class ApplyOptions(TypedDict, total=False):
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
+    """
+    org_role_name: ReadOnly[str | None]
+    """With ``organization``: the role assumed in each account (a name, with a path if it
+    has one, e.g. ``kms-rotation-scanner``), with ``external_id`` if set. Required with
+    ``organization``, refused without it.
+
+    Default: ``None``.
+    """
+    organization: ReadOnly[bool | None]
+    """Read every ACTIVE account of the AWS organisation (Organizations ``ListAccounts``,
+    called from the management account or a delegated administrator), each through
+    the role ``org_role_name``. A listing that fails fails the scan: a partial list
+    is never taken for the organisation. The account the scan runs in is read with
+    its own credentials, not through the role. An account whose role cannot be
+    assumed is a scope error naming it and the AWS error code; the others are still
+    read. Not with ``role_arns``; scans only (apply and rollback refuse it).
+
+    Default: ``False``.
     """
     plan: ReadOnly[PlanInput | _native.Plan | None]
     """The plan (a ``plan``'s result), checked completely.
@@ -1842,14 +1878,23 @@ class ReportInput(TypedDict):
     """Counts, and whether the report is compliant and complete."""
 
 
-class ReportScope(TypedDict):
-    """What a report covers."""
+class _ReportScopeRequired(TypedDict):
+    """The keys ``ReportScope`` requires."""
     accounts: list[str]
     """The accounts covered."""
     regions: list[str]
     """The regions covered."""
     source: str
     """The source's name: ``aws``, ``inventory``, ``memory``."""
+
+
+class ReportScope(_ReportScopeRequired, total=False):
+    """What a report covers."""
+    shard: Shard | None
+    """The part of a split scan this report is (``--shard i/n``, 0-based): of the accounts and
+    regions above, it covers only the pairs of this shard. Absent: every pair. ``merge`` of
+    every part gives a report without it.
+    """
 
 
 class _ReviewedExceptionRequired(TypedDict):
@@ -1935,6 +1980,17 @@ class RollbackOptions(TypedDict, total=False):
 
     Default: ``False``.
     """
+    exclude_accounts: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not these accounts (12 digits).
+
+    Default: ``[]``.
+    """
+    exclude_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not the accounts in these organisational units, nested OUs
+    included.
+
+    Default: ``[]``.
+    """
     external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see
     ``ExternalId``).
@@ -1944,6 +2000,12 @@ class RollbackOptions(TypedDict, total=False):
     e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
+    """
+    include_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: only accounts in these organisational units (``ou-...``),
+    nested OUs included.
+
+    Default: ``[]``.
     """
     initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
@@ -1983,6 +2045,24 @@ class RollbackOptions(TypedDict, total=False):
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
+    """
+    org_role_name: ReadOnly[str | None]
+    """With ``organization``: the role assumed in each account (a name, with a path if it
+    has one, e.g. ``kms-rotation-scanner``), with ``external_id`` if set. Required with
+    ``organization``, refused without it.
+
+    Default: ``None``.
+    """
+    organization: ReadOnly[bool | None]
+    """Read every ACTIVE account of the AWS organisation (Organizations ``ListAccounts``,
+    called from the management account or a delegated administrator), each through
+    the role ``org_role_name``. A listing that fails fails the scan: a partial list
+    is never taken for the organisation. The account the scan runs in is read with
+    its own credentials, not through the role. An account whose role cannot be
+    assumed is a scope error naming it and the AWS error code; the others are still
+    read. Not with ``role_arns``; scans only (apply and rollback refuse it).
+
+    Default: ``False``.
     """
     profile: ReadOnly[str | None]
     """A named profile from the shared config files instead of the default chain.
@@ -2228,6 +2308,17 @@ class ScanOptions(TypedDict, total=False):
 
     Default: ``[]``.
     """
+    exclude_accounts: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not these accounts (12 digits).
+
+    Default: ``[]``.
+    """
+    exclude_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not the accounts in these organisational units, nested OUs
+    included.
+
+    Default: ``[]``.
+    """
     exposure: ReadOnly[Need | None]
     """When to read who beyond the account may use a key (GetKeyPolicy and ListGrants;
     AWS only): ``when_failing`` (the default: the plan fixes exposed keys first), ``always``,
@@ -2244,6 +2335,12 @@ class ScanOptions(TypedDict, total=False):
     e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
+    """
+    include_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: only accounts in these organisational units (``ou-...``),
+    nested OUs included.
+
+    Default: ``[]``.
     """
     initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
@@ -2284,6 +2381,24 @@ class ScanOptions(TypedDict, total=False):
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
+    """
+    org_role_name: ReadOnly[str | None]
+    """With ``organization``: the role assumed in each account (a name, with a path if it
+    has one, e.g. ``kms-rotation-scanner``), with ``external_id`` if set. Required with
+    ``organization``, refused without it.
+
+    Default: ``None``.
+    """
+    organization: ReadOnly[bool | None]
+    """Read every ACTIVE account of the AWS organisation (Organizations ``ListAccounts``,
+    called from the management account or a delegated administrator), each through
+    the role ``org_role_name``. A listing that fails fails the scan: a partial list
+    is never taken for the organisation. The account the scan runs in is read with
+    its own credentials, not through the role. An account whose role cannot be
+    assumed is a scope error naming it and the AWS error code; the others are still
+    read. Not with ``role_arns``; scans only (apply and rollback refuse it).
+
+    Default: ``False``.
     """
     policy: ReadOnly[PolicyInput | _native.Policy | None]
     """A policy document; the default policy when neither it nor ``policy_file`` is given.
@@ -2337,6 +2452,14 @@ class ScanOptions(TypedDict, total=False):
     """The role session name, visible in the target accounts' CloudTrail.
 
     Default: ``'kms-rotation'``.
+    """
+    shard: ReadOnly[Shard | None]
+    """Read only one part of the account and region pairs, ``INDEX/COUNT`` counted from 0
+    (``0/4`` to ``3/4``): a stable split (FNV-1a of ``ACCOUNT:REGION``), the same in every
+    process, so that ``COUNT`` scans with the same options cover every pair once and
+    ``merge`` makes one report of them. The report's scope records the shard.
+
+    Default: ``None``.
     """
     terraform_plan: ReadOnly[StrPath | None]
     """A Terraform plan in JSON (``terraform show -json PLANFILE``): its KMS keys, judged
@@ -2430,6 +2553,17 @@ class SecurityHubOptions(TypedDict, total=False):
 
     Default: ``None``.
     """
+    exclude_accounts: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not these accounts (12 digits).
+
+    Default: ``[]``.
+    """
+    exclude_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: not the accounts in these organisational units, nested OUs
+    included.
+
+    Default: ``[]``.
+    """
     external_id: ReadOnly[str | None]
     """The external id the roles require, if any. A secret: never printed (see
     ``ExternalId``).
@@ -2439,6 +2573,12 @@ class SecurityHubOptions(TypedDict, total=False):
     e.g. a mounted secret. Not together with ``external_id``.
 
     Default: ``None``.
+    """
+    include_ous: ReadOnly[Sequence[str] | None]
+    """With ``organization``: only accounts in these organisational units (``ou-...``),
+    nested OUs included.
+
+    Default: ``[]``.
     """
     initial_backoff_ms: ReadOnly[int | None]
     """The first retry's backoff ceiling; ``None``: the SDK's (1 s). Throttled calls back
@@ -2467,6 +2607,24 @@ class SecurityHubOptions(TypedDict, total=False):
     """Limit on one call including its retries; ``None``: no limit.
 
     Default: ``120000``.
+    """
+    org_role_name: ReadOnly[str | None]
+    """With ``organization``: the role assumed in each account (a name, with a path if it
+    has one, e.g. ``kms-rotation-scanner``), with ``external_id`` if set. Required with
+    ``organization``, refused without it.
+
+    Default: ``None``.
+    """
+    organization: ReadOnly[bool | None]
+    """Read every ACTIVE account of the AWS organisation (Organizations ``ListAccounts``,
+    called from the management account or a delegated administrator), each through
+    the role ``org_role_name``. A listing that fails fails the scan: a partial list
+    is never taken for the organisation. The account the scan runs in is read with
+    its own credentials, not through the role. An account whose role cannot be
+    assumed is a scope error naming it and the AWS error code; the others are still
+    read. Not with ``role_arns``; scans only (apply and rollback refuse it).
+
+    Default: ``False``.
     """
     profile: ReadOnly[str | None]
     """A named profile from the shared config files instead of the default chain.
@@ -2557,6 +2715,10 @@ Severity: TypeAlias = Literal["informational"] | Literal["low"] | Literal["mediu
 - ``medium``: The key's material does not rotate, or whether it does is unknown: Security Hub's
   severity for KMS.4.
 """
+
+
+Shard: TypeAlias = str
+"""A part of a split scan, ``INDEX/COUNT``, 0-based (``0/4`` to ``3/4``)."""
 
 
 class Skip(TypedDict):

@@ -133,35 +133,45 @@ pub(crate) async fn targets(
         }];
     }
     let mut targets = Vec::with_capacity(options.role_arns.len());
-    // Each role's credentials come from STS: `permissions::Action::AssumeRole`.
     for role in &options.role_arns {
-        let mut provider = AssumeRoleProvider::builder(role)
-            .configure(base)
-            .session_name(options.session_name.clone());
-        if let Some(external_id) = &options.external_id {
-            provider = provider.external_id(external_id.expose_secret());
-        }
-        if base.region().is_none()
-            && let Some(region) = home_region
-        {
-            // STS needs a region; the base may have none when the user named regions instead.
-            provider = provider.region(Region::new(region.to_owned()));
-        }
-        let provider = RoleCredentials {
-            role_arn: role.clone(),
-            provider: provider.build().await,
-        };
-        let sdk = base
-            .clone()
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
-        targets.push(Target {
-            account_id: super::role_account(role).map(str::to_owned),
-            sdk,
-        });
+        targets.push(role_target(base, options, role, home_region).await);
     }
     targets
+}
+
+/// The account of `role`, read through it: its credentials come from STS
+/// (`permissions::Action::AssumeRole`), on the first call and cached from then on.
+pub(crate) async fn role_target(
+    base: &SdkConfig,
+    options: &AwsOptions,
+    role: &str,
+    home_region: Option<&str>,
+) -> Target {
+    let mut provider = AssumeRoleProvider::builder(role)
+        .configure(base)
+        .session_name(options.session_name.clone());
+    if let Some(external_id) = &options.external_id {
+        provider = provider.external_id(external_id.expose_secret());
+    }
+    if base.region().is_none()
+        && let Some(region) = home_region
+    {
+        // STS needs a region; the base may have none when the user named regions instead.
+        provider = provider.region(Region::new(region.to_owned()));
+    }
+    let provider = RoleCredentials {
+        role_arn: role.to_owned(),
+        provider: provider.build().await,
+    };
+    let sdk = base
+        .clone()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    Target {
+        account_id: super::role_account(role).map(str::to_owned),
+        sdk,
+    }
 }
 
 /// The SDK's assume-role provider behind a `Debug` that names the role and nothing else. Its own
@@ -238,4 +248,18 @@ pub fn kms_client(
 pub(crate) fn account_client(sdk: &SdkConfig, region: &str) -> aws_sdk_account::Client {
     let config = aws_sdk_account::config::Builder::from(sdk).region(Region::new(region.to_owned()));
     aws_sdk_account::Client::from_conf(config.build())
+}
+
+/// An Organizations client (ListAccounts, OU listings). The API is global; `region` only picks
+/// the partition.
+pub(crate) fn organizations_client(sdk: &SdkConfig, region: &str) -> aws_sdk_organizations::Client {
+    let config =
+        aws_sdk_organizations::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    aws_sdk_organizations::Client::from_conf(config.build())
+}
+
+/// An STS client (GetCallerIdentity, the AssumeRole check of discovered accounts) in `region`.
+pub(crate) fn sts_client(sdk: &SdkConfig, region: &str) -> aws_sdk_sts::Client {
+    let config = aws_sdk_sts::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    aws_sdk_sts::Client::from_conf(config.build())
 }

@@ -61,6 +61,30 @@ macro_rules! with_aws_options {
             /// e.g. a mounted secret. Not together with `external_id`.
             #[serde(alias = "externalIdFile")]
             pub external_id_file: Option<std::path::PathBuf>,
+            /// Read every ACTIVE account of the AWS organisation (Organizations `ListAccounts`,
+            /// called from the management account or a delegated administrator), each through
+            /// the role `org_role_name`. A listing that fails fails the scan: a partial list
+            /// is never taken for the organisation. The account the scan runs in is read with
+            /// its own credentials, not through the role. An account whose role cannot be
+            /// assumed is a scope error naming it and the AWS error code; the others are still
+            /// read. Not with `role_arns`; scans only (apply and rollback refuse it).
+            pub organization: bool,
+            /// With `organization`: the role assumed in each account (a name, with a path if it
+            /// has one, e.g. `kms-rotation-scanner`), with `external_id` if set. Required with
+            /// `organization`, refused without it.
+            #[serde(alias = "orgRoleName")]
+            pub org_role_name: Option<String>,
+            /// With `organization`: only accounts in these organisational units (`ou-...`),
+            /// nested OUs included.
+            #[serde(alias = "includeOus")]
+            pub include_ous: Vec<String>,
+            /// With `organization`: not the accounts in these organisational units, nested OUs
+            /// included.
+            #[serde(alias = "excludeOus")]
+            pub exclude_ous: Vec<String>,
+            /// With `organization`: not these accounts (12 digits).
+            #[serde(alias = "excludeAccounts")]
+            pub exclude_accounts: Vec<String>,
             /// The role session name, visible in the target accounts' CloudTrail.
             #[serde(alias = "sessionName")]
             pub session_name: String,
@@ -139,6 +163,11 @@ macro_rules! with_aws_options {
                     role_arns: Vec::new(),
                     external_id: None,
                     external_id_file: None,
+                    organization: false,
+                    org_role_name: None,
+                    include_ous: Vec::new(),
+                    exclude_ous: Vec::new(),
+                    exclude_accounts: Vec::new(),
                     session_name: "kms-rotation".to_owned(),
                     endpoint_url: None,
                     max_attempts: 5,
@@ -164,6 +193,11 @@ macro_rules! with_aws_options {
                     role_arns: self.role_arns.clone(),
                     external_id: self.external_id.clone(),
                     external_id_file: self.external_id_file.clone(),
+                    organization: self.organization,
+                    org_role_name: self.org_role_name.clone(),
+                    include_ous: self.include_ous.clone(),
+                    exclude_ous: self.exclude_ous.clone(),
+                    exclude_accounts: self.exclude_accounts.clone(),
                     session_name: self.session_name.clone(),
                     endpoint_url: self.endpoint_url.clone(),
                     max_attempts: self.max_attempts,
@@ -238,6 +272,7 @@ impl AwsOptions {
                 .with_field(format!("role_arns[{i}]")));
             }
         }
+        self.validate_organization()?;
         if let Some(external_id) = &self.external_id {
             external_id.check()?;
             if self.external_id_file.is_some() {
@@ -291,6 +326,71 @@ impl AwsOptions {
 }
 
 impl AwsOptions {
+    /// The organisation options: each only with `organization`, the role name required with it,
+    /// every id well formed.
+    fn validate_organization(&self) -> Result<()> {
+        let narrowing = [
+            ("include_ous", self.include_ous.is_empty()),
+            ("exclude_ous", self.exclude_ous.is_empty()),
+            ("exclude_accounts", self.exclude_accounts.is_empty()),
+        ];
+        if !self.organization {
+            if self.org_role_name.is_some() {
+                return Err(Error::invalid_input(
+                    "a role name for the organisation's accounts, but no organization: set \
+                     organization, or give roles with role_arns",
+                )
+                .with_field("org_role_name"));
+            }
+            if let Some((field, _)) = narrowing.iter().find(|(_, empty)| !empty) {
+                return Err(Error::invalid_input(
+                    "narrows the organisation's accounts, but organization is not set",
+                )
+                .with_field(*field));
+            }
+            return Ok(());
+        }
+        if !self.role_arns.is_empty() {
+            return Err(Error::invalid_input(
+                "organization finds the accounts and assumes org_role_name in each: give it or \
+                 role_arns, not both",
+            )
+            .with_field("role_arns"));
+        }
+        let Some(role) = &self.org_role_name else {
+            return Err(Error::invalid_input(
+                "organization needs the role to assume in each account (e.g. \
+                 kms-rotation-scanner)",
+            )
+            .with_field("org_role_name"));
+        };
+        check_role_name(role).map_err(|why| {
+            Error::invalid_input(format!("`{role}` {why}")).with_field("org_role_name")
+        })?;
+        for (field, ids) in [
+            ("include_ous", &self.include_ous),
+            ("exclude_ous", &self.exclude_ous),
+        ] {
+            for (i, id) in ids.iter().enumerate() {
+                if !is_ou_id(id) {
+                    return Err(Error::invalid_input(format!(
+                        "`{id}` is not an organisational unit id (ou-xxxx-xxxxxxxx)"
+                    ))
+                    .with_field(format!("{field}[{i}]")));
+                }
+            }
+        }
+        for (i, account) in self.exclude_accounts.iter().enumerate() {
+            if !is_account_id(account) {
+                return Err(Error::invalid_input(format!(
+                    "`{account}` is not an AWS account id (12 digits)"
+                ))
+                .with_field(format!("exclude_accounts[{i}]")));
+            }
+        }
+        Ok(())
+    }
+
     /// The options with `external_id_file` read into `external_id` (checked first, so that a
     /// file given next to a value is refused before it is read).
     pub fn with_external_id_file(mut self) -> Result<Self> {
@@ -331,6 +431,43 @@ pub(crate) fn role_account(arn: &str) -> Option<&str> {
         && !name.is_empty()
         && !name.ends_with('/');
     valid.then_some(account)
+}
+
+/// Whether `id` is an AWS account id: 12 digits.
+pub(crate) fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Organizations' syntax of an OU id: `ou-`, 4 to 32 of `[0-9a-z]` (the root's part), `-`, 8 to
+/// 32 of `[0-9a-z]`.
+fn is_ou_id(id: &str) -> bool {
+    let part = |s: &str, min: usize| {
+        (min..=32).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    };
+    match id.strip_prefix("ou-").and_then(|rest| rest.split_once('-')) {
+        Some((root, unit)) => part(root, 4) && part(unit, 8),
+        None => false,
+    }
+}
+
+/// IAM's rules for a role name with an optional path (`path/name`): 1 to 64 characters for the
+/// name, word characters and `+=,.@-`, no empty path segment.
+fn check_role_name(role: &str) -> std::result::Result<(), String> {
+    let (path, name) = match role.rsplit_once('/') {
+        Some((path, name)) => (Some(path), name),
+        None => (None, role),
+    };
+    check_chars(name, 1, 64, "+=,.@-")?;
+    if let Some(path) = path {
+        if path.len() > 511 || path.split('/').any(str::is_empty) {
+            return Err("has an empty or too long path".to_owned());
+        }
+        path.split('/')
+            .try_for_each(|segment| check_chars(segment, 1, 511, "+=,.@-"))?;
+    }
+    Ok(())
 }
 
 /// STS's character rules for session names: word characters and `extra`. The reason does not
@@ -441,6 +578,72 @@ mod tests {
             "endpoint_url",
         );
         assert!(AwsOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn organization_options_are_checked_before_any_call() {
+        let org = |f: fn(&mut AwsOptions)| {
+            let mut options = AwsOptions {
+                organization: true,
+                org_role_name: Some("kms-rotation-scanner".into()),
+                ..AwsOptions::default()
+            };
+            f(&mut options);
+            options
+                .validate()
+                .err()
+                .and_then(|e| e.context().field.clone())
+        };
+        assert_eq!(org(|_| {}), None);
+        assert_eq!(org(|o| o.org_role_name = Some("scanners/kms".into())), None);
+        assert_eq!(
+            org(|o| o.org_role_name = None),
+            Some("org_role_name".into())
+        );
+        assert_eq!(
+            org(|o| o.org_role_name = Some("a b".into())),
+            Some("org_role_name".into())
+        );
+        assert_eq!(
+            org(|o| o.org_role_name = Some("/x".into())),
+            Some("org_role_name".into())
+        );
+        assert_eq!(
+            org(|o| o.role_arns = vec!["arn:aws:iam::111122223333:role/a".into()]),
+            Some("role_arns".into())
+        );
+        assert_eq!(
+            org(|o| o.include_ous = vec!["ou-ab12-abcd1234".into(), "r-ab12".into()]),
+            Some("include_ous[1]".into())
+        );
+        assert_eq!(
+            org(|o| o.exclude_ous = vec!["ou-AB12-abcd1234".into()]),
+            Some("exclude_ous[0]".into())
+        );
+        assert_eq!(
+            org(|o| o.exclude_accounts = vec!["1111".into()]),
+            Some("exclude_accounts[0]".into())
+        );
+        let without = |f: fn(&mut AwsOptions)| {
+            let mut options = AwsOptions::default();
+            f(&mut options);
+            options
+                .validate()
+                .err()
+                .and_then(|e| e.context().field.clone())
+        };
+        assert_eq!(
+            without(|o| o.org_role_name = Some("r".into())),
+            Some("org_role_name".into())
+        );
+        assert_eq!(
+            without(|o| o.include_ous = vec!["ou-ab12-abcd1234".into()]),
+            Some("include_ous".into())
+        );
+        assert_eq!(
+            without(|o| o.exclude_accounts = vec!["111122223333".into()]),
+            Some("exclude_accounts".into())
+        );
     }
 
     #[test]

@@ -36,8 +36,18 @@ pub enum Action {
     DisableKeyRotation,
     /// Account `ListRegions`, for `all_regions`.
     ListRegions,
-    /// STS `AssumeRole`, for `role_arns`.
+    /// STS `AssumeRole`, for `role_arns` and `organization`.
     AssumeRole,
+    /// STS `GetCallerIdentity`: the account of the base credentials, for `organization` and
+    /// `shard`.
+    GetCallerIdentity,
+    /// Organizations `ListAccounts`, for `organization`.
+    ListAccounts,
+    /// Organizations `ListAccountsForParent`, for `include_ous` and `exclude_ous`.
+    ListAccountsForParent,
+    /// Organizations `ListOrganizationalUnitsForParent`: the OUs nested in `include_ous` and
+    /// `exclude_ous`.
+    ListOrganizationalUnitsForParent,
     /// Security Hub `BatchImportFindings`, for `--security-hub`.
     BatchImportFindings,
 }
@@ -104,7 +114,7 @@ const OWN_HUB_PRODUCT: &str =
 
 impl Action {
     /// Every action, in the order a policy lists them.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 17] = [
         Action::ListKeys,
         Action::ListAliases,
         Action::DescribeKey,
@@ -117,6 +127,10 @@ impl Action {
         Action::DisableKeyRotation,
         Action::ListRegions,
         Action::AssumeRole,
+        Action::GetCallerIdentity,
+        Action::ListAccounts,
+        Action::ListAccountsForParent,
+        Action::ListOrganizationalUnitsForParent,
         Action::BatchImportFindings,
     ];
 
@@ -136,6 +150,10 @@ impl Action {
             Action::DisableKeyRotation => "DisableKeyRotation",
             Action::ListRegions => "ListRegions",
             Action::AssumeRole => "AssumeRole",
+            Action::GetCallerIdentity => "GetCallerIdentity",
+            Action::ListAccounts => "ListAccounts",
+            Action::ListAccountsForParent => "ListAccountsForParent",
+            Action::ListOrganizationalUnitsForParent => "ListOrganizationalUnitsForParent",
             Action::BatchImportFindings => "BatchImportFindings",
         }
     }
@@ -144,7 +162,10 @@ impl Action {
     pub const fn service(self) -> &'static str {
         match self {
             Action::ListRegions => "account",
-            Action::AssumeRole => "sts",
+            Action::AssumeRole | Action::GetCallerIdentity => "sts",
+            Action::ListAccounts
+            | Action::ListAccountsForParent
+            | Action::ListOrganizationalUnitsForParent => "organizations",
             Action::BatchImportFindings => "securityhub",
             _ => "kms",
         }
@@ -157,7 +178,13 @@ impl Action {
 
     const fn resource(self) -> Resource {
         match self {
-            Action::ListKeys | Action::ListAliases | Action::ListRegions => Resource::Any,
+            Action::ListKeys
+            | Action::ListAliases
+            | Action::ListRegions
+            | Action::GetCallerIdentity
+            | Action::ListAccounts
+            | Action::ListAccountsForParent
+            | Action::ListOrganizationalUnitsForParent => Resource::Any,
             Action::AssumeRole => Resource::Roles,
             Action::BatchImportFindings => Resource::HubProduct,
             _ => Resource::Keys,
@@ -205,8 +232,26 @@ impl Action {
                 optional("only with --all-regions: which regions are enabled for the account")
             }
             (Mode::ReadOnly | Mode::Remediate, Action::AssumeRole) => optional(
-                "only with --role-arn, and for the identity that runs kms-rotation, not for \
-                 the roles; each role's trust policy should require the external id",
+                "only with --role-arn (and --organization's --org-role-name when scanning), and \
+                 for the identity that runs kms-rotation, not for the roles; each role's trust \
+                 policy should require the external id",
+            ),
+            (Mode::ReadOnly, Action::GetCallerIdentity) => optional(
+                "only with --organization (the account it runs in is read with its own \
+                 credentials) or --shard without --role-arn (the account decides the shard); \
+                 STS allows it without any policy",
+            ),
+            (Mode::ReadOnly, Action::ListAccounts) => optional(
+                "only with --organization, from the management or a delegated administrator \
+                 account: the ACTIVE accounts to read. Denied: the scan fails (a partial \
+                 organisation is never scanned as whole)",
+            ),
+            (
+                Mode::ReadOnly,
+                Action::ListAccountsForParent | Action::ListOrganizationalUnitsForParent,
+            ) => optional(
+                "only with --include-ou or --exclude-ou: the accounts of those OUs and the OUs \
+                 nested in them. Denied: the scan fails",
             ),
             (Mode::ReadOnly, Action::BatchImportFindings) => optional(
                 "only with --security-hub: sends each account's findings to Security Hub, with \
@@ -238,6 +283,10 @@ impl Action {
                 | Action::GetKeyPolicy
                 | Action::ListGrants
                 | Action::ListRegions
+                | Action::GetCallerIdentity
+                | Action::ListAccounts
+                | Action::ListAccountsForParent
+                | Action::ListOrganizationalUnitsForParent
                 | Action::BatchImportFindings,
             ) => None,
         }
@@ -379,6 +428,16 @@ pub fn iam_policy(mode: Mode, role_arns: &[String]) -> Result<IamPolicy> {
                 .to_owned(),
         );
     }
+    if mode == Mode::ReadOnly {
+        notes.push(
+            "With --organization, sts:GetCallerIdentity, sts:AssumeRole on \
+             arn:aws:iam::*:role/ORG_ROLE_NAME and the organizations: actions belong to the \
+             identity that runs kms-rotation (in the management or a delegated administrator \
+             account); the role in each account needs the other statements. Without \
+             --organization, delete the organizations: statements."
+                .to_owned(),
+        );
+    }
     if mode == Mode::Remediate {
         notes.push(
             "To make AWS refuse other rotation periods, add a condition on \
@@ -408,7 +467,10 @@ mod tests {
         all.dedup();
         assert_eq!(all.len(), Action::ALL.len());
         for action in Action::ALL {
-            assert!(["kms", "account", "sts", "securityhub"].contains(&action.service()));
+            assert!(
+                ["kms", "account", "sts", "securityhub", "organizations"]
+                    .contains(&action.service())
+            );
         }
     }
 
@@ -452,13 +514,20 @@ mod tests {
                 "OptionalListGrants",
                 "OptionalListRegions",
                 "OptionalAssumeRole",
+                "OptionalGetCallerIdentity",
+                "OptionalListAccounts",
+                "OptionalListAccountsForParent",
+                "OptionalListOrganizationalUnitsForParent",
                 "OptionalBatchImportFindings"
             ]
         );
+        let org = &policy.document.statements[policy.document.statements.len() - 4];
+        assert_eq!(org.actions, ["organizations:ListAccounts"]);
+        assert_eq!(org.resources, ["*"]);
         let hub = policy.document.statements.last().unwrap();
         assert_eq!(hub.actions, ["securityhub:BatchImportFindings"]);
         assert_eq!(hub.resources, [OWN_HUB_PRODUCT]);
-        let assume = &policy.document.statements[policy.document.statements.len() - 2];
+        let assume = &policy.document.statements[policy.document.statements.len() - 6];
         assert_eq!(assume.actions, ["sts:AssumeRole"]);
         assert_eq!(assume.resources, roles);
         let on_keys = &policy.document.statements[1];

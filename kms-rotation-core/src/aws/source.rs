@@ -11,12 +11,14 @@ use futures::StreamExt;
 
 use super::call::{Breaker, ReadRetry};
 use super::client::{self, Target, kms_client};
+use super::identity;
 use super::limits::Limits;
+use super::organization;
 use super::progress::Progress;
 use super::read::{self, RegionContext, RegionResult};
 use super::{AwsOptions, regions};
 use crate::regions::check_name;
-use crate::source::{Collected, KeySource, ReadRequest, ScopeError};
+use crate::source::{Collected, KeySource, ReadRequest, Scope, ScopeError};
 use crate::{Error, Result};
 
 /// The AWS key source. Cheap to share (`Arc`); concurrent reads share its rate limiters.
@@ -28,6 +30,8 @@ pub struct AwsSource {
     /// The region used for calls that need one but are not about keys (STS, ListRegions).
     home_region: String,
     targets: Vec<Target>,
+    /// The base configuration: the organisation's listings and the account the scan runs in.
+    base: SdkConfig,
     limits: Limits,
 }
 
@@ -87,6 +91,7 @@ impl AwsSource {
             })?;
         let targets = client::targets(&sdk, &options, Some(&home_region)).await;
         Ok(AwsSource {
+            base: sdk,
             limits: Limits::new(options.rate_limits),
             options,
             regions,
@@ -236,7 +241,8 @@ impl KeySource for AwsSource {
             // Unknown until listed: filtered key by key.
             None => true,
         };
-        let targets: Vec<&Target> = self
+        let reach = self.accounts(request).await?;
+        let targets: Vec<&Target> = reach
             .targets
             .iter()
             .filter(|t| in_scope(&t.account_id))
@@ -247,14 +253,43 @@ impl KeySource for AwsSource {
         }))
         .await;
 
+        let mut collected = Collected {
+            scope_errors: reach.errors.clone(),
+            ..Collected::default()
+        };
+        let mut accounts_read = BTreeSet::new();
+        let mut pairs = Vec::new();
+        let owns = |target: &Target, region: &str| {
+            request
+                .scope
+                .owns(target.account_id.as_deref().unwrap_or_default(), region)
+        };
+        for (target, plan) in targets.iter().zip(plans) {
+            let regions_known = plan.errors.iter().all(|e| e.region.is_some());
+            // A region's error is the error of the shard the pair is in.
+            collected.scope_errors.extend(
+                plan.errors
+                    .into_iter()
+                    .filter(|e| e.region.as_deref().is_none_or(|r| owns(target, r))),
+            );
+            let before = pairs.len();
+            pairs.extend(
+                plan.regions
+                    .into_iter()
+                    .filter(|region| owns(target, region))
+                    .map(|region| (*target, region)),
+            );
+            // An account with no pair in this shard is read, as far as this shard goes.
+            if pairs.len() == before
+                && regions_known
+                && request.scope.shard.is_some()
+                && let Some(account) = &target.account_id
+            {
+                accounts_read.insert(account.clone());
+            }
+        }
         let progress = Arc::new(Progress::new(request.progress.clone()));
         let shared_request = Arc::new(request.clone());
-        let mut collected = Collected::default();
-        let mut pairs = Vec::new();
-        for (target, plan) in targets.iter().zip(plans) {
-            collected.scope_errors.extend(plan.errors);
-            pairs.extend(plan.regions.into_iter().map(|region| (*target, region)));
-        }
         // The futures are built before they are streamed: a closure inside the stream trips
         // the compiler's Send check for the boxed `async_trait` future.
         let reads: Vec<_> = pairs
@@ -273,7 +308,7 @@ impl KeySource for AwsSource {
             .await;
         progress.finish();
 
-        let mut accounts = BTreeSet::new();
+        let mut accounts = accounts_read;
         let mut regions = BTreeSet::new();
         for (target, result) in results {
             accounts.extend(result.accounts.iter().cloned());
@@ -321,6 +356,63 @@ impl KeySource for AwsSource {
         });
         collected.accounts = accounts.into_iter().collect();
         collected.regions = regions.into_iter().collect();
-        Ok(collected.finish(&request.scope))
+        // Every account listed is asked for: one never read is a scope error, as for one
+        // named in the request.
+        let listed = Scope {
+            accounts: reach.asked.clone(),
+            ..Scope::default()
+        };
+        Ok(collected.finish(&listed).finish(&request.scope))
+    }
+}
+
+/// The accounts a read goes through, and the accounts that could not be reached at all.
+struct Accounts {
+    targets: Vec<Target>,
+    errors: Vec<ScopeError>,
+    /// Accounts the read must cover, besides those the request names: the organisation's.
+    asked: Vec<String>,
+}
+
+impl AwsSource {
+    /// The accounts of `request`: the organisation's when `organization` is set (listed now,
+    /// every call failing closed), else the configured ones. With a shard, the default
+    /// credentials' account is learnt first (GetCallerIdentity): the pairs of an account
+    /// cannot be split before the account is known.
+    async fn accounts(&self, request: &ReadRequest) -> Result<Accounts> {
+        if self.options.organization {
+            let caller = identity::caller(&self.base, &self.home_region).await?;
+            let listed =
+                organization::accounts(&self.base, &self.options, &self.home_region).await?;
+            let wanted: Vec<String> = listed
+                .into_iter()
+                .filter(|a| request.scope.accounts.is_empty() || request.scope.accounts.contains(a))
+                .collect();
+            let (targets, errors) = organization::targets(
+                &self.base,
+                &self.options,
+                &self.home_region,
+                &caller,
+                &wanted,
+            )
+            .await;
+            return Ok(Accounts {
+                targets,
+                errors,
+                asked: wanted,
+            });
+        }
+        let mut targets = self.targets.clone();
+        if request.scope.shard.is_some() {
+            for target in targets.iter_mut().filter(|t| t.account_id.is_none()) {
+                let caller = identity::caller(&target.sdk, &self.home_region).await?;
+                target.account_id = Some(caller.account);
+            }
+        }
+        Ok(Accounts {
+            targets,
+            errors: Vec::new(),
+            asked: Vec::new(),
+        })
     }
 }

@@ -519,6 +519,7 @@ mod tests {
             source: "aws".into(),
             accounts: vec!["111122223333".into()],
             regions: vec!["eu-west-1".into()],
+            shard: None,
         };
         let report = Report::evaluate(&fleet(), policy, scope, vec![], now());
         let review = review(&report, 30, now());

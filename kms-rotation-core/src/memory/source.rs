@@ -30,7 +30,7 @@ impl MemorySource {
         let records: Vec<KeyRecord> = self
             .records
             .iter()
-            .filter(|r| request.scope.includes(r))
+            .filter(|r| request.scope.spans(r))
             .cloned()
             .collect();
         Self::collected(records, request)
@@ -39,11 +39,13 @@ impl MemorySource {
     /// [`MemorySource::collect`] without copying the records: for a source used once.
     pub(crate) fn into_collected(mut self, request: &ReadRequest) -> Result<Collected> {
         request.scope.validate()?;
-        self.records.retain(|r| request.scope.includes(r));
+        self.records.retain(|r| request.scope.spans(r));
         Self::collected(self.records, request)
     }
 
-    fn collected(records: Vec<KeyRecord>, request: &ReadRequest) -> Result<Collected> {
+    /// `records` are those the scope spans, whatever its shard: an account is read even when
+    /// all its records are another shard's.
+    fn collected(mut records: Vec<KeyRecord>, request: &ReadRequest) -> Result<Collected> {
         let covered = |asked: &[String], seen: BTreeSet<&String>| -> Vec<String> {
             if asked.is_empty() {
                 seen.into_iter().cloned().collect()
@@ -59,6 +61,7 @@ impl MemorySource {
             &request.scope.regions,
             distinct(records.iter().map(|r| &r.region)),
         );
+        records.retain(|r| request.scope.owns(&r.account_id, &r.region));
         if let Some(progress) = &request.progress {
             progress(ProgressUpdate {
                 keys_listed: records.len(),

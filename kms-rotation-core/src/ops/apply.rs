@@ -150,6 +150,7 @@ async fn run(
     progress: Option<RemediationProgressFn>,
     target: Option<Arc<dyn RemediationTarget>>,
 ) -> Result<ApplyOutcome> {
+    super::refuse_organization(&options.aws_options(Vec::new()))?;
     let plan = options.load_plan()?;
     let engine = options.engine(progress)?;
     let outcome = if options.dry_run {

@@ -39,6 +39,7 @@ pub fn evaluate(options: EvaluateOptions) -> Result<Report> {
         source: name,
         accounts: collected.accounts,
         regions: collected.regions,
+        shard: None,
     };
     // The caller gave the records away: their evidence moves into the findings.
     Ok(Report::from_records(

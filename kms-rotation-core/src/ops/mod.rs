@@ -79,6 +79,33 @@ fn preview_progress(progress: Option<&crate::remediate::RemediationProgressFn>, 
     }
 }
 
+/// apply and rollback write the keys of a plan or journal, each in the account its ARN names,
+/// through `role_arns`: organisation discovery has nothing to add there, and its options would
+/// otherwise be ignored in silence. Refused before anything is read.
+#[cfg(feature = "aws")]
+pub(crate) fn refuse_organization(aws: &AwsOptions) -> crate::Result<()> {
+    let given = [
+        ("organization", aws.organization),
+        ("org_role_name", aws.org_role_name.is_some()),
+        ("include_ous", !aws.include_ous.is_empty()),
+        ("exclude_ous", !aws.exclude_ous.is_empty()),
+        ("exclude_accounts", !aws.exclude_accounts.is_empty()),
+    ];
+    match given.into_iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(crate::Error::invalid_input(
+            "organisation discovery is for scans: apply and rollback write the keys of the \
+             plan or journal; give the roles of their accounts with role_arns",
+        )
+        .with_field(field)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+pub(crate) fn refuse_organization(_aws: &AwsOptions) -> crate::Result<()> {
+    Ok(())
+}
+
 /// The remediation target for keys in `aws.regions`, through `aws` (each key's account through
 /// its role). Makes no call.
 #[cfg(feature = "aws")]

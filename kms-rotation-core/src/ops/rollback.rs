@@ -111,6 +111,7 @@ async fn run(
     progress: Option<RemediationProgressFn>,
     target: Option<Arc<dyn RemediationTarget>>,
 ) -> Result<RollbackOutcome> {
+    super::refuse_organization(&options.aws_options(Vec::new()))?;
     let engine = options.engine(progress)?;
     let path = options.journal.as_ref().ok_or_else(|| {
         Error::invalid_input("no journal: give the journal an apply wrote").with_field("journal")

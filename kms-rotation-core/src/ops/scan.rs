@@ -43,6 +43,11 @@ with_aws_options! {
         pub regions: Vec<String>,
         /// Only these accounts (12 digits). One that is never read is a scope error.
         pub accounts: Vec<String>,
+        /// Read only one part of the account and region pairs, `INDEX/COUNT` counted from 0
+        /// (`0/4` to `3/4`): a stable split (FNV-1a of `ACCOUNT:REGION`), the same in every
+        /// process, so that `COUNT` scans with the same options cover every pair once and
+        /// `merge` makes one report of them. The report's scope records the shard.
+        pub shard: Option<crate::source::Shard>,
         /// Accept region names this release does not know (new regions, emulators).
         #[serde(alias = "allowUnknownRegion")]
         pub allow_unknown_region: bool,
@@ -96,6 +101,7 @@ impl ScanOptions {
         let scope = Scope {
             accounts: self.accounts.clone(),
             regions: self.regions.clone(),
+            shard: self.shard,
         };
         scope.validate().map_err(|e| {
             // The scope's fields are the options' own.

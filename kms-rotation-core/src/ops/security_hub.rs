@@ -89,7 +89,18 @@ pub async fn send_to_security_hub(mut options: SecurityHubOptions) -> Result<Sec
     // STS (for roles) needs a region even when the configuration names none.
     let home =
         (options.region.as_deref()).or_else(|| report.findings.first().map(|f| f.region.as_str()));
-    let targets = client::targets(&base, &aws, home).await;
+    let targets = match home {
+        // The accounts are the report's: each through `org_role_name`, as the scan read them.
+        Some(home) if aws.organization => {
+            let accounts = report
+                .findings
+                .iter()
+                .map(|f| f.account_id.as_str())
+                .collect();
+            crate::aws::organization::report_targets(&base, &aws, home, &accounts).await?
+        }
+        _ => client::targets(&base, &aws, home).await,
+    };
     Ok(
         security_hub::send(report, options.region.as_deref(), |account| {
             security_hub::credentials_for(&targets, account)

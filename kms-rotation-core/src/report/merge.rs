@@ -5,11 +5,20 @@
 //! and region, hence the same keys, in two parts), and parts whose verdicts would differ at the
 //! merged report's time are refused, never reconciled. The merged report is complete only if
 //! every part is.
+//!
+//! Parts made with `shard` (`i/n`) must all be shards of the same `n`, each once. A shard missing
+//! from the set is a scope error of the merged report ([`SHARD_MISSING`], naming it): the
+//! report is incomplete, never passed off as the whole scan.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Report, ReportScope, verdict_mismatch};
+use crate::model::ScopeError;
+use crate::source::Shard;
 use crate::{Error, Result, rule};
+
+/// The code of the merged report's scope error for a shard of the split that was not merged.
+pub const SHARD_MISSING: &str = "ShardMissing";
 
 /// One report of the parts, as [`Report::rechecked`] left it.
 ///
@@ -28,6 +37,7 @@ pub fn merge(parts: Vec<Report>) -> Result<Report> {
         .min()
         .unwrap_or(first.generated_at);
 
+    let missing = missing_shards(&parts)?;
     let mut owner: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, part) in parts.iter().enumerate() {
         let field = |f: &str| format!("reports[{i}].{f}");
@@ -82,7 +92,7 @@ pub fn merge(parts: Vec<Report>) -> Result<Report> {
     let mut scope = ReportScope::default();
     let mut sources = BTreeSet::new();
     let mut findings = Vec::new();
-    let mut scope_errors = Vec::new();
+    let mut scope_errors = missing;
     for part in parts {
         sources.insert(part.scope.source);
         scope.accounts.extend(part.scope.accounts);
@@ -96,8 +106,16 @@ pub fn merge(parts: Vec<Report>) -> Result<Report> {
         list.dedup();
     }
     scope_errors.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.operation).cmp(&(&b.account_id, &b.region, &b.operation))
+        (&a.account_id, &a.region, &a.operation, &a.code, &a.message).cmp(&(
+            &b.account_id,
+            &b.region,
+            &b.operation,
+            &b.code,
+            &b.message,
+        ))
     });
+    // What every shard says of a whole account (not read, its regions not listed) once.
+    scope_errors.dedup();
     Ok(Report::new(
         findings,
         policy,
@@ -105,4 +123,51 @@ pub fn merge(parts: Vec<Report>) -> Result<Report> {
         scope_errors,
         generated_at,
     ))
+}
+
+/// The shards of a split that `parts` lack, as scope errors; an error when the parts are not
+/// shards of one split (some sharded and some not, different counts, a shard twice).
+fn missing_shards(parts: &[Report]) -> Result<Vec<ScopeError>> {
+    let field = |i: usize| format!("reports[{i}].scope.shard");
+    let Some(first) = parts.iter().find_map(|p| p.scope.shard) else {
+        return Ok(Vec::new());
+    };
+    let mut given: BTreeMap<Shard, usize> = BTreeMap::new();
+    for (i, part) in parts.iter().enumerate() {
+        let Some(shard) = part.scope.shard else {
+            return Err(Error::invalid_input(format!(
+                "this part is not a shard, and others are ({first} among them): merge the \
+                 shards of one split, then merge that report with others"
+            ))
+            .with_field(field(i)));
+        };
+        if shard.count != first.count {
+            return Err(Error::invalid_input(format!(
+                "shard {shard} is of a split into {} parts, and shard {first} of one into {}: \
+                 merge the shards of one split",
+                shard.count, first.count
+            ))
+            .with_field(field(i)));
+        }
+        if let Some(other) = given.insert(shard, i) {
+            return Err(Error::invalid_input(format!(
+                "shard {shard} is given twice, as reports[{other}] and reports[{i}]"
+            ))
+            .with_field(field(i)));
+        }
+    }
+    Ok(first
+        .all()
+        .filter(|shard| !given.contains_key(shard))
+        .map(|shard| ScopeError {
+            account_id: None,
+            region: None,
+            operation: "Merge".to_owned(),
+            code: SHARD_MISSING.to_owned(),
+            message: format!(
+                "shard {shard} is not among the merged reports: the account and region pairs \
+                 it owns were not read"
+            ),
+        })
+        .collect())
 }

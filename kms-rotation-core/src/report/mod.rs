@@ -13,10 +13,11 @@ use crate::model::ScopeError;
 use crate::model::{KeyRecord, SCHEMA_VERSION};
 use crate::policy::Policy;
 use crate::rule;
+use crate::source::Shard;
 use crate::{Error, Result};
 
 pub(crate) mod asff;
-pub use merge::merge;
+pub use merge::{SHARD_MISSING, merge};
 mod csv;
 mod html;
 pub(crate) mod markdown;
@@ -33,14 +34,22 @@ pub struct ReportScope {
     pub accounts: Vec<String>,
     /// The regions covered.
     pub regions: Vec<String>,
+    /// The part of a split scan this report is (`--shard i/n`, 0-based): of the accounts and
+    /// regions above, it covers only the pairs of this shard. Absent: every pair. `merge` of
+    /// every part gives a report without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 impl ReportScope {
     /// Whether the accounts and regions covered include `account` in `region` (an empty list
-    /// covers every one). A key outside them may exist unseen: the report says nothing of it.
+    /// covers every one), and the pair is the report's shard's. A key outside them may exist
+    /// unseen: the report says nothing of it.
     pub fn covers(&self, account: &str, region: &str) -> bool {
         let has = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
-        has(&self.accounts, account) && has(&self.regions, region)
+        has(&self.accounts, account)
+            && has(&self.regions, region)
+            && self.shard.is_none_or(|shard| shard.owns(account, region))
     }
 }
 

@@ -210,6 +210,7 @@ mod tests {
         let scope = Scope {
             accounts: vec!["111122223333".into(), "444455556666".into()],
             regions: vec![],
+            shard: None,
         };
         let collected = Collected {
             accounts: vec!["111122223333".into()],

@@ -6,6 +6,7 @@ mod declared;
 mod finish;
 mod inventory;
 mod location;
+mod shard;
 mod terraform;
 
 use std::fmt::Debug;
@@ -19,6 +20,7 @@ pub use cloudformation::CloudFormationSource;
 pub use finish::{ACCOUNT_NOT_READ, CONFLICTING_RECORDS, dedup_records};
 pub use inventory::InventorySource;
 pub use location::Location;
+pub use shard::Shard;
 pub use terraform::TerraformPlanSource;
 
 use crate::model::KeyRecord;
@@ -34,6 +36,10 @@ pub struct Scope {
     pub accounts: Vec<String>,
     /// Region names to read; empty: every region the source has.
     pub regions: Vec<String>,
+    /// Only this part's account and region pairs ([`Shard::owns`]); `None`: all of them. An
+    /// account is still read (and reported as read) when none of its pairs is this part's, so
+    /// that no part reports another's accounts as not read.
+    pub shard: Option<Shard>,
 }
 
 impl Scope {
@@ -56,10 +62,20 @@ impl Scope {
         Ok(())
     }
 
-    /// Whether `record`'s account and region are in the scope.
+    /// Whether `record`'s account and region are in the scope, and in its shard.
     pub fn includes(&self, record: &KeyRecord) -> bool {
+        self.spans(record) && self.owns(&record.account_id, &record.region)
+    }
+
+    /// Whether `record`'s account and region are among the scope's, whatever the shard.
+    pub fn spans(&self, record: &KeyRecord) -> bool {
         (self.accounts.is_empty() || self.accounts.contains(&record.account_id))
             && (self.regions.is_empty() || self.regions.contains(&record.region))
+    }
+
+    /// Whether `account` in `region` is this scope's shard's (every pair without a shard).
+    pub fn owns(&self, account: &str, region: &str) -> bool {
+        self.shard.is_none_or(|shard| shard.owns(account, region))
     }
 }
 
@@ -189,6 +205,7 @@ impl Collected {
             source: source.to_owned(),
             accounts: self.accounts,
             regions: self.regions,
+            shard: request.scope.shard,
         };
         let report = Report::evaluate(
             &self.records,

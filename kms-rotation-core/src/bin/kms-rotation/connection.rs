@@ -25,6 +25,31 @@ pub struct ConnectionArgs {
     #[arg(long = "role-arn", value_name = "ARN")]
     role_arns: Vec<String>,
 
+    /// Scan every ACTIVE account of the AWS organisation (organizations:ListAccounts, from the
+    /// management or a delegated administrator account), each through --org-role-name; the
+    /// account it runs in with its own credentials. Scans only.
+    #[arg(long)]
+    organization: bool,
+
+    /// With --organization: the role to assume in each account (with --external-id).
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_role_name: Option<String>,
+
+    /// With --organization: only the accounts of this OU and the OUs nested in it (repeatable).
+    #[arg(long = "include-ou", value_name = "OU_ID")]
+    include_ous: Vec<String>,
+
+    /// With --organization: not the accounts of this OU and the OUs nested in it (repeatable).
+    #[arg(long = "exclude-ou", value_name = "OU_ID")]
+    exclude_ous: Vec<String>,
+
+    /// With --organization: not this account (repeatable). Named apart from plan's
+    /// --exclude-account, which keeps an account's keys out of the plan.
+    #[arg(long = "org-exclude-account", value_name = "ACCOUNT_ID")]
+    #[serde(rename = "exclude_accounts")]
+    org_exclude_accounts: Vec<String>,
+
     /// The external id the roles require. Visible to other users in the process list: prefer
     /// the environment variable or --external-id-file.
     #[arg(

@@ -22,7 +22,7 @@ pub struct ExceptionsArgs {
     // The conflicts name every field of `SourceArgs` but `now` (the review's time too), and
     // the connection group.
     #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
-        "inventory", "terraform_plan", "cloudformation", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
+        "inventory", "terraform_plan", "cloudformation", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region", "shard",
         "rotation_history", "all_tags", "exposure", "ConnectionArgs",
     ])]
     #[serde(skip_serializing_if = "Option::is_none")]

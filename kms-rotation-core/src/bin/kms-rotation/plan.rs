@@ -22,7 +22,7 @@ pub struct PlanArgs {
     /// and AWS flags cannot be given with it.
     // The conflicts name every field of `SourceArgs` and the connection group.
     #[arg(long = "report", value_name = "FILE", conflicts_with_all = [
-        "inventory", "terraform_plan", "cloudformation", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region",
+        "inventory", "terraform_plan", "cloudformation", "policy_file", "exceptions", "regions", "accounts", "allow_unknown_region", "shard",
         "now", "rotation_history", "all_tags", "exposure", "ConnectionArgs",
     ])]
     #[serde(skip_serializing_if = "Option::is_none")]

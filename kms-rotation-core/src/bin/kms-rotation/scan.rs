@@ -79,6 +79,13 @@ pub struct SourceArgs {
     #[arg(long)]
     allow_unknown_region: bool,
 
+    /// Scan one part of the account and region pairs: INDEX/COUNT, counted from 0 (0/4 to 3/4,
+    /// like JOB_COMPLETION_INDEX or a matrix index). COUNT scans with the same flags cover every
+    /// pair once; `merge` makes one report of them.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
+
     /// Evaluate as of this time (RFC 3339), e.g. to check exception expiry ahead of time.
     #[arg(long, value_name = "TIME")]
     #[serde(skip_serializing_if = "Option::is_none")]
