@@ -7,9 +7,9 @@
 //! GetKeyRotationStatus (1000/s): the bound for N keys in a region is N / 1000 seconds, the
 //! regions running in parallel. A quarter of the keys fail: a scan also reads their tags, key
 //! policy and grants (exposure, which orders the plan), whose quotas are lower (ListGrants:
-//! 100/s). Three runs: the source's default client-side limits (80% of the quotas, leaving room
-//! for the account's other callers), the same without exposure (`--exposure never`), and limits
-//! at the quotas themselves.
+//! 100/s). Three runs: the source's default client-side rates (adaptive, capped at the quotas),
+//! the same without exposure (`--exposure never`), and rates capped at 80% of the quotas (what a
+//! user leaving room for the account's other callers would set with `--rate`).
 
 use std::time::{Duration, Instant};
 
@@ -148,22 +148,22 @@ async fn main() {
         .collect();
     let keys_per_region = args.first().copied().unwrap_or(20_000);
     let regions = args.get(1).copied().unwrap_or(1).clamp(1, REGIONS.len());
-    let at_quota = RateLimits {
-        describe_key: 2000,
-        get_key_rotation_status: 1000,
-        list_keys: 500,
-        list_aliases: 500,
-        list_resource_tags: 2000,
-        list_key_rotations: 100,
-        get_key_policy: 1000,
-        list_grants: 100,
+    let at_80_percent = RateLimits {
+        describe_key: 1600,
+        get_key_rotation_status: 800,
+        list_keys: 400,
+        list_aliases: 400,
+        list_resource_tags: 1600,
+        list_key_rotations: 80,
+        get_key_policy: 800,
+        list_grants: 80,
     };
     run(
         keys_per_region,
         &REGIONS[..regions],
         RateLimits::default(),
         Need::WhenFailing,
-        "default limits (80%)",
+        "default rates (adaptive, capped at the quotas)",
     )
     .await;
     run(
@@ -171,15 +171,15 @@ async fn main() {
         &REGIONS[..regions],
         RateLimits::default(),
         Need::Never,
-        "default limits (80%), --exposure never",
+        "default rates, --exposure never",
     )
     .await;
     run(
         keys_per_region,
         &REGIONS[..regions],
-        at_quota,
+        at_80_percent,
         Need::WhenFailing,
-        "limits at the quotas",
+        "rates capped at 80% of the quotas",
     )
     .await;
 }

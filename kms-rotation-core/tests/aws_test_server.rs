@@ -728,3 +728,51 @@ async fn exposure_is_read_for_failing_keys_and_unknown_when_denied() {
         Some(ExposureLevel::Public)
     );
 }
+
+/// Several accounts through one server: each `--role-arn` is assumed through the server's STS,
+/// whose credentials name the role's account, so each account lists and reads its own keys.
+#[tokio::test]
+async fn each_role_reads_its_own_account_through_the_servers_sts() {
+    let other = "444455556666";
+    // Key 0's kind, in the other account.
+    let place = KeyRecord::from_arn(&arn("us-east-1", 0).replace(ACCOUNT, other)).unwrap();
+    let other_key = with(key("us-east-1", 0), |r| {
+        r.arn = place.arn;
+        r.account_id = place.account_id;
+    });
+    let records = vec![key("us-east-1", 1), key("us-east-1", 2), other_key];
+    let server = KmsTestServer::start(records, Faults::default())
+        .await
+        .unwrap();
+    let options = AwsOptions {
+        role_arns: [ACCOUNT, other]
+            .iter()
+            .map(|a| format!("arn:aws:iam::{a}:role/kms-rotation-reader"))
+            .collect(),
+        ..aws_common::options(&["us-east-1"])
+    };
+    let report = source(&server, options)
+        .await
+        .scan(&ScanRequest::default())
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{:?}", report.scope_errors);
+    let accounts: BTreeMap<&str, usize> =
+        report
+            .findings
+            .iter()
+            .fold(BTreeMap::new(), |mut counts, finding| {
+                *counts.entry(finding.account_id.as_str()).or_default() += 1;
+                counts
+            });
+    assert_eq!(accounts, BTreeMap::from([(ACCOUNT, 2), (other, 1)]));
+    let listed_by: BTreeSet<String> = server
+        .calls_for("ListKeys")
+        .into_iter()
+        .map(|c| c.account_id)
+        .collect();
+    assert_eq!(
+        listed_by,
+        BTreeSet::from([ACCOUNT.to_owned(), other.to_owned()])
+    );
+}

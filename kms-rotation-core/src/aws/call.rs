@@ -4,10 +4,12 @@
 //! The SDK retries every retryable failure a few times (`max_attempts`). That is right for 5xx,
 //! timeouts and dropped connections, but not for throttling: a throttle storm caused by other
 //! callers sharing the account's quota can outlast any fixed number of attempts, and a key left as
-//! `error` because the quota was busy is a scan that failed for nothing. So a call that still ends
-//! throttled after the SDK's attempts is tried again after an exponential backoff with full
-//! jitter, for as long as [`AwsOptions::throttling_budget`](super::AwsOptions) allows: a storm
-//! slows the scan down instead of failing keys.
+//! `error` because the quota was busy is a scan that failed for nothing. So reads do not let the
+//! SDK retry throttling ([`ThrottlingNotRetried`]): a throttled reply comes straight back here,
+//! lowers the operation's adaptive rate (every throttle is seen, and no retry skips the rate), and
+//! the call is tried again after an exponential backoff with full jitter, for as long as
+//! [`AwsOptions::throttling_budget`](super::AwsOptions) allows: a storm slows the scan down
+//! instead of failing keys.
 //!
 //! The SDK does not retry a 200 reply whose body it cannot parse (a proxy that cut it, a garbled
 //! body). Reads are idempotent and such a reply says nothing about the key, so it is tried again,
@@ -20,7 +22,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::config::interceptors::InterceptorContext;
+use aws_sdk_kms::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::retries::classifiers::{RetryClassifierPriority, RetryReason};
+use aws_smithy_types::retry::ErrorKind as RetryErrorKind;
 
 use super::errors::{RESPONSE_ERROR, TIMEOUT_ERROR, error_code, key_error};
 use super::limits::{Op, RegionLimiter};
@@ -157,10 +163,11 @@ where
         if ctx.breaker.is_open() {
             return Err(Breaker::refusal(operation));
         }
-        ctx.limiter.wait(op).await;
+        let permit = ctx.limiter.wait(op).await;
         let err = match send().await {
             Ok(out) => {
                 ctx.breaker.answered();
+                ctx.limiter.passed(op);
                 return Ok(out);
             }
             Err(err) => err,
@@ -172,6 +179,7 @@ where
             ctx.breaker.answered();
         }
         if ErrorKind::from_aws_code(&code) == ErrorKind::Throttled {
+            ctx.limiter.throttled(op, permit);
             if let Some(wait) = ctx.retry.throttled.next(started, throttled) {
                 tracing::debug!(
                     operation,
@@ -207,6 +215,45 @@ where
         }
         return Err(key_error(operation, &err));
     }
+}
+
+/// The read clients' retry classifier: a reply the SDK's classifiers would retry as throttling
+/// is not retried by the SDK, so that [`call`] sees it (and lowers the rate). It runs after the
+/// SDK's own classifiers and changes no other verdict: 5xx, timeouts and dropped connections are
+/// still retried by the SDK.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThrottlingNotRetried;
+
+impl ClassifyRetry for ThrottlingNotRetried {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        if is_throttling(previous) {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "kms-rotation: throttling is retried by the caller"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+fn is_throttling(action: &RetryAction) -> bool {
+    matches!(
+        action,
+        RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: RetryErrorKind::ThrottlingError,
+            ..
+        })
+    )
 }
 
 /// A number in [0, 1) for jitter. `RandomState` is randomly keyed per instance, which is random
@@ -254,6 +301,26 @@ mod tests {
         let draws: Vec<f64> = (0..64).map(|_| jitter()).collect();
         assert!(draws.iter().all(|j| (0.0..1.0).contains(j)));
         assert!(draws.windows(2).any(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn only_throttling_verdicts_are_turned_into_no_retry() {
+        let ctx = InterceptorContext::new(
+            aws_smithy_runtime_api::client::interceptors::context::Input::erase(()),
+        );
+        let classify =
+            |previous: RetryAction| ThrottlingNotRetried.classify_retry_v2(&ctx, &previous);
+        assert_eq!(
+            classify(RetryAction::throttling_error()),
+            RetryAction::RetryForbidden
+        );
+        for other in [
+            RetryAction::transient_error(),
+            RetryAction::server_error(),
+            RetryAction::NoActionIndicated,
+        ] {
+            assert_eq!(classify(other), RetryAction::NoActionIndicated);
+        }
     }
 
     #[test]

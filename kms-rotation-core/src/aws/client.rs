@@ -203,13 +203,14 @@ impl ProvideCredentials for RoleCredentials {
     }
 }
 
-/// The KMS client of the reads of one account in `region`: in `partition`, and in standard
-/// retry mode rather than the source's adaptive one.
+/// The KMS client of the reads of one account in `region`: in `partition`, in standard retry
+/// mode rather than the source's adaptive one, and with throttling left to `call.rs`.
 ///
 /// The adaptive mode's client-side rate limiter waits inside the operation timeout, and after a
 /// throttle storm it waits long: with a third of calls throttled, most keys of a 400-key scan
-/// timed out that way (5 s operation timeout). Reads have their own per-operation rate limits and
-/// retry throttling with a time budget (`call.rs`), so they do without it.
+/// timed out that way (5 s operation timeout). Its rate is also one per client, not per
+/// operation. Reads have their own adaptive rate per operation (`adaptive.rs`), which must see
+/// every throttled reply, and retry throttling with a time budget (`call.rs`).
 pub(crate) fn read_client(
     sdk: &SdkConfig,
     region: &str,
@@ -223,7 +224,8 @@ pub(crate) fn read_client(
     let config = aws_sdk_kms::config::Builder::from(sdk)
         .region(Region::new(region.to_owned()))
         .retry_partition(partition)
-        .retry_config(retry);
+        .retry_config(retry)
+        .retry_classifier(super::call::ThrottlingNotRetried);
     aws_sdk_kms::Client::from_conf(config.build())
 }
 

@@ -1,23 +1,24 @@
 //! Client-side request rates. KMS counts its quotas per account, region and operation, and the
-//! scanner shares them with production traffic, so each (account, region) gets its own limiter
-//! per operation, set below the quota, instead of relying on retries after throttling. Each
-//! (account, region) also gets the SDK retry partition its reads share (see [`read_partition`]).
+//! scanner shares them with production traffic, so each (account, region) gets its own adaptive
+//! rate per operation ([`super::adaptive`]): at the quota while KMS lets it, lower for a while
+//! after `ThrottlingException`. Each (account, region) also gets the SDK retry partition its reads
+//! share (see [`read_partition`]).
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_kms::config::retry::{RetryPartition, TokenBucket};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use super::adaptive::{AdaptiveRate, Permit};
 use super::permissions::Action;
 use crate::{Error, Result};
 
-/// Requests per second the AWS source allows itself, per account, region and operation.
+/// The most requests per second the AWS source allows itself, per account, region and operation.
 ///
-/// The defaults are about 80% of the default KMS request quotas (`kms-api.md` §4.1): the quota is
-/// shared with every other caller in the account, and staying under it costs less than retrying
-/// after `ThrottlingException`. Accounts with raised quotas can raise these.
+/// The defaults are the default KMS request quotas (`kms-api.md` §4.1). Each is a cap: the source
+/// starts there and slows down when KMS throttles it (the quota is shared with every other caller
+/// in the account), then climbs back. A rate set lower is never exceeded, which leaves the rest of
+/// the quota to others; accounts with raised quotas can set them higher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// DescribeKey (quota 2000/s).
@@ -41,14 +42,14 @@ pub struct RateLimits {
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
-            describe_key: 1600,
-            get_key_rotation_status: 800,
-            list_keys: 400,
-            list_aliases: 400,
-            list_resource_tags: 1600,
-            list_key_rotations: 80,
-            get_key_policy: 800,
-            list_grants: 80,
+            describe_key: 2000,
+            get_key_rotation_status: 1000,
+            list_keys: 500,
+            list_aliases: 500,
+            list_resource_tags: 2000,
+            list_key_rotations: 100,
+            get_key_policy: 1000,
+            list_grants: 100,
         }
     }
 }
@@ -174,60 +175,58 @@ impl Op {
     }
 }
 
-/// The limiters of one account and region.
+impl Op {
+    /// Every operation, in the order of [`RateLimits::fields`].
+    const ALL: [Op; 8] = [
+        Op::DescribeKey,
+        Op::GetKeyRotationStatus,
+        Op::ListKeys,
+        Op::ListAliases,
+        Op::ListResourceTags,
+        Op::ListKeyRotations,
+        Op::GetKeyPolicy,
+        Op::ListGrants,
+    ];
+}
+
+/// The adaptive rates of one account and region, one per operation.
 #[derive(Debug)]
 pub(crate) struct RegionLimiter {
-    describe_key: DefaultDirectRateLimiter,
-    get_key_rotation_status: DefaultDirectRateLimiter,
-    list_keys: DefaultDirectRateLimiter,
-    list_aliases: DefaultDirectRateLimiter,
-    list_resource_tags: DefaultDirectRateLimiter,
-    list_key_rotations: DefaultDirectRateLimiter,
-    get_key_policy: DefaultDirectRateLimiter,
-    list_grants: DefaultDirectRateLimiter,
+    /// In the order of [`Op::ALL`].
+    rates: [AdaptiveRate; 8],
     /// The SDK retry state of these reads.
     pub(crate) partition: RetryPartition,
 }
 
 impl RegionLimiter {
-    fn new(rates: &RateLimits, account: &str, region: &str) -> Self {
+    fn new(caps: &RateLimits, account: &str, region: &str) -> Self {
+        let caps = caps.fields();
         RegionLimiter {
             partition: read_partition(account, region),
-            describe_key: limiter(rates.describe_key),
-            get_key_rotation_status: limiter(rates.get_key_rotation_status),
-            list_keys: limiter(rates.list_keys),
-            list_aliases: limiter(rates.list_aliases),
-            list_resource_tags: limiter(rates.list_resource_tags),
-            list_key_rotations: limiter(rates.list_key_rotations),
-            get_key_policy: limiter(rates.get_key_policy),
-            list_grants: limiter(rates.list_grants),
+            rates: std::array::from_fn(|i| AdaptiveRate::new(caps[i].1)),
         }
     }
 
-    /// Waits until one more `op` request fits the rate.
-    pub(crate) async fn wait(&self, op: Op) {
-        let limiter = match op {
-            Op::DescribeKey => &self.describe_key,
-            Op::GetKeyRotationStatus => &self.get_key_rotation_status,
-            Op::ListKeys => &self.list_keys,
-            Op::ListAliases => &self.list_aliases,
-            Op::ListResourceTags => &self.list_resource_tags,
-            Op::ListKeyRotations => &self.list_key_rotations,
-            Op::GetKeyPolicy => &self.get_key_policy,
-            Op::ListGrants => &self.list_grants,
-        };
-        limiter.until_ready().await;
+    fn rate(&self, op: Op) -> &AdaptiveRate {
+        // `Op::ALL` lists every variant once, so the position is always found.
+        let i = Op::ALL.iter().position(|o| *o == op).unwrap_or(0);
+        &self.rates[i]
     }
-}
 
-/// A limiter for `rate` requests per second with a burst of a tenth of a second's worth.
-///
-/// governor's default burst is a whole second's worth: a full burst followed by the steady rate
-/// would put up to twice the rate into one second, past the quota the rate was chosen under.
-fn limiter(rate: u32) -> DefaultDirectRateLimiter {
-    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(rate.get().div_ceil(10)).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+    /// Waits until one more `op` request fits the rate; the permit goes back with the reply.
+    pub(crate) async fn wait(&self, op: Op) -> Permit {
+        self.rate(op).acquire().await
+    }
+
+    /// The `op` request of `permit` was throttled: slow down.
+    pub(crate) fn throttled(&self, op: Op, permit: Permit) {
+        self.rate(op).throttled(permit);
+    }
+
+    /// An `op` request passed: climb back towards the cap.
+    pub(crate) fn passed(&self, op: Op) {
+        self.rate(op).passed();
+    }
 }
 
 /// The SDK retry partition of the reads of one account in one region: KMS quotas are per account
@@ -286,6 +285,32 @@ mod tests {
             Some("rate_limits.list_key_rotations")
         );
         assert!(RateLimits::default().validate().is_ok());
+    }
+
+    #[test]
+    fn each_operation_has_its_own_rate_starting_at_its_cap() {
+        let caps = RateLimits {
+            list_grants: 7,
+            ..RateLimits::default()
+        };
+        let region = Limits::new(caps).region("111111111111", "eu-west-1");
+        assert_eq!(region.rate(Op::ListGrants).rate(), 7.0);
+        assert_eq!(region.rate(Op::GetKeyRotationStatus).rate(), 1000.0);
+        for op in Op::ALL {
+            let field = caps
+                .fields()
+                .into_iter()
+                .find(|(name, _)| op.name() == pascal(name))
+                .map(|(_, cap)| cap);
+            assert_eq!(Some(region.rate(op).rate()), field.map(f64::from), "{op:?}");
+        }
+    }
+
+    fn pascal(snake: &str) -> String {
+        snake
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect()
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod adaptive;
 pub(crate) mod call;
 pub(crate) mod client;
 mod convert;

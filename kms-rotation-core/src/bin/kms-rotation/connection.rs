@@ -88,9 +88,10 @@ pub struct ConnectionArgs {
     #[arg(long = "read-concurrency", value_name = "N", default_value_t = AwsOptions::default().concurrency_per_region)]
     concurrency_per_region: usize,
 
-    /// A client-side rate limit in requests/s, as OPERATION=RPS (repeatable). Operations:
+    /// A client-side rate cap in requests/s, as OPERATION=RPS (repeatable). Operations:
     /// describe-key, get-key-rotation-status, list-keys, list-aliases, list-resource-tags,
-    /// list-key-rotations. Defaults: about 80% of the KMS quotas.
+    /// list-key-rotations, get-key-policy, list-grants. Defaults: the KMS quotas; each rate
+    /// slows down when throttled and climbs back, never past its cap.
     #[arg(long = "rate", value_name = "OP=RPS")]
     rates: Vec<String>,
 }
