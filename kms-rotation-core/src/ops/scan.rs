@@ -115,16 +115,21 @@ impl ScanOptions {
         };
         match local {
             Some(source) => {
-                if self.aws_options(Vec::new()) != AwsOptions::default() {
-                    return Err(Error::invalid_input(
-                        "AWS options apply to scans of AWS, not of records or an inventory file",
-                    )
-                    .with_field("records"));
-                }
+                self.refuse_aws_options()?;
                 Ok(source)
             }
             None => self.aws_source().await,
         }
+    }
+
+    fn refuse_aws_options(&self) -> Result<()> {
+        if self.aws_options(Vec::new()) != AwsOptions::default() {
+            return Err(Error::invalid_input(
+                "AWS options apply to scans of AWS, not of records or an inventory file",
+            )
+            .with_field("records"));
+        }
+        Ok(())
     }
 
     #[cfg(feature = "aws")]
@@ -147,7 +152,6 @@ impl ScanOptions {
 pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<Report> {
     let policy = options.load_policy()?;
     let scope = options.scope()?;
-    let source = options.source().await?;
     let request = ScanRequest {
         scope,
         policy,
@@ -157,10 +161,22 @@ pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<
         exposure: options.exposure,
         progress,
     };
-    let (report, records) = source.scan_with_records(&request).await?;
-    if let Some(path) = &options.save_inventory {
-        super::files::write_json(path, &Inventory::new(records))?;
+    // An inventory file is read as it is evaluated, one record at a time (flat memory), unless
+    // its records are to be saved again.
+    if let (None, Some(path), None) = (
+        &options.records,
+        &options.inventory,
+        &options.save_inventory,
+    ) {
+        options.refuse_aws_options()?;
+        return InventorySource::scan_file(path, &request);
     }
+    let source = options.source().await?;
+    let Some(path) = &options.save_inventory else {
+        return source.scan(&request).await;
+    };
+    let (report, records) = source.scan_with_records(&request).await?;
+    super::files::write_json(path, &Inventory::new(records))?;
     Ok(report)
 }
 
