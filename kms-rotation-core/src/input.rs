@@ -75,7 +75,7 @@ pub fn parse<T: DeserializeOwned>(text: &str, syntax: Syntax) -> Result<T> {
 
 /// serde_json and serde_yaml append " at line L column C" to messages; we print the position
 /// ourselves, once, at the front.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),

@@ -115,15 +115,12 @@ impl ScanOptions {
 
     /// Whether the keys are read from AWS: no records, inventory, plan or templates are given.
     pub fn reads_aws(&self) -> bool {
-        self.records.is_none()
-            && self.inventory.is_none()
-            && self.terraform_plan.is_none()
-            && self.cloudformation.is_empty()
+        self.local_sources().is_empty()
     }
 
-    /// The source these options name. Everything is checked first; no call is made.
-    pub async fn source(&self) -> Result<Box<dyn KeySource>> {
-        let given: Vec<&str> = [
+    /// The options naming a source other than AWS that are given.
+    fn local_sources(&self) -> Vec<&'static str> {
+        [
             ("records", self.records.is_some()),
             ("inventory", self.inventory.is_some()),
             ("terraform_plan", self.terraform_plan.is_some()),
@@ -131,7 +128,12 @@ impl ScanOptions {
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
-        .collect();
+        .collect()
+    }
+
+    /// At most one source other than AWS.
+    fn check_one_source(&self) -> Result<()> {
+        let given = self.local_sources();
         if let [_, second, ..] = given.as_slice() {
             return Err(Error::invalid_input(format!(
                 "give one source of keys, not {}",
@@ -139,6 +141,12 @@ impl ScanOptions {
             ))
             .with_field(*second));
         }
+        Ok(())
+    }
+
+    /// The source these options name. Everything is checked first; no call is made.
+    pub async fn source(&self) -> Result<Box<dyn KeySource>> {
+        self.check_one_source()?;
         let local: Option<Box<dyn KeySource>> = if let Some(records) = &self.records {
             Some(Box::new(MemorySource::new(records.clone())))
         } else if let Some(path) = &self.inventory {
@@ -154,17 +162,22 @@ impl ScanOptions {
         };
         match local {
             Some(source) => {
-                if self.aws_options(Vec::new()) != AwsOptions::default() {
-                    return Err(Error::invalid_input(
-                        "AWS options apply to scans of AWS, not of records, an inventory, a \
-                         plan or templates",
-                    )
-                    .with_field(given.first().copied().unwrap_or("records")));
-                }
+                self.refuse_aws_options()?;
                 Ok(source)
             }
             None => self.aws_source().await,
         }
+    }
+
+    fn refuse_aws_options(&self) -> Result<()> {
+        if self.aws_options(Vec::new()) != AwsOptions::default() {
+            return Err(Error::invalid_input(
+                "AWS options apply to scans of AWS, not of records, an inventory, a plan or \
+                 templates",
+            )
+            .with_field(self.local_sources().first().copied().unwrap_or("records")));
+        }
+        Ok(())
     }
 
     #[cfg(feature = "aws")]
@@ -187,7 +200,6 @@ impl ScanOptions {
 pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<Report> {
     let policy = options.load_policy()?;
     let scope = options.scope()?;
-    let source = options.source().await?;
     let request = ScanRequest {
         scope,
         policy,
@@ -197,10 +209,23 @@ pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<
         exposure: options.exposure,
         progress,
     };
-    let (report, records) = source.scan_with_records(&request).await?;
-    if let Some(path) = &options.save_inventory {
-        super::files::write_json(path, &Inventory::new(records))?;
+    // An inventory file is read as it is evaluated, one record at a time (flat memory), unless
+    // its records are to be saved again.
+    if let (None, Some(path), None) = (
+        &options.records,
+        &options.inventory,
+        &options.save_inventory,
+    ) {
+        options.check_one_source()?;
+        options.refuse_aws_options()?;
+        return InventorySource::scan_file(path, &request);
     }
+    let source = options.source().await?;
+    let Some(path) = &options.save_inventory else {
+        return source.scan(&request).await;
+    };
+    let (report, records) = source.scan_with_records(&request).await?;
+    super::files::write_json(path, &Inventory::new(records))?;
     Ok(report)
 }
 

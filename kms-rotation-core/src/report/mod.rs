@@ -245,7 +245,7 @@ impl Report {
     }
 
     /// [`Report::new`] of findings known to be in report order.
-    fn in_order(
+    pub(crate) fn in_order(
         findings: Vec<Finding>,
         policy: Policy,
         scope: ReportScope,
@@ -433,6 +433,38 @@ fn report_order(records: &[KeyRecord]) -> Vec<usize> {
     // The index makes every key distinct: an unstable sort keeps ties in their order.
     keys.sort_unstable();
     keys.into_iter().map(|(.., i)| i).collect()
+}
+
+/// Puts `findings` in report order in place (no second list of findings: each is large) and
+/// returns where each one was: `from[k]` is the old position of the finding now at `k`. Ties
+/// (a key listed twice) keep their order.
+pub(crate) fn sort_in_place(findings: &mut [Finding]) -> Vec<usize> {
+    let mut from: Vec<usize> = (0..findings.len()).collect();
+    from.sort_unstable_by(|&a, &b| {
+        let (a, b) = ((a, &findings[a]), (b, &findings[b]));
+        (&a.1.account_id, &a.1.region, &a.1.arn, a.0).cmp(&(
+            &b.1.account_id,
+            &b.1.region,
+            &b.1.arn,
+            b.0,
+        ))
+    });
+    // Follow each cycle of the permutation, swapping each finding into its place; `done` marks
+    // the places already filled.
+    let mut done = vec![false; findings.len()];
+    for start in 0..findings.len() {
+        let mut at = start;
+        while !done[at] {
+            done[at] = true;
+            let source = from[at];
+            if source == start {
+                break;
+            }
+            findings.swap(at, source);
+            at = source;
+        }
+    }
+    from
 }
 
 /// Distinct names (accounts, regions), numbered as first seen, then ranked in sorted order.

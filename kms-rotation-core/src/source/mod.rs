@@ -5,6 +5,7 @@ mod cloudformation;
 mod declared;
 mod finish;
 mod inventory;
+mod inventory_reader;
 mod location;
 mod shard;
 mod terraform;
@@ -216,6 +217,24 @@ impl Collected {
         );
         (report, self.records)
     }
+
+    /// [`Collected::into_report`] when the records are not wanted afterwards: each record's
+    /// evidence moves into its finding, so the scan never holds a key twice.
+    fn into_report_only(self, source: &str, request: &ScanRequest, now: DateTime<Utc>) -> Report {
+        let scope = ReportScope {
+            source: source.to_owned(),
+            accounts: self.accounts,
+            regions: self.regions,
+            shard: request.scope.shard,
+        };
+        Report::from_records(
+            self.records,
+            request.policy.clone(),
+            scope,
+            self.scope_errors,
+            now,
+        )
+    }
 }
 
 /// A source of key records: AWS, an inventory file, memory.
@@ -328,20 +347,14 @@ impl ScanRequest {
 pub trait KeySourceExt: KeySource {
     /// Reads, evaluates and reports. The policy is validated first, before any call.
     async fn scan(&self, request: &ScanRequest) -> Result<Report> {
-        Ok(self.scan_with_records(request).await?.0)
+        let (collected, now) = read_for_scan(self, request).await?;
+        Ok(collected.into_report_only(self.name(), request, now))
     }
 
     /// Like [`KeySourceExt::scan`], also returning the records read, so that they can be saved
     /// as an inventory and the same findings reproduced offline.
     async fn scan_with_records(&self, request: &ScanRequest) -> Result<(Report, Vec<KeyRecord>)> {
-        request.policy.validate()?;
-        request.scope.validate()?;
-        let now = request.now.unwrap_or_else(Utc::now);
-        let read = ReadRequest {
-            now: Some(now),
-            ..request.read_request()
-        };
-        let collected = self.read(&read).await?.finish(&request.scope);
+        let (collected, now) = read_for_scan(self, request).await?;
         Ok(collected.into_report(self.name(), request, now))
     }
 
@@ -352,3 +365,19 @@ pub trait KeySourceExt: KeySource {
 }
 
 impl<T: KeySource + ?Sized> KeySourceExt for T {}
+
+/// What a scan reads: the request checked, its records read with every read's guarantees
+/// ([`Collected::finish`]), and the evaluation time.
+async fn read_for_scan<S: KeySource + ?Sized>(
+    source: &S,
+    request: &ScanRequest,
+) -> Result<(Collected, DateTime<Utc>)> {
+    request.policy.validate()?;
+    request.scope.validate()?;
+    let now = request.now.unwrap_or_else(Utc::now);
+    let read = ReadRequest {
+        now: Some(now),
+        ..request.read_request()
+    };
+    Ok((source.read(&read).await?.finish(&request.scope), now))
+}
