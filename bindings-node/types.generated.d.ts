@@ -562,8 +562,8 @@ export interface EventOutcome {
   /** The keys the event touches. */
   keys: TouchedKey[]
   /**
-   * Keys the event names that a complete read of their region did not find (deleted since,
-   * or the event is from elsewhere): not re-checked, so not known to pass.
+   * Keys the event names that KMS says do not exist (deleted since, or the event is from
+   * elsewhere), or that the read returned nothing for: not re-checked, so not known to pass.
    */
   not_found: TouchedKey[]
   /** The remediation plan, with `remediate`. */

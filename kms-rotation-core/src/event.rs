@@ -41,6 +41,17 @@ pub struct TouchedKey {
     pub key_id: String,
 }
 
+impl TouchedKey {
+    /// The key's ARN, in its region's partition.
+    pub fn arn(&self) -> String {
+        let partition = crate::regions::partition(&self.region);
+        format!(
+            "arn:{partition}:kms:{}:{}:key/{}",
+            self.region, self.account_id, self.key_id
+        )
+    }
+}
+
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touched {

@@ -52,6 +52,20 @@ pub fn is_known(region: &str) -> bool {
     KNOWN_REGIONS.contains(&region)
 }
 
+/// The partition of `region`, for ARNs built from a region (`aws` for any region not of another
+/// partition's prefix, emulators' included).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
 /// Checks that `region` has the shape of a region name: lowercase letters, digits and dashes. It
 /// becomes part of a host name, so anything else is refused before it reaches a URL. (Whether the
 /// region exists is [`check_known`]'s question: new regions and emulators must remain possible.)
@@ -86,6 +100,18 @@ pub fn check_known(regions: &[String]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_partition_from_its_regions() {
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("eusc-de-east-1", "aws-eusc"),
+        ] {
+            assert_eq!(super::partition(region), partition);
+        }
+    }
+
     #[test]
     fn typos_are_caught() {
         assert!(super::check_known(&["us-east-1".into(), "eu-west-1".into()]).is_ok());

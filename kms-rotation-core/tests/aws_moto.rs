@@ -564,6 +564,7 @@ async fn each_assumed_role_reads_its_own_account() {
                 accounts: vec!["222222222222".into()],
                 regions: Vec::new(),
                 shard: None,
+                keys: Vec::new(),
             },
             ..ReadRequest::default()
         })

@@ -87,6 +87,7 @@ async fn scope_regions_replace_the_configured_ones_and_are_checked() {
             accounts: Vec::new(),
             regions: vec!["ap-south-1".into()],
             shard: None,
+            keys: Vec::new(),
         },
         ..ReadRequest::default()
     };
@@ -102,6 +103,7 @@ async fn scope_regions_replace_the_configured_ones_and_are_checked() {
             accounts: Vec::new(),
             regions: vec!["https://evil.example/".into()],
             shard: None,
+            keys: Vec::new(),
         },
         ..ReadRequest::default()
     };

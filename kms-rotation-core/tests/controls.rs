@@ -122,6 +122,32 @@ fn records() -> Vec<KeyRecord> {
             }
         }
     }
+    // Keys declared in code: a value left to deploy time, and rotation asked of a key that
+    // cannot rotate (its deploy would fail).
+    let declared = || KeyRecord {
+        key_manager: Some(KeyManager::Customer),
+        key_state: Some(KeyState::Enabled),
+        origin: Some(Origin::AwsKms),
+        location: Some(kms_rotation::source::Location {
+            file: "main.tf".into(),
+            line: Some(1),
+            address: "aws_kms_key.main".into(),
+        }),
+        ..KeyRecord::from_arn(ARN).unwrap()
+    };
+    records.push(KeyRecord {
+        key_spec: Some(KeySpec::SymmetricDefault),
+        errors: vec![KeyError {
+            code: kms_rotation::rule::UNKNOWN_UNTIL_APPLY.into(),
+            ..failed("GetKeyRotationStatus")
+        }],
+        ..declared()
+    });
+    records.push(KeyRecord {
+        key_spec: Some(KeySpec::Rsa2048),
+        rotation: Some(rotation(true, Some(365), None)),
+        ..declared()
+    });
     records
 }
 

@@ -350,6 +350,33 @@ async fn an_unrelated_event_is_ignored_and_a_malformed_one_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn only_the_touched_key_is_read_not_its_region() {
+    let server = KmsTestServer::start(seeded(), Faults::default())
+        .await
+        .unwrap();
+    let file = write_event(
+        "only-touched.json",
+        &event_on("DisableKeyRotation", ROTATION_OFF),
+    );
+    let out = event_cli(&server, &file, &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        server.calls_for("ListKeys").is_empty(),
+        "the region is not listed"
+    );
+    let read: Vec<_> = (server.calls().into_iter())
+        .filter(|c| c.operation != "ListAliases")
+        .map(|c| (c.operation, c.key_arn))
+        .collect();
+    assert!(
+        read.iter()
+            .all(|(_, arn)| arn.as_deref() == Some(ROTATION_OFF)),
+        "only the touched key is read: {read:?}"
+    );
+    assert!(read.iter().any(|(op, _)| op == "DescribeKey"), "{read:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_key_the_event_names_that_is_not_there_makes_the_result_incomplete() {
     let server = KmsTestServer::start(seeded(), Faults::default())
         .await

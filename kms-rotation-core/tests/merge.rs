@@ -28,6 +28,7 @@ async fn part(regions: &[&str], policy: &Policy, now: DateTime<Utc>) -> Report {
                 accounts: Vec::new(),
                 regions: regions.iter().map(|r| (*r).to_owned()).collect(),
                 shard: None,
+                keys: Vec::new(),
             },
             policy: policy.clone(),
             now: Some(now),

@@ -282,6 +282,7 @@ async fn account_ids_are_checked_before_any_call() {
                 accounts: vec![ACCOUNT.into(), bad.into()],
                 regions: vec![],
                 shard: None,
+                keys: Vec::new(),
             },
             ..ScanRequest::default()
         };
@@ -301,6 +302,7 @@ async fn an_account_asked_for_that_is_never_read_is_a_scope_error() {
             accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
             regions: vec![],
             shard: None,
+            keys: Vec::new(),
         },
         ..ScanRequest::default()
     };
@@ -337,6 +339,7 @@ async fn an_account_without_a_role_is_a_scope_error_without_any_call() {
             accounts: vec![OTHER.into()],
             regions: vec![],
             shard: None,
+            keys: Vec::new(),
         },
         ..ScanRequest::default()
     };
@@ -374,6 +377,7 @@ async fn an_inventory_without_an_asked_for_account_is_incomplete() {
             accounts: vec![OTHER.into()],
             regions: vec![],
             shard: None,
+            keys: Vec::new(),
         },
         ..ScanRequest::default()
     };

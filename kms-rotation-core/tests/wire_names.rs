@@ -154,9 +154,10 @@ fn formats_and_error_kinds_are_named_the_same_way() {
 fn all_lists_every_value_in_declaration_order() {
     // `ALL` comes from strum's list of variants; `Reason::ALL` is what `explain` lists.
     assert_eq!(Status::ALL.len(), 5);
-    assert_eq!(Reason::ALL.len(), 17);
+    assert_eq!(Reason::ALL.len(), 19);
     assert_eq!(Reason::ALL[0], Reason::DescribeFailed);
     assert_eq!(Reason::ALL[16], Reason::ExceptionUndecidable);
+    assert_eq!(Reason::ALL[18], Reason::RotationNotSupported);
     assert_eq!(KeySpec::ALL.len(), 20);
     assert_eq!(KeySpec::Rsa2048.as_str(), "RSA_2048");
     assert_eq!(KeySpec::EccSecgP256k1.as_str(), "ECC_SECG_P256K1");

@@ -701,8 +701,8 @@ class EventOutcome(TypedDict):
     keys: list[TouchedKey]
     """The keys the event touches."""
     not_found: list[TouchedKey]
-    """Keys the event names that a complete read of their region did not find (deleted since,
-    or the event is from elsewhere): not re-checked, so not known to pass.
+    """Keys the event names that KMS says do not exist (deleted since, or the event is from
+    elsewhere), or that the read returned nothing for: not re-checked, so not known to pass.
     """
     plan: Plan | None
     """The remediation plan, with ``remediate``."""

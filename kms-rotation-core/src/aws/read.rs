@@ -162,7 +162,12 @@ pub(crate) async fn read_region(ctx: &RegionContext) -> RegionResult {
     let listing = async move {
         // The sender is dropped when listing ends, which ends the stream of keys to read.
         let sender = sender;
-        list_keys(ctx, &sender).await
+        if ctx.request.scope.keys.is_empty() {
+            list_keys(ctx, &sender).await
+        } else {
+            send_given_keys(ctx, &sender);
+            Ok(())
+        }
     };
     let reading = receiver
         .map(|listed| read_key(ctx, listed))
@@ -217,6 +222,30 @@ pub(crate) async fn read_region(ctx: &RegionContext) -> RegionResult {
         scope_error,
         accounts,
     }
+}
+
+/// The scope's keys of this region (and account, when known) into `sender`, by ARN: each is
+/// read as if listed, without listing the region. A key that no longer exists is a DescribeKey
+/// error on its finding, never a silent absence.
+fn send_given_keys(ctx: &RegionContext, sender: &UnboundedSender<Listed>) {
+    let mut count = 0;
+    for arn in &ctx.request.scope.keys {
+        let Ok(key) = crate::model::KeyArn::parse(arn) else {
+            continue; // Scope::validate refused it before any read.
+        };
+        let ours = key.region == ctx.region
+            && (ctx.target.account_id.as_deref()).is_none_or(|a| a == key.account_id);
+        if ours {
+            count += 1;
+            // Every call takes the ARN, which also names a key of another account.
+            let _ = sender.unbounded_send(Listed {
+                key_id: arn.clone(),
+                arn: Some(arn.clone()),
+                unidentified: None,
+            });
+        }
+    }
+    ctx.progress.listed(count);
 }
 
 /// Lists every key of the region into `sender`, once each, keeping only the accounts in scope.

@@ -63,8 +63,8 @@ pub struct EventOutcome {
     pub keys: Vec<TouchedKey>,
     /// The findings of those keys (and what could not be listed), as a report.
     pub report: Option<Report>,
-    /// Keys the event names that a complete read of their region did not find (deleted since,
-    /// or the event is from elsewhere): not re-checked, so not known to pass.
+    /// Keys the event names that KMS says do not exist (deleted since, or the event is from
+    /// elsewhere), or that the read returned nothing for: not re-checked, so not known to pass.
     pub not_found: Vec<TouchedKey>,
     /// The remediation plan, with `remediate`.
     pub plan: Option<Plan>,
@@ -111,7 +111,8 @@ pub async fn event(options: EventOptions, progress: Option<ProgressFn>) -> Resul
     scan.accounts = distinct(keys.iter().map(|k| k.account_id.clone()));
     scan.regions = distinct(keys.iter().map(|k| k.region.clone()));
     let is_aws = scan.reads_aws();
-    let full = super::scan(scan.clone(), progress).await?;
+    let arns = keys.iter().map(TouchedKey::arn).collect();
+    let full = super::scan::scan_keys(scan.clone(), arns, progress).await?;
     let (report, not_found) = only_touched(full, &keys);
 
     let (plan, remediation) = if options.remediate {
@@ -220,17 +221,23 @@ fn in_scope(
 }
 
 /// The report of the touched keys only (scope errors kept: a region not listed leaves its keys
-/// unknown), and the touched keys a complete read of their region did not find.
+/// unknown), and the touched keys that are not there: DescribeKey answered NotFoundException
+/// (deleted since the call), or the read returned no record of them.
 fn only_touched(full: Report, keys: &[TouchedKey]) -> (Report, Vec<TouchedKey>) {
     let is_touched = |account: &str, region: &str, key_id: &str| {
         keys.iter()
             .any(|k| k.account_id == account && k.region == region && k.key_id == key_id)
     };
-    let findings: Vec<_> = full
+    let is_gone = |f: &crate::Finding| {
+        f.errors
+            .iter()
+            .any(|e| e.operation == crate::model::operation::DESCRIBE_KEY && e.code == NOT_FOUND)
+    };
+    let (findings, gone): (Vec<_>, Vec<_>) = full
         .findings
         .into_iter()
         .filter(|f| is_touched(&f.account_id, &f.region, &f.key_id))
-        .collect();
+        .partition(|f| !is_gone(f));
     let not_listed = |key: &TouchedKey| {
         full.scope_errors.iter().any(|e| {
             e.account_id.as_deref().is_none_or(|a| a == key.account_id)
@@ -240,10 +247,10 @@ fn only_touched(full: Report, keys: &[TouchedKey]) -> (Report, Vec<TouchedKey>) 
     let not_found = keys
         .iter()
         .filter(|k| {
-            !not_listed(k)
-                && !findings.iter().any(|f| {
-                    f.account_id == k.account_id && f.region == k.region && f.key_id == k.key_id
-                })
+            let is = |f: &crate::Finding| {
+                f.account_id == k.account_id && f.region == k.region && f.key_id == k.key_id
+            };
+            gone.iter().any(is) || (!not_listed(k) && !findings.iter().any(is))
         })
         .cloned()
         .collect();
@@ -256,6 +263,9 @@ fn only_touched(full: Report, keys: &[TouchedKey]) -> (Report, Vec<TouchedKey>) 
     );
     (report, not_found)
 }
+
+/// KMS's answer for a key that does not exist (or was deleted).
+const NOT_FOUND: &str = "NotFoundException";
 
 fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
     let mut values: Vec<String> = values.collect();

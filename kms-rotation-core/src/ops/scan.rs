@@ -102,6 +102,7 @@ impl ScanOptions {
             accounts: self.accounts.clone(),
             regions: self.regions.clone(),
             shard: self.shard,
+            keys: Vec::new(),
         };
         scope.validate().map_err(|e| {
             // The scope's fields are the options' own.
@@ -198,8 +199,20 @@ impl ScanOptions {
 /// Reads the keys of the source `options` name, evaluates them and reports. Every option is
 /// checked before the source is touched; `progress` hears of the read as it goes.
 pub async fn scan(options: ScanOptions, progress: Option<ProgressFn>) -> Result<Report> {
+    scan_keys(options, Vec::new(), progress).await
+}
+
+/// [`scan`] of only the keys `keys` (ARNs; empty: every key), as `event` re-checks the keys a
+/// call touched without reading their regions whole.
+pub(crate) async fn scan_keys(
+    options: ScanOptions,
+    keys: Vec<String>,
+    progress: Option<ProgressFn>,
+) -> Result<Report> {
     let policy = options.load_policy()?;
-    let scope = options.scope()?;
+    let mut scope = options.scope()?;
+    scope.keys = keys;
+    scope.validate()?;
     let request = ScanRequest {
         scope,
         policy,

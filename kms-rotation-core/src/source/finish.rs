@@ -211,6 +211,7 @@ mod tests {
             accounts: vec!["111122223333".into(), "444455556666".into()],
             regions: vec![],
             shard: None,
+            keys: Vec::new(),
         };
         let collected = Collected {
             accounts: vec!["111122223333".into()],

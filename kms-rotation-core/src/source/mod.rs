@@ -41,6 +41,9 @@ pub struct Scope {
     /// account is still read (and reported as read) when none of its pairs is this part's, so
     /// that no part reports another's accounts as not read.
     pub shard: Option<Shard>,
+    /// Only these keys, by ARN; empty: every key. A source reads just these where it can (AWS:
+    /// DescribeKey on each, no ListKeys), so re-checking a few keys does not read a region.
+    pub keys: Vec<String>,
 }
 
 impl Scope {
@@ -60,12 +63,26 @@ impl Scope {
             crate::regions::check_name(region)
                 .map_err(|e| e.with_field(format!("scope.regions[{i}]")))?;
         }
+        for (i, arn) in self.keys.iter().enumerate() {
+            let key = crate::model::KeyArn::parse(arn)
+                .map_err(|e| e.with_field(format!("scope.keys[{i}]")))?;
+            let within =
+                |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+            if !within(&self.accounts, key.account_id) || !within(&self.regions, key.region) {
+                return Err(Error::invalid_input(format!(
+                    "`{arn}` is outside the accounts and regions asked for"
+                ))
+                .with_field(format!("scope.keys[{i}]")));
+            }
+        }
         Ok(())
     }
 
     /// Whether `record`'s account and region are in the scope, and in its shard.
     pub fn includes(&self, record: &KeyRecord) -> bool {
-        self.spans(record) && self.owns(&record.account_id, &record.region)
+        self.spans(record)
+            && self.owns(&record.account_id, &record.region)
+            && (self.keys.is_empty() || self.keys.contains(&record.arn))
     }
 
     /// Whether `record`'s account and region are among the scope's, whatever the shard.
