@@ -213,3 +213,15 @@ async fn a_key_listed_twice_is_refused_naming_its_first_two_places_in_or_out_of_
         );
     }
 }
+
+#[tokio::test]
+async fn a_file_that_cannot_be_read_is_unavailable_not_bad_input() {
+    let dir = std::env::temp_dir().join(format!("kms-rotation-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = scan(serde_json::json!({ "inventory": dir }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    assert_eq!(err.context().file.as_deref(), Some(dir.as_path()), "{err}");
+}

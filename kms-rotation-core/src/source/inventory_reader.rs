@@ -91,6 +91,10 @@ fn read_json_once(path: &Path, each: Each<'_>, track_path: bool) -> Result<(), F
     }
     let end = read.and_then(|()| de.end().map_err(|e| (e, None)));
     end.map_err(|(e, field)| {
+        if e.is_io() {
+            // The file could not be read (a directory, a disk error): not the user's syntax.
+            return Failure::Ours(Error::from(std::io::Error::from(e)).with_retryable(false));
+        }
         let mut error = Error::invalid_input(input::strip_position(&e.to_string()))
             .with_position(e.line(), e.column());
         if let Some(field) = field.filter(|f| !f.is_empty() && f != ".") {
