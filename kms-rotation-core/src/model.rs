@@ -421,11 +421,35 @@ impl KeyRecord {
     /// A record for `arn` with account, region and key id taken from it and nothing else known.
     pub fn from_arn(arn: &str) -> crate::Result<Self> {
         let parsed = KeyArn::parse(arn)?;
-        Ok(KeyRecord {
-            account_id: parsed.account_id.to_owned(),
-            region: parsed.region.to_owned(),
-            key_id: parsed.key_id.to_owned(),
-            arn: arn.to_owned(),
+        Ok(KeyRecord::identified(
+            parsed.account_id.to_owned(),
+            parsed.region.to_owned(),
+            parsed.key_id.to_owned(),
+            arn.to_owned(),
+        ))
+    }
+
+    /// A record for a key declared at `location` in code, which has no ARN yet: its identity is
+    /// the location's, and nothing else is known.
+    pub fn declared(location: Location, region: Option<String>) -> Self {
+        KeyRecord {
+            location: Some(location.clone()),
+            ..KeyRecord::identified(
+                String::new(),
+                region.unwrap_or_default(),
+                location.address.clone(),
+                location.identity(),
+            )
+        }
+    }
+
+    /// A record that knows only which key it is: every fact unknown (`None`), no read failed.
+    pub fn identified(account_id: String, region: String, key_id: String, arn: String) -> Self {
+        KeyRecord {
+            account_id,
+            region,
+            key_id,
+            arn,
             aliases: None,
             tags: None,
             key_manager: None,
@@ -440,31 +464,6 @@ impl KeyRecord {
             exposure: None,
             errors: Vec::new(),
             location: None,
-        })
-    }
-
-    /// A record for a key declared at `location` in code, which has no ARN yet: its identity is
-    /// the location's, and nothing else is known.
-    pub fn declared(location: Location, region: Option<String>) -> Self {
-        KeyRecord {
-            account_id: String::new(),
-            region: region.unwrap_or_default(),
-            key_id: location.address.clone(),
-            arn: location.identity(),
-            aliases: None,
-            tags: None,
-            key_manager: None,
-            key_spec: None,
-            key_usage: None,
-            origin: None,
-            custom_key_store_id: None,
-            key_state: None,
-            creation_date: None,
-            multi_region: None,
-            rotation: None,
-            exposure: None,
-            errors: Vec::new(),
-            location: Some(location),
         }
     }
 

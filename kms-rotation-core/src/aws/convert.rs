@@ -33,26 +33,12 @@ pub(crate) fn bare_record(
     if let Some(record) = arn.and_then(|arn| KeyRecord::from_arn(arn).ok()) {
         return record;
     }
-    KeyRecord {
-        account_id: account_id.unwrap_or_default().to_owned(),
-        region: region.to_owned(),
-        key_id: key_id.to_owned(),
-        arn: arn.map_or_else(String::new, str::to_owned),
-        aliases: None,
-        tags: None,
-        key_manager: None,
-        key_spec: None,
-        key_usage: None,
-        origin: None,
-        custom_key_store_id: None,
-        key_state: None,
-        creation_date: None,
-        multi_region: None,
-        rotation: None,
-        exposure: None,
-        errors: Vec::new(),
-        location: None,
-    }
+    KeyRecord::identified(
+        account_id.unwrap_or_default().to_owned(),
+        region.to_owned(),
+        key_id.to_owned(),
+        arn.map_or_else(String::new, str::to_owned),
+    )
 }
 
 /// Parses an AWS enum by its wire spelling; an unknown value is recorded on `errors`.
