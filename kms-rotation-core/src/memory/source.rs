@@ -61,7 +61,9 @@ impl MemorySource {
             &request.scope.regions,
             distinct(records.iter().map(|r| &r.region)),
         );
-        records.retain(|r| request.scope.owns(&r.account_id, &r.region));
+        records.retain(|r| {
+            request.scope.owns(&r.account_id, &r.region) && request.scope.names(&r.arn)
+        });
         if let Some(progress) = &request.progress {
             progress(ProgressUpdate {
                 keys_listed: records.len(),

@@ -82,7 +82,12 @@ impl Scope {
     pub fn includes(&self, record: &KeyRecord) -> bool {
         self.spans(record)
             && self.owns(&record.account_id, &record.region)
-            && (self.keys.is_empty() || self.keys.contains(&record.arn))
+            && self.names(&record.arn)
+    }
+
+    /// Whether the key `arn` is among the scope's keys (every key when none are named).
+    pub fn names(&self, arn: &str) -> bool {
+        self.keys.is_empty() || self.keys.iter().any(|k| k == arn)
     }
 
     /// Whether `record`'s account and region are among the scope's, whatever the shard.

@@ -17,6 +17,7 @@ pub async fn run(source: &dyn KeySource, seeded: &[KeyRecord]) {
     region_scope(source, seeded).await;
     account_scope(source, seeded).await;
     empty_scope(source).await;
+    key_scope(source, seeded).await;
     progress_reaches_the_total(source, seeded).await;
     one_finding_per_key(source, seeded).await;
 }
@@ -74,6 +75,27 @@ async fn empty_scope(source: &dyn KeySource) {
     let collected = source.read(&request).await.unwrap();
     assert!(collected.records.is_empty());
     assert!(collected.scope_errors.is_empty());
+}
+
+/// Named keys are the only ones read (how `event` re-checks a few keys of a large region).
+async fn key_scope(source: &dyn KeySource, seeded: &[KeyRecord]) {
+    let named = [&seeded[0], &seeded[seeded.len() - 1]];
+    let request = ReadRequest {
+        scope: Scope {
+            accounts: named.iter().map(|r| r.account_id.clone()).collect(),
+            regions: named.iter().map(|r| r.region.clone()).collect(),
+            keys: named.iter().map(|r| r.arn.clone()).collect(),
+            ..Scope::default()
+        },
+        ..ReadRequest::default()
+    };
+    let collected = source.read(&request).await.unwrap();
+    assert_eq!(arns(&collected.records), arns(named));
+    assert!(
+        collected.scope_errors.is_empty(),
+        "{:?}",
+        collected.scope_errors
+    );
 }
 
 async fn progress_reaches_the_total(source: &dyn KeySource, seeded: &[KeyRecord]) {
