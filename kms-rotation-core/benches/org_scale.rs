@@ -26,30 +26,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use kms_rotation::model::{KeyManager, KeyRecord, KeySpec, KeyState, Origin, Rotation};
+use fleet::{LATENCY, REGIONS};
+use kms_rotation::model::KeyRecord;
 use kms_test_server::{Faults, KmsTestServer};
 use nix::sys::resource::{UsageWho, getrusage};
 
-const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ca-central-1",
-    "sa-east-1",
-];
-const LATENCY: Duration = Duration::from_millis(25);
+mod fleet;
+
 /// `KMS_ROTATION_CLI` runs another build of the command (to compare two builds).
 fn cli_path() -> String {
     std::env::var("KMS_ROTATION_CLI")
@@ -133,23 +116,7 @@ impl Scenario {
         for account in &self.accounts {
             for region in self.regions {
                 for n in 0..self.keys_per_region {
-                    let arn = format!(
-                        "arn:aws:kms:{region}:{account}:key/{n:08x}-0000-4000-8000-{n:012x}"
-                    );
-                    let Ok(mut record) = KeyRecord::from_arn(&arn) else {
-                        unreachable!("the ARN is well formed")
-                    };
-                    record.key_manager = Some(KeyManager::Customer);
-                    record.key_spec = Some(KeySpec::SymmetricDefault);
-                    record.origin = Some(Origin::AwsKms);
-                    record.key_state = Some(KeyState::Enabled);
-                    record.rotation = Some(Rotation {
-                        enabled: !self.all_failing && n % 4 != 0,
-                        period_days: Some(365),
-                        next_rotation_date: None,
-                        on_demand_rotation_start_date: None,
-                        last_rotation: None,
-                    });
+                    let record = fleet::key(account, region, n, !self.all_failing && n % 4 != 0);
                     records.push(record);
                 }
             }

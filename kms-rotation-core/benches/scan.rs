@@ -11,58 +11,25 @@
 //! the same without exposure (`--exposure never`), and rates capped at 80% of the quotas (what a
 //! user leaving room for the account's other callers would set with `--rate`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_config::BehaviorVersion;
+use fleet::{LATENCY, REGIONS};
 use kms_rotation::aws::{AwsOptions, AwsSource, RateLimits};
-use kms_rotation::model::{KeyManager, KeyRecord, KeySpec, KeyState, Origin, Rotation};
+use kms_rotation::model::KeyRecord;
 use kms_rotation::source::Need;
 use kms_rotation::{KeySourceExt, ScanRequest, Status};
 use kms_test_server::{Faults, KmsTestServer};
 
-const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ca-central-1",
-    "sa-east-1",
-];
-const LATENCY: Duration = Duration::from_millis(25);
+mod fleet;
+
 const GET_KEY_ROTATION_STATUS_QUOTA: f64 = 1000.0;
 
 fn fleet(keys_per_region: usize, regions: &[&str]) -> Vec<KeyRecord> {
     let mut records = Vec::with_capacity(keys_per_region * regions.len());
     for region in regions {
         for n in 0..keys_per_region {
-            let arn =
-                format!("arn:aws:kms:{region}:111122223333:key/{n:08x}-0000-4000-8000-{n:012x}");
-            let Ok(mut record) = KeyRecord::from_arn(&arn) else {
-                unreachable!("the ARN is well formed")
-            };
-            record.key_manager = Some(KeyManager::Customer);
-            record.key_spec = Some(KeySpec::SymmetricDefault);
-            record.origin = Some(Origin::AwsKms);
-            record.key_state = Some(KeyState::Enabled);
-            record.rotation = Some(Rotation {
-                enabled: n % 4 != 0,
-                period_days: Some(365),
-                next_rotation_date: None,
-                on_demand_rotation_start_date: None,
-                last_rotation: None,
-            });
-            records.push(record);
+            records.push(fleet::key("111122223333", region, n, n % 4 != 0));
         }
     }
     records
