@@ -280,6 +280,19 @@ fn a_bad_aws_option_names_its_flag() {
         assert_bad_input(&out, &["--rate:", "describe_key=1"]);
         let out = kms_rotation(&[command, "--region", "us-east-1", "--max-attempts", "0"]);
         assert_bad_input(&out, &["--max-attempts:", "at least 1"]);
+        // The core's `exclude_accounts` of the organisation is --org-exclude-account, not
+        // plan's --exclude-account (the plan's selection).
+        let out = kms_rotation(&[
+            command,
+            "--region",
+            "us-east-1",
+            "--organization",
+            "--org-role-name",
+            "Audit",
+            "--org-exclude-account",
+            "1234",
+        ]);
+        assert_bad_input(&out, &["--org-exclude-account:", "1234"]);
     }
 }
 

@@ -31,18 +31,31 @@ pub fn from_flags<T: DeserializeOwned>(
     })
 }
 
+/// Core fields whose flag is not named after them: the organisation's `exclude_accounts` is
+/// --org-exclude-account, apart from plan's --exclude-account (`selection.exclude.accounts`).
+const RENAMED_FIELDS: &[(&str, &str)] = &[("exclude_accounts", "org_exclude_accounts")];
+
 /// `err` with the field the core named (`regions[0]`, `selection.include.tags`) replaced by the
 /// flag of `subcommand` that sets it (`--region`, `--include-tag`), when there is one.
 pub fn name_the_flag(err: Error, subcommand: &str) -> Error {
     let Some(field) = err.context().field.clone() else {
         return err;
     };
-    let id = field
+    // `scan.regions[0]` (plan's scan options) is `regions`.
+    let path: Vec<&str> = field
         .split('.')
         .map(|part| part.split('[').next().unwrap_or(part))
-        .filter(|part| !matches!(*part, "" | "scan" | "selection"))
-        .collect::<Vec<_>>()
-        .join("_");
+        .filter(|part| !matches!(*part, "" | "scan"))
+        .collect();
+    let id = match RENAMED_FIELDS.iter().find(|(core, _)| path == [*core]) {
+        Some((_, id)) => id.to_string(),
+        None => path
+            .iter()
+            .filter(|part| **part != "selection")
+            .copied()
+            .collect::<Vec<_>>()
+            .join("_"),
+    };
     let command = crate::Cli::command();
     let flag = command
         .find_subcommand(subcommand)
