@@ -407,14 +407,14 @@ pub struct KeyRecord {
     pub rotation: Option<Rotation>,
     /// Who beyond the key's account may use it (key policy and grants); `None` when not read,
     /// which says nothing about it.
-    pub exposure: Option<Exposure>,
+    pub exposure: Option<Box<Exposure>>,
     /// Every read that failed for this key, deciding the verdict or not; empty when none did.
     pub errors: Vec<KeyError>,
     /// Where the key is declared, for a key read from code (a Terraform plan, a CloudFormation
     /// template); absent for a key read from AWS. Such a key has no ARN yet: its `arn` is the
     /// identity `FILE#ADDRESS`, and its account (and region, unless the code names it) are empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
 }
 
 impl KeyRecord {
@@ -433,7 +433,7 @@ impl KeyRecord {
     /// the location's, and nothing else is known.
     pub fn declared(location: Location, region: Option<String>) -> Self {
         KeyRecord {
-            location: Some(location.clone()),
+            location: Some(Box::new(location.clone())),
             ..KeyRecord::identified(
                 String::new(),
                 region.unwrap_or_default(),
@@ -614,7 +614,7 @@ impl TryFrom<RawKeyRecord> for KeyRecord {
         record.creation_date = raw.creation_date;
         record.multi_region = raw.multi_region;
         record.rotation = raw.rotation;
-        record.exposure = raw.exposure;
+        record.exposure = raw.exposure.map(Box::new);
         record.errors = raw.errors;
         if record.error_for(operation::DESCRIBE_KEY).is_none()
             && let Some(field) = record.missing_metadata()

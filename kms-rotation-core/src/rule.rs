@@ -376,8 +376,8 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         rotation: record.rotation,
         exposure: record.exposure,
         period_source: verdict.period_source,
-        exception: verdict.exception,
-        error: verdict.error,
+        exception: verdict.exception.map(Box::new),
+        error: verdict.error.map(Box::new),
         errors: record.errors,
         location: record.location,
     };

@@ -621,8 +621,8 @@ async fn the_aws_source_passes_the_conformance_suite_on_the_test_server() {
 }
 
 /// Exposure evidence the test server turns into a key policy statement or a grant.
-fn exposed(level: ExposureLevel, source: EvidenceSource, principal: &str) -> Option<Exposure> {
-    Some(Exposure {
+fn exposed(level: ExposureLevel, source: EvidenceSource, principal: &str) -> Option<Box<Exposure>> {
+    Some(Box::new(Exposure {
         level,
         evidence: vec![ExposureEvidence {
             level,
@@ -632,7 +632,7 @@ fn exposed(level: ExposureLevel, source: EvidenceSource, principal: &str) -> Opt
             detail: String::new(),
         }],
         error: None,
-    })
+    }))
 }
 
 #[tokio::test]
@@ -647,7 +647,9 @@ async fn exposure_is_read_for_failing_keys_and_unknown_when_denied() {
             r.exposure = exposed(ExposureLevel::CrossAccount, EvidenceSource::Grant, other)
         }),
         with(key(region, 3), |r| {
-            r.exposure = Some(Exposure::unknown(denied("GetKeyPolicy").remove(0)))
+            r.exposure = Some(Box::new(Exposure::unknown(
+                denied("GetKeyPolicy").remove(0),
+            )))
         }),
         key(region, 4),
         // Passes: its policy is not read unless asked.

@@ -128,11 +128,11 @@ fn records() -> Vec<KeyRecord> {
         key_manager: Some(KeyManager::Customer),
         key_state: Some(KeyState::Enabled),
         origin: Some(Origin::AwsKms),
-        location: Some(kms_rotation::source::Location {
+        location: Some(Box::new(kms_rotation::source::Location {
             file: "main.tf".into(),
             line: Some(1),
             address: "aws_kms_key.main".into(),
-        }),
+        })),
         ..KeyRecord::from_arn(ARN).unwrap()
     };
     records.push(KeyRecord {

@@ -691,8 +691,8 @@ fn a_failed_tag_read_under_an_active_tag_exception_is_that_error() {
     let finding = judge_with(&record, &with_exceptions(vec![tag_exception("2027-06-30")]));
     assert_verdict(&finding, Status::Error, "exception_undecidable");
     assert_eq!(
-        finding.error,
-        Some(key_error("ListResourceTags", "AccessDeniedException"))
+        finding.error.as_deref(),
+        Some(&key_error("ListResourceTags", "AccessDeniedException"))
     );
     assert_eq!(finding.errors, record.errors, "every failed read is kept");
 }

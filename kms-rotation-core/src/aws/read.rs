@@ -416,7 +416,7 @@ async fn read_key(ctx: &RegionContext, listed: Listed) -> KeyRecord {
     }
 
     if wants(needs.exposure, &record, ctx) {
-        record.exposure = Some(exposure(ctx, &listed.key_id, &mut record).await);
+        record.exposure = Some(Box::new(exposure(ctx, &listed.key_id, &mut record).await));
     }
 
     ctx.progress.read_one();

@@ -256,8 +256,8 @@ fn change(about: &Finding, old: Option<&Finding>, new: Option<&Finding>) -> KeyC
         new_status: new.map(|f| f.status),
         old_reason: old.map(|f| f.reason),
         new_reason: new.map(|f| f.reason),
-        exception: (new.and_then(|f| f.exception.clone()))
-            .or_else(|| old.and_then(|f| f.exception.clone())),
+        exception: (new.and_then(|f| f.exception.as_deref().cloned()))
+            .or_else(|| old.and_then(|f| f.exception.as_deref().cloned())),
     }
 }
 

@@ -225,7 +225,7 @@ mod tests {
     fn finding(exposure: Option<Exposure>, tags: Option<&[(&str, &str)]>) -> Finding {
         let mut record =
             crate::KeyRecord::from_arn("arn:aws:kms:eu-west-1:111111111111:key/k").unwrap();
-        record.exposure = exposure;
+        record.exposure = exposure.map(Box::new);
         record.tags = tags.map(|t| {
             t.iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
