@@ -33,6 +33,12 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 
+/// A scan makes millions of small allocations (each call's request, headers, reply and records):
+/// with the system allocator they took a quarter of the command's CPU per call
+/// (BENCHMARKS.md, "Organisation scale").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Checks and fixes automatic rotation of customer-managed symmetric AWS KMS keys (CIS AWS
 /// Foundations, Security Hub KMS.4): scan, plan, apply with a journal, roll back.
 #[derive(Debug, Parser)]
