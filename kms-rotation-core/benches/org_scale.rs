@@ -11,6 +11,7 @@
 //! | `accounts` | a compliance scan of 3 regions in each of 20 accounts (`--role-arn` each, through the server's STS) | keys per account and region (500) |
 //! | `remediation` | `apply --yes` of a plan fixing every key of one region, journal in a temporary directory | keys (2,000) |
 //! | `remediation-at-quota` | the same with `--writes-per-second 15` (the EnableKeyRotation quota) | keys (2,000) |
+//! | `remediation-above-quota` | the same with `--writes-per-second 30`: twice the quota, so the writes must absorb throttling | keys (2,000) |
 //!
 //! A quarter of the keys of a scan fail (rotation off); every key of the remediation does. Each
 //! run prints the wall time, the calls per operation, the throttled replies (absorbed: the run
@@ -94,15 +95,19 @@ impl Scenario {
                     remediate: false,
                 }
             }
-            "remediation" | "remediation-at-quota" => Scenario {
+            "remediation" | "remediation-at-quota" | "remediation-above-quota" => Scenario {
                 accounts: one,
                 regions: &REGIONS[..1],
                 keys_per_region: size.unwrap_or(2_000),
                 all_failing: true,
-                args: if name == "remediation-at-quota" {
-                    vec!["--writes-per-second".to_owned(), "15".to_owned()]
-                } else {
-                    Vec::new()
+                args: match name {
+                    "remediation-at-quota" => {
+                        vec!["--writes-per-second".to_owned(), "15".to_owned()]
+                    }
+                    "remediation-above-quota" => {
+                        vec!["--writes-per-second".to_owned(), "30".to_owned()]
+                    }
+                    _ => Vec::new(),
                 },
                 remediate: true,
             },
@@ -354,7 +359,7 @@ async fn main() -> ExitCode {
     let Some(scenario) = Scenario::parse(name, size) else {
         eprintln!(
             "unknown scenario `{name}`: one-region, one-region-exposure, regions, accounts, \
-             remediation, remediation-at-quota"
+             remediation, remediation-at-quota, remediation-above-quota"
         );
         return ExitCode::from(2);
     };
