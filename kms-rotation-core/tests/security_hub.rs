@@ -251,18 +251,26 @@ fn findings_go_in_batches_of_at_most_100() {
     });
 }
 
+/// Sends `report` (through `role_arn`, if any) to a Security Hub that cannot be reached, and
+/// returns the refusal, which must come before any call.
+async fn refusal(report: Report, role_arn: Option<&str>) -> kms_rotation::Error {
+    let options = SecurityHubOptions {
+        report: Some(report),
+        role_arn: role_arn.map(str::to_owned),
+        endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+        ..SecurityHubOptions::default()
+    };
+    let err = ops::send_to_security_hub(options).await.unwrap_err();
+    assert_eq!(err.kind(), kms_rotation::ErrorKind::InvalidInput, "{err}");
+    err
+}
+
 /// A role in another account than the findings' is refused before any call: Security Hub would
 /// refuse every finding.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_of_another_account_is_refused_before_any_call() {
-    let mut options = SecurityHubOptions {
-        report: Some(report(&[record(1, false)])),
-        endpoint_url: Some("http://127.0.0.1:9".to_owned()),
-        ..SecurityHubOptions::default()
-    };
-    options.role_arn = Some("arn:aws:iam::111122223333:role/importer".to_owned());
-    let err = ops::send_to_security_hub(options).await.unwrap_err();
-    assert_eq!(err.kind(), kms_rotation::ErrorKind::InvalidInput);
+    let role = "arn:aws:iam::111122223333:role/importer";
+    let err = refusal(report(&[record(1, false)]), Some(role)).await;
     assert_eq!(
         err.context().field.as_deref(),
         Some("report.findings[0].account_id")
@@ -275,17 +283,52 @@ async fn a_role_of_another_account_is_refused_before_any_call() {
 async fn an_edited_report_is_refused_before_any_call() {
     let mut edited = report(&[record(1, false)]);
     edited.findings[0].status = kms_rotation::Status::Pass;
-    let options = SecurityHubOptions {
-        report: Some(edited),
-        endpoint_url: Some("http://127.0.0.1:9".to_owned()),
-        ..SecurityHubOptions::default()
-    };
-    let err = ops::send_to_security_hub(options).await.unwrap_err();
-    assert_eq!(err.kind(), kms_rotation::ErrorKind::InvalidInput);
+    let err = refusal(edited, None).await;
     assert_eq!(
         err.context().field.as_deref(),
         Some("report.findings[0].status")
     );
+}
+
+/// Keys declared in code (a Terraform plan, a CloudFormation template) are not in any account:
+/// their findings are refused whole, before any call, rather than one by one by Security Hub.
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_about_keys_declared_in_code_are_refused_before_any_call() {
+    let location = kms_rotation::source::Location {
+        file: "main.tf".to_owned(),
+        line: Some(3),
+        address: "aws_kms_key.main".to_owned(),
+    };
+    let declared = KeyRecord::declared(location, Some("us-east-1".to_owned()));
+    let err = refusal(report(&[record(1, true), declared]), None).await;
+    // In report order the declared key (no account) is the first.
+    assert_eq!(
+        err.context().field.as_deref(),
+        Some("report.findings[0].location")
+    );
+    assert!(
+        err.to_string().contains("main.tf#aws_kms_key.main"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("declared in code"), "{err}");
+}
+
+/// The same from the command: the report of a code scan is written, then the send is refused.
+#[test]
+fn scan_of_code_with_security_hub_is_exit_2_saying_why() {
+    let out = common::cli()
+        .args([
+            "scan",
+            "--terraform-plan",
+            "iac/plan.json",
+            "--security-hub",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("declared in code"), "{stderr}");
+    assert!(!stderr.contains("NOT imported"), "{stderr}");
 }
 
 /// When Security Hub cannot be reached, the report is still written, every finding is named

@@ -68,6 +68,18 @@ pub async fn send_to_security_hub(mut options: SecurityHubOptions) -> Result<Sec
         .rechecked()
         .map_err(|e| under("report", e))?;
     let report = &report;
+    // A key declared in code is not deployed: it has no account, and its `arn` is FILE#ADDRESS.
+    // Security Hub would refuse each one as from an unknown partition; say why instead.
+    if let Some((i, finding)) =
+        (report.findings.iter().enumerate()).find(|(_, f)| f.location.is_some())
+    {
+        return Err(Error::invalid_input(format!(
+            "`{}` is a key declared in code, not a deployed one: Security Hub takes findings \
+             only about keys in an AWS account; send the findings of a scan of the accounts",
+            finding.arn
+        ))
+        .with_field(format!("report.findings[{i}].location")));
+    }
     let mut aws: AwsOptions = options.aws_options(Vec::new());
     if let Some(role) = &options.role_arn {
         let account = role_account(role).unwrap_or_default();
