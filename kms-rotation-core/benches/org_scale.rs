@@ -101,14 +101,13 @@ impl Scenario {
                 keys_per_region: size.unwrap_or(2_000),
                 all_failing: true,
                 args: match name {
-                    "remediation-at-quota" => {
-                        vec!["--writes-per-second".to_owned(), "15".to_owned()]
-                    }
-                    "remediation-above-quota" => {
-                        vec!["--writes-per-second".to_owned(), "30".to_owned()]
-                    }
-                    _ => Vec::new(),
-                },
+                    "remediation-at-quota" => Some("15"),
+                    "remediation-above-quota" => Some("30"),
+                    _ => None,
+                }
+                .map_or_else(Vec::new, |rate| {
+                    vec!["--writes-per-second".to_owned(), rate.to_owned()]
+                }),
                 remediate: true,
             },
             _ => return None,

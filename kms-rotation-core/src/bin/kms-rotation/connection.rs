@@ -47,6 +47,8 @@ pub struct ConnectionArgs {
     /// With --organization: not this account (repeatable). Named apart from plan's
     /// --exclude-account, which keeps an account's keys out of the plan.
     #[arg(long = "org-exclude-account", value_name = "ACCOUNT_ID")]
+    // The core's name: errors about it are turned back into this flag by
+    // `options::RENAMED_FIELDS`.
     #[serde(rename = "exclude_accounts")]
     org_exclude_accounts: Vec<String>,
 
