@@ -235,7 +235,7 @@ macro_rules! key_wrapper {
                 /// `None` when the tags were not read (or their read failed), not "no tags".
                 #[getter]
                 fn tags(&self) -> Option<BTreeMap<String, String>> {
-                    self.inner.tags.clone()
+                    self.inner.tags.as_ref().map(BTreeMap::from)
                 }
                 #[getter]
                 fn key_manager(&self) -> Option<&'static str> {

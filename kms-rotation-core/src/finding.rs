@@ -1,7 +1,5 @@
 //! A finding: the rule's verdict on one key, with the evidence it used.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +198,7 @@ pub struct Finding {
     pub aliases: Option<Vec<String>>,
     /// `None`: not read (or the read failed; see `errors`). Not the same as none.
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<crate::model::Tags>,
     /// As in the key record; `None` when unknown.
     pub key_manager: Option<KeyManager>,
     /// As in the key record; `None` when unknown.

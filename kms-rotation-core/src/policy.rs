@@ -229,7 +229,9 @@ impl ExceptionMatch {
                         .any(|a| a.strip_prefix("alias/").unwrap_or(a.as_str()) == wanted),
                 )
             }
-            ExceptionMatch::Tag { key: k, value } => Some(key.tags.as_ref()?.get(k) == Some(value)),
+            ExceptionMatch::Tag { key: k, value } => {
+                Some(key.tags.as_ref()?.get(k) == Some(value.as_str()))
+            }
         }
     }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use kms_rotation::aws::{AwsOptions, AwsSource};
 use kms_rotation::exposure::{EvidenceSource, Exposure, ExposureEvidence, ExposureLevel};
+use kms_rotation::model::Tags;
 use kms_rotation::model::{
     KeyError, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, LastRotation, Origin, Rotation,
     RotationType, operation,
@@ -334,7 +335,7 @@ async fn tags_are_read_only_for_keys_that_would_fail_when_an_exception_matches_b
     let region = "eu-north-1";
     let tagged = |n, value: &str| {
         with(key(region, n), |r| {
-            r.tags = Some(BTreeMap::from([(
+            r.tags = Some(Tags::from([(
                 "rotation-exception".to_owned(),
                 value.to_owned(),
             )]))

@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use kms_rotation::diff::{DiffFormat, KeyChange, ReportDiff, compare};
+use kms_rotation::model::Tags;
 use kms_rotation::model::{KeySpec, Rotation};
 use kms_rotation::ops::{self, DiffOptions};
 use kms_rotation::{ErrorKind, KeyRecord, Policy, Report, ReportScope, ScopeError, Status};
@@ -32,7 +31,7 @@ enum Kind {
 fn key(account: &str, region: &str, n: u32, kind: Kind) -> KeyRecord {
     let mut record = common::failing(&arn(account, region, n));
     // Tags read on every key, so that the tag exception decides rather than being undecidable.
-    record.tags = Some(BTreeMap::new());
+    record.tags = Some(Tags::new());
     match kind {
         Kind::Fail => {}
         Kind::Pass => {
@@ -43,7 +42,7 @@ fn key(account: &str, region: &str, n: u32, kind: Kind) -> KeyRecord {
             })
         }
         Kind::Tagged => {
-            record.tags = Some(BTreeMap::from([("exempt".into(), "yes".into())]));
+            record.tags = Some(Tags::from([("exempt", "yes")]));
         }
         Kind::NotApplicable => record.key_spec = Some(KeySpec::Rsa2048),
         Kind::Error => record.rotation = None,

@@ -17,6 +17,7 @@ use aws_sdk_kms::config::Credentials;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
 use kms_rotation::aws::AwsTarget;
+use kms_rotation::model::Tags;
 use kms_rotation::model::{KeyManager, KeySpec, KeyState};
 use kms_rotation::remediate::{
     ActionStatus, ApplyOptions, Journal, PlanOptions, RollbackOptions, RollbackStatus, Verify,
@@ -35,7 +36,7 @@ fn arn(n: usize) -> String {
 /// apply must refuse, also with rotation off.
 fn fleet() -> (Vec<KeyRecord>, Vec<String>) {
     let key = |n: usize| KeyRecord {
-        tags: Some(BTreeMap::new()),
+        tags: Some(Tags::new()),
         ..common::failing(&arn(n))
     };
     let mut records: Vec<KeyRecord> = (1..=IN_SCOPE).map(key).collect();

@@ -12,7 +12,7 @@
 //! that is a scope error (the region is incomplete), for the other lists an error on the keys it
 //! concerns.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use aws_sdk_kms::types::RotationsListEntry;
@@ -28,7 +28,7 @@ use super::limits::{Op, RegionLimiter};
 use super::permissions::Action;
 use super::progress::Progress;
 use crate::exposure::{Exposure, GrantFact};
-use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, Origin, Rotation, operation};
+use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, Origin, Rotation, Tags, operation};
 use crate::rule;
 use crate::source::{Need, ReadRequest, ScopeError};
 
@@ -560,11 +560,8 @@ async fn list_rotations(
 }
 
 /// A key's tags (ListResourceTags, every page).
-async fn list_tags(
-    ctx: &RegionContext,
-    key_id: &str,
-) -> Result<BTreeMap<String, String>, KeyError> {
-    let mut tags = BTreeMap::new();
+async fn list_tags(ctx: &RegionContext, key_id: &str) -> Result<Tags, KeyError> {
+    let mut tags = Vec::new();
     let mut pager = Pager::new(operation::LIST_RESOURCE_TAGS);
     loop {
         let marker = pager.marker();
@@ -578,14 +575,14 @@ async fn list_tags(
         })
         .await?;
         for tag in page.tags() {
-            tags.insert(tag.tag_key().to_owned(), tag.tag_value().to_owned());
+            tags.push((tag.tag_key().to_owned(), tag.tag_value().to_owned()));
         }
         // Some tags are not "no such tag": the key's tags are unread.
         if !pager.advance(page.truncated(), page.next_marker())? {
             break;
         }
     }
-    Ok(tags)
+    Ok(tags.into_iter().collect())
 }
 
 #[cfg(test)]

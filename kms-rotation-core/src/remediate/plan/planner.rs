@@ -39,7 +39,7 @@ impl TagMatch {
 
     /// `None` when the finding's tags were not read: unknown, not "no match".
     pub(super) fn matches(&self, finding: &Finding) -> Option<bool> {
-        Some(finding.tags.as_ref()?.get(&self.key) == Some(&self.value))
+        Some(finding.tags.as_ref()?.get(&self.key) == Some(self.value.as_str()))
     }
 }
 
@@ -508,7 +508,7 @@ impl Pending<'_> {
         let managed_by_cloudformation = findings.iter().find_map(|f| {
             f.tags
                 .as_ref()
-                .and_then(|tags| tags.get(CLOUDFORMATION_STACK_TAG).cloned())
+                .and_then(|tags| tags.get(CLOUDFORMATION_STACK_TAG).map(str::to_owned))
         });
         Action {
             action: ActionKind::EnableRotation,

@@ -137,7 +137,7 @@ impl Rule<'_> {
             },
             Rule::Tag(tag) => match &finding.tags {
                 None => Answer::Unknown("tags not read".to_owned()),
-                Some(tags) if tags.get(&tag.key) == Some(&tag.value) => {
+                Some(tags) if tags.get(&tag.key) == Some(tag.value.as_str()) => {
                     Answer::Yes(format!("tag {}={}", tag.key, tag.value))
                 }
                 Some(_) => Answer::No,

@@ -2,13 +2,12 @@
 //! a test server with dummy credentials and retries off (so each call is one request).
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use kms_rotation::KeyRecord;
+use kms_rotation::model::Tags;
 use kms_rotation::model::{
     KeyError, KeyManager, KeySpec, KeyState, KeyUsage, LastRotation, MultiRegion, MultiRegionRole,
     Origin, Rotation, RotationType,
@@ -77,10 +76,7 @@ pub fn fleet() -> Vec<KeyRecord> {
     vec![
         with(k("sym"), |r| {
             r.aliases = Some(vec!["alias/payments".into(), "alias/payments-old".into()]);
-            r.tags = Some(BTreeMap::from([
-                ("env".into(), "prod".into()),
-                ("owner".into(), "pay".into()),
-            ]));
+            r.tags = Some(Tags::from([("env", "prod"), ("owner", "pay")]));
         }),
         with(k("on"), |r| r.rotation = rotation(180)),
         with(k("disabled"), |r| r.key_state = Some(KeyState::Disabled)),

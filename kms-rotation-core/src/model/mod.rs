@@ -2,8 +2,6 @@
 //! `formats.md`. AWS enum values keep AWS's spelling so that `aws kms describe-key` output maps
 //! over without a table.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantArray};
@@ -11,6 +9,9 @@ use strum::{IntoStaticStr, VariantArray};
 use crate::exposure::Exposure;
 use crate::source::Location;
 use crate::wire::wire_names;
+
+mod tags;
+pub use tags::Tags;
 
 /// The inventory and report schema version this crate writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -385,7 +386,7 @@ pub struct KeyRecord {
     pub aliases: Option<Vec<String>>,
     /// The key's tags; `None` when they were not read (or their read failed: see `errors`),
     /// which is not the same as having none.
-    pub tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<Tags>,
     /// Who manages the key; `None` only when DescribeKey failed.
     pub key_manager: Option<KeyManager>,
     /// The key's type; `None` only when DescribeKey failed.
@@ -553,7 +554,7 @@ struct RawKeyRecord {
     arn: String,
     // Absent or null: not collected. Never read as "no aliases" / "no tags".
     aliases: Option<Vec<String>>,
-    tags: Option<BTreeMap<String, String>>,
+    tags: Option<Tags>,
     key_manager: Option<KeyManager>,
     key_spec: Option<KeySpec>,
     key_usage: Option<KeyUsage>,
