@@ -382,7 +382,20 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         location: record.location,
     };
     finding.message = controls::message(&finding);
+    shrink_lists(&mut finding);
     finding
+}
+
+/// A finding outlives the read that made it, often for the whole scan, so its lists keep only
+/// their items: one grown an item at a time (a parsed alias list, say) has room for four.
+fn shrink_lists(finding: &mut Finding) {
+    if let Some(aliases) = &mut finding.aliases {
+        aliases.shrink_to_fit();
+    }
+    if let Some(exposure) = &mut finding.exposure {
+        exposure.evidence.shrink_to_fit();
+    }
+    finding.errors.shrink_to_fit();
 }
 
 /// Replicas share the primary's rotation setting: a fix goes to the primary. A replica whose

@@ -220,11 +220,15 @@ impl Report {
     ) -> Self {
         let order = report_order(&records);
         let mut records: Vec<Option<KeyRecord>> = records.into_iter().map(Some).collect();
-        let findings = order
-            .into_iter()
-            .filter_map(|i| records[i].take())
-            .map(|record| rule::evaluate_owned(record, &policy, now))
-            .collect();
+        // Room for every finding from the start: a list that doubles as it grows frees a buffer
+        // half its size each time, which an allocator may keep a while (mimalloc keeps freed
+        // memory a second) when the list is the largest thing in memory.
+        let mut findings = Vec::with_capacity(records.len());
+        findings.extend(
+            (order.into_iter())
+                .filter_map(|i| records[i].take())
+                .map(|record| rule::evaluate_owned(record, &policy, now)),
+        );
         Report::in_order(findings, policy, scope, scope_errors, now)
     }
 
@@ -237,9 +241,7 @@ impl Report {
         generated_at: DateTime<Utc>,
     ) -> Self {
         if !is_in_report_order(&findings) {
-            // One contiguous key per finding, computed once: a comparison then reads no
-            // finding (see `report_order`).
-            findings.sort_by_cached_key(|f| format!("{}\0{}\0{}", f.account_id, f.region, f.arn));
+            sort_in_place(&mut findings);
         }
         Report::in_order(findings, policy, scope, scope_errors, generated_at)
     }
@@ -439,20 +441,25 @@ fn report_order(records: &[KeyRecord]) -> Vec<usize> {
 /// returns where each one was: `from[k]` is the old position of the finding now at `k`. Ties
 /// (a key listed twice) keep their order.
 pub(crate) fn sort_in_place(findings: &mut [Finding]) -> Vec<usize> {
+    // A comparison reads two findings, but the list of positions is all it allocates: this
+    // runs when every finding of the scan is in memory.
     let mut from: Vec<usize> = (0..findings.len()).collect();
-    from.sort_unstable_by(|&a, &b| {
-        let (a, b) = ((a, &findings[a]), (b, &findings[b]));
-        (&a.1.account_id, &a.1.region, &a.1.arn, a.0).cmp(&(
-            &b.1.account_id,
-            &b.1.region,
-            &b.1.arn,
-            b.0,
-        ))
-    });
-    // Follow each cycle of the permutation, swapping each finding into its place; `done` marks
-    // the places already filled.
-    let mut done = vec![false; findings.len()];
-    for start in 0..findings.len() {
+    from.sort_unstable_by_key(|&i| (report_key(&findings[i]), i));
+    permute(findings, &from);
+    from
+}
+
+/// What orders the report: account, region, ARN.
+fn report_key(finding: &Finding) -> (&str, &str, &str) {
+    (&finding.account_id, &finding.region, &finding.arn)
+}
+
+/// Moves `items[from[k]]` to `k` for every `k`, in place: each cycle of the permutation is
+/// followed, swapping each item into its place.
+fn permute<T>(items: &mut [T], from: &[usize]) {
+    // `done` marks the places already filled.
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
         let mut at = start;
         while !done[at] {
             done[at] = true;
@@ -460,11 +467,10 @@ pub(crate) fn sort_in_place(findings: &mut [Finding]) -> Vec<usize> {
             if source == start {
                 break;
             }
-            findings.swap(at, source);
+            items.swap(at, source);
             at = source;
         }
     }
-    from
 }
 
 /// Distinct names (accounts, regions), numbered as first seen, then ranked in sorted order.
@@ -512,9 +518,7 @@ fn head(bytes: &[u8]) -> u128 {
 }
 
 fn is_in_report_order(findings: &[Finding]) -> bool {
-    findings.is_sorted_by(|a, b| {
-        (&a.account_id, &a.region, &a.arn) <= (&b.account_id, &b.region, &b.arn)
-    })
+    findings.is_sorted_by_key(report_key)
 }
 
 /// Report renderings.

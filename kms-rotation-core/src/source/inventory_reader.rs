@@ -35,6 +35,49 @@ pub(crate) fn for_each_record(
     }
 }
 
+/// How many records the inventory at `path` lists, counted without building them (one quick
+/// pass of the parser); `None` for YAML, or when the file cannot be read as an inventory (the
+/// read that follows says why). A hint for reserving room, never a fact about the file: it may
+/// change before it is read.
+pub(crate) fn count_records(path: &Path) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Counted {
+        keys: Count,
+    }
+    struct Count(usize);
+
+    impl<'de> serde::Deserialize<'de> for Count {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_seq(CountVisitor)
+        }
+    }
+
+    struct CountVisitor;
+
+    impl<'de> Visitor<'de> for CountVisitor {
+        type Value = Count;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+            let mut count = 0;
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                count += 1;
+            }
+            Ok(Count(count))
+        }
+    }
+
+    if Syntax::of_path(path) != Syntax::Json {
+        return None;
+    }
+    let file = BufReader::with_capacity(1 << 16, File::open(path).ok()?);
+    let counted: Counted = serde_json::from_reader(file).ok()?;
+    Some(counted.keys.0)
+}
+
 /// Another version is refused before its records are read (when, as in the files this tool
 /// writes, `schema_version` comes first), not misread.
 fn check_version(version: u32) -> Result<()> {
@@ -214,5 +257,26 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(err.context().field.as_deref(), Some("schema_version"));
         assert_eq!(handed, 0);
+    }
+
+    #[test]
+    fn records_are_counted_without_reading_them_and_anything_else_is_no_count() {
+        let dir = std::env::temp_dir().join(format!("kms-rotation-count-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let json = r#"{"keys": [{"arn": 1}, {"nested": [1, 2]}, "x"], "schema_version": 1}"#;
+        assert_eq!(count_records(&write("a.json", json)), Some(3));
+        assert_eq!(
+            count_records(&write("b.json", r#"{"keys": [], "schema_version": 1}"#)),
+            Some(0)
+        );
+        assert_eq!(count_records(&write("c.json", r#"{"keys": [1, "#)), None);
+        assert_eq!(count_records(&write("d.yaml", "keys: []\n")), None);
+        assert_eq!(count_records(&dir.join("missing.json")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
