@@ -2,6 +2,8 @@
 //! for people. Each is derived from the verdict alone, here and nowhere else, so every format
 //! and surface says the same thing, and a saved report's copy can be recomputed and checked.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, PeriodSource, Reason, Status};
@@ -110,7 +112,7 @@ pub fn controls() -> Vec<Control> {
 }
 
 /// One line for people: what is wrong (or right) with the key, from its verdict.
-pub fn message(finding: &Finding) -> String {
+pub fn message(finding: &Finding) -> Cow<'static, str> {
     let said = match finding.reason {
         Reason::DescribeFailed => {
             "its description (DescribeKey) could not be read, so its rotation is unknown"
@@ -142,11 +144,12 @@ pub fn message(finding: &Finding) -> String {
                 format!(
                     "rotates every {} days, longer than the policy allows",
                     period(finding)
-                ),
+                )
+                .into(),
             );
         }
         Reason::RotationEnabled => {
-            return format!("rotates automatically every {} days", period(finding));
+            return format!("rotates automatically every {} days", period(finding)).into();
         }
         Reason::ExceptionUndecidable => {
             "an exception may cover it, but the fact it matches on was not read"
@@ -158,14 +161,14 @@ pub fn message(finding: &Finding) -> String {
                 .map_or("a setting", |e| e.message.as_str());
             return with_exception(
                 finding,
-                format!("declared in code, and {property}: whether it rotates is unknown"),
+                format!("declared in code, and {property}: whether it rotates is unknown").into(),
             );
         }
         Reason::RotationNotSupported => {
             "declared with automatic rotation on, but its kind cannot rotate: the deploy would fail"
         }
     };
-    with_exception(finding, said.to_owned())
+    with_exception(finding, Cow::Borrowed(said))
 }
 
 /// The period the rule used, and whether it was assumed.
@@ -182,20 +185,20 @@ fn period(finding: &Finding) -> String {
 }
 
 /// Adds what an exempt or lapsed exception says, and the deciding error's code.
-fn with_exception(finding: &Finding, mut line: String) -> String {
+fn with_exception(finding: &Finding, mut line: Cow<'static, str>) -> Cow<'static, str> {
     if let Some(exception) = &finding.exception {
         let state = if exception.expired {
             "expired"
         } else {
             "exempt"
         };
-        line += &format!(
+        *line.to_mut() += &format!(
             "; {state}: exception by {} until {}",
             exception.owner, exception.expires
         );
     }
     if let Some(error) = &finding.error {
-        line += &format!(" ({}: {})", error.operation, error.code);
+        *line.to_mut() += &format!(" ({}: {})", error.operation, error.code);
     }
     line
 }

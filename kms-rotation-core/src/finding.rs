@@ -1,5 +1,7 @@
 //! A finding: the rule's verdict on one key, with the evidence it used.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -186,9 +188,9 @@ pub struct Finding {
     pub severity: Severity,
     /// The controls the finding is about (CIS AWS Foundations items, Security Hub, AWS Config,
     /// CCE), as `framework/version/item`.
-    pub controls: Vec<Control>,
+    pub controls: Cow<'static, [Control]>,
     /// One line for people: what is wrong (or right) with the key.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// True exactly when the finding is `fail` and a plan can act on it.
     pub remediable: bool,
     /// For `fail` and `exempt`: the ARN a fix goes to (a replica's primary); else null.

@@ -3,9 +3,11 @@
 //! The decision table is walked in its order, first match wins; then exceptions may turn a
 //! `fail` into `exempt`. Nothing here does I/O or reads the clock.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Duration, Utc};
 
-use crate::controls;
+use crate::controls::{self, Control};
 use crate::finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, KeyState, Origin, operation};
 use crate::policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
@@ -358,9 +360,10 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         status: verdict.status,
         reason: verdict.reason,
         severity: controls::severity(verdict.status, verdict.reason),
-        controls: controls::controls(),
+        // The same for every finding: shared, not a list each.
+        controls: Cow::Borrowed(&Control::ALL),
         // Needs the finding's evidence: set below.
-        message: String::new(),
+        message: Cow::Borrowed(""),
         remediable,
         remediation_target,
         aliases: record.aliases,

@@ -198,7 +198,7 @@ fn sarif_has_a_result_per_key_that_needs_attention_at_its_arn() {
             run["tool"]["driver"]["rules"][index]["id"],
             result["ruleId"]
         );
-        assert_eq!(result["message"]["text"], finding.message);
+        assert_eq!(result["message"]["text"], *finding.message);
         let location = &result["locations"][0];
         assert_eq!(
             location["physicalLocation"]["artifactLocation"]["uri"],
@@ -409,7 +409,7 @@ fn ocsf_maps_each_finding() {
             ocsf["metadata"]["product"]["version"],
             env!("CARGO_PKG_VERSION")
         );
-        assert_eq!(ocsf["message"], finding.message);
+        assert_eq!(ocsf["message"], *finding.message);
         let severity_id = match finding.severity.as_str() {
             "informational" => 1,
             "low" => 2,
@@ -437,7 +437,7 @@ fn ocsf_maps_each_finding() {
         );
         let info = &ocsf["finding_info"];
         assert_eq!(info["uid"], format!("kms-rotation:KMS.4:{}", finding.arn));
-        assert_eq!(info["desc"], finding.message);
+        assert_eq!(info["desc"], *finding.message);
         assert_eq!(info["created_time"], time);
         let resource = &ocsf["resources"][0];
         assert_eq!(resource["uid"], finding.arn);

@@ -216,7 +216,7 @@ pub fn to_asff(
             format!("KMS key rotation ({CONTROL}): {}", finding.key_id),
             TITLE_MAX,
         ),
-        description: truncated(finding.message.clone(), DESCRIPTION_MAX),
+        description: truncated(finding.message.to_string(), DESCRIPTION_MAX),
         remediation: remediation(finding, policy),
         product_fields: product_fields(finding),
         resources: vec![resource(finding, partition)],
@@ -225,7 +225,7 @@ pub fn to_asff(
             related_requirements: finding.controls.iter().map(|c| c.as_str()).collect(),
             status_reasons: vec![AsffStatusReason {
                 reason_code: finding.reason.as_str(),
-                description: truncated(finding.message.clone(), 2048),
+                description: truncated(finding.message.to_string(), 2048),
             }],
         },
         record_state: match finding.status {

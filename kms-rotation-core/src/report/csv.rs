@@ -77,7 +77,7 @@ fn row(f: &Finding) -> [Cow<'_, str>; COLUMNS.len()] {
         f.status.as_str().into(),
         f.reason.as_str().into(),
         f.severity.as_str().into(),
-        f.message.as_str().into(),
+        f.message.as_ref().into(),
         rotation.map_or(NOT_READ.into(), |r| r.enabled.to_string().into()),
         rotation_fact(rotation, |r| r.period_days.map(|days| days.to_string())),
         rotation_fact(rotation, |r| {

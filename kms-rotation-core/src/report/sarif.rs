@@ -201,7 +201,7 @@ fn result(f: &Finding) -> Option<SarifResult> {
     let mut result = SarifResult::builder()
         .rule_id(f.reason.as_str())
         .level(level)
-        .message(Message::builder().text(f.message.as_str()).build())
+        .message(Message::builder().text(f.message.as_ref()).build())
         .locations(vec![location])
         .partial_fingerprints(BTreeMap::from([(
             FINGERPRINT.to_owned(),
