@@ -1,6 +1,7 @@
 //! `kms-rotation`: the command-line face of the library. It owns stdout (reports only) and
 //! stderr (messages); its exit code is a CI gate (see `exit`).
 
+mod allocator;
 mod apply;
 mod baseline;
 mod colour;
@@ -32,12 +33,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
-
-/// A scan makes millions of small allocations (each call's request, headers, reply and records):
-/// with the system allocator they took a quarter of the command's CPU per call
-/// (BENCHMARKS.md, "Organisation scale").
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Checks and fixes automatic rotation of customer-managed symmetric AWS KMS keys (CIS AWS
 /// Foundations, Security Hub KMS.4): scan, plan, apply with a journal, roll back.
@@ -105,6 +100,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::return_freed_memory_soon();
     let (cli, config_file) = match settings::parse() {
         Ok(parsed) => parsed,
         // clap prints usage errors itself and exits 2, as the exit-code contract wants.
