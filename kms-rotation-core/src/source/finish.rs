@@ -117,6 +117,7 @@ fn conflicting(record: &KeyRecord) -> KeyRecord {
     bare.creation_date = None;
     bare.multi_region = None;
     bare.rotation = None;
+    bare.exposure = None;
     bare.errors = vec![KeyError {
         operation: operation::DESCRIBE_KEY.to_owned(),
         code: CONFLICTING_RECORDS.to_owned(),
@@ -158,12 +159,19 @@ mod tests {
 
     #[test]
     fn disagreeing_copies_become_one_describe_key_error() {
-        let out = dedup_records(vec![record(true), record(false), record(true)]);
+        let mut exposed = record(true);
+        exposed.exposure = Some(Box::new(crate::exposure::Exposure::unknown(KeyError {
+            operation: operation::GET_KEY_POLICY.to_owned(),
+            code: "AccessDenied".to_owned(),
+            message: String::new(),
+        })));
+        let out = dedup_records(vec![exposed, record(false), record(true)]);
         let [only] = out.as_slice() else {
             panic!("{out:?}")
         };
         assert_eq!(only.arn, ARN);
         assert!(only.rotation.is_none() && only.key_state.is_none());
+        assert!(only.exposure.is_none(), "{:?}", only.exposure);
         let error = only.error_for(operation::DESCRIBE_KEY).unwrap();
         assert_eq!(error.code, CONFLICTING_RECORDS);
     }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::inventory_reader::{count_records, for_each_record};
-use super::{Collected, KeySource, MemorySource, ProgressUpdate, ReadRequest, ScanRequest};
+use super::{Collected, KeySource, MemorySource, ProgressUpdate, ReadRequest, ScanRequest, Scope};
 use crate::finding::Finding;
 use crate::input::{self, Syntax};
 use crate::model::{Inventory, KeyRecord, SCHEMA_VERSION};
@@ -45,10 +45,15 @@ impl InventorySource {
         let now = request.now.unwrap_or_else(Utc::now);
         // The keys in scope as findings, with their index in `keys`; the others' ARNs, only to
         // refuse a key listed twice there too.
-        // Room for every record from the start: a list of findings that doubles as it grows
-        // frees a buffer as large as half of it each time, which an allocator may keep a while
-        // (mimalloc keeps freed memory a second) when it is the largest thing in memory.
-        let mut findings: Vec<Finding> = Vec::with_capacity(count_records(path).unwrap_or(0));
+        // Room for every record from the start when every record is in scope: a list of
+        // findings that doubles as it grows frees a buffer as large as half of it each time,
+        // which an allocator may hold a while when it is the largest thing in memory.
+        let expected = if request.scope == Scope::default() {
+            count_records(path).unwrap_or(0)
+        } else {
+            0
+        };
+        let mut findings: Vec<Finding> = Vec::with_capacity(expected);
         let mut indices: Vec<usize> = Vec::new();
         let mut outside: Vec<(String, usize)> = Vec::new();
         for_each_record(path, |i, record| {

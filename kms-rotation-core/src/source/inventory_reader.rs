@@ -36,9 +36,10 @@ pub(crate) fn for_each_record(
 }
 
 /// How many records the inventory at `path` lists, counted without building them (one quick
-/// pass of the parser); `None` for YAML, or when the file cannot be read as an inventory (the
-/// read that follows says why). A hint for reserving room, never a fact about the file: it may
-/// change before it is read.
+/// pass of the parser); `None` for YAML, for anything but a regular file (a pipe such as
+/// `/dev/stdin` can be read only once: the read that follows needs it), or when the file
+/// cannot be read as an inventory (the read that follows says why). A hint for reserving room,
+/// never a fact about the file: it may change before it is read.
 pub(crate) fn count_records(path: &Path) -> Option<usize> {
     #[derive(serde::Deserialize)]
     struct Counted {
@@ -70,12 +71,17 @@ pub(crate) fn count_records(path: &Path) -> Option<usize> {
         }
     }
 
-    if Syntax::of_path(path) != Syntax::Json {
+    if Syntax::of_path(path) != Syntax::Json || !is_regular_file(path) {
         return None;
     }
     let file = BufReader::with_capacity(1 << 16, File::open(path).ok()?);
     let counted: Counted = serde_json::from_reader(file).ok()?;
     Some(counted.keys.0)
+}
+
+/// Whether `path` is a file that can be read twice (not a pipe, not a device).
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// Another version is refused before its records are read (when, as in the files this tool
@@ -100,6 +106,11 @@ fn read_json(path: &Path, each: Each<'_>) -> Result<()> {
         Err(Failure::Ours(error)) => return Err(error),
         Err(Failure::Syntax(error)) => error,
     };
+    // A pipe cannot be read again (a named one would wait for another writer): its error
+    // stands without the field path.
+    if !is_regular_file(path) {
+        return Err(first);
+    }
     match read_json_once(path, &mut |_, _| Ok(()), true) {
         Err(Failure::Syntax(error)) => Err(error),
         // The file changed between the two reads: the first error stands, without its path.
@@ -278,5 +289,67 @@ mod tests {
         assert_eq!(count_records(&write("d.yaml", "keys: []\n")), None);
         assert_eq!(count_records(&dir.join("missing.json")), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A pipe is read once, by the read itself: counting would consume it.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_not_counted_and_is_read_whole() {
+        let dir = std::env::temp_dir().join(format!("kms-rotation-pipe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("inventory.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert_eq!(count_records(&fifo), None);
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let arn =
+                    "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+                let record = format!(
+                    r#"{{"arn": "{arn}", "key_manager": "CUSTOMER", "key_spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS", "key_state": "Enabled"}}"#
+                );
+                let text = format!(r#"{{"schema_version": 1, "keys": [{record}]}}"#);
+                std::fs::write(&fifo, text).unwrap();
+            })
+        };
+        let mut read = Vec::new();
+        for_each_record(&fifo, |_, record| {
+            read.push(record.arn);
+            Ok(())
+        })
+        .unwrap();
+        writer.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(read.len(), 1);
+    }
+
+    /// A malformed inventory from a pipe is refused after one read, not read again for the
+    /// field path (a named pipe would wait for a writer that never comes).
+    #[cfg(unix)]
+    #[test]
+    fn a_malformed_pipe_is_refused_after_one_read() {
+        let dir =
+            std::env::temp_dir().join(format!("kms-rotation-bad-pipe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("inventory.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                std::fs::write(&fifo, r#"{"schema_version": 1, "keys": [{"arn": 7}]}"#).unwrap();
+            })
+        };
+        let err = for_each_record(&fifo, |_, _| Ok(())).unwrap_err();
+        writer.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
     }
 }

@@ -21,12 +21,25 @@ const PURGE_DELAY_MS: c_long = 10;
 /// of a scan frees large lists (the records once they are findings, the read's buffers) and
 /// allocates others within that second, so what it held added 20 to 65 MB to the peak of the
 /// memory benchmark (BENCHMARKS.md, "Memory"); 10 ms is long enough for the memory a call frees
-/// to serve the next call. Called first in `main`, before any other thread exists: mimalloc's
-/// options are not meant to change under running threads.
-#[allow(unsafe_code)]
+/// to serve the next call. A delay set in the environment (`MIMALLOC_PURGE_DELAY`, or its old
+/// name `MIMALLOC_RESET_DELAY`) is the user's and stands. Called first in `main`, before any
+/// other thread exists: mimalloc's options are not meant to change under running threads.
 pub(crate) fn return_freed_memory_soon() {
+    if !delay_set_by_environment() {
+        set_purge_delay(PURGE_DELAY_MS);
+    }
+}
+
+fn delay_set_by_environment() -> bool {
+    ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
+#[allow(unsafe_code)]
+fn set_purge_delay(milliseconds: c_long) {
     // SAFETY: plain integers in, nothing out: mimalloc stores the value in its option table.
-    unsafe { mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) }
+    unsafe { mi_option_set(PURGE_DELAY, milliseconds) }
 }
 
 #[cfg(test)]
@@ -46,8 +59,10 @@ mod tests {
     fn the_option_set_is_the_purge_delay() {
         // v3's default purge delay, 1,000 ms, and no other option's default: read through the
         // same number, a renumbered option table would show another value.
-        assert_eq!(purge_delay(), 1000);
-        return_freed_memory_soon();
+        if !delay_set_by_environment() {
+            assert_eq!(purge_delay(), 1000);
+        }
+        set_purge_delay(PURGE_DELAY_MS);
         assert_eq!(purge_delay(), PURGE_DELAY_MS);
     }
 }
