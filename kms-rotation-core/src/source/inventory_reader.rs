@@ -291,11 +291,15 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// A pipe is read once, by the read itself: counting would consume it.
+    /// Reads what `for_each_record` makes of `text` written into a named pipe by another
+    /// thread: the records' ARNs, or the error. `check` runs on the pipe before the read.
     #[cfg(unix)]
-    #[test]
-    fn a_pipe_is_not_counted_and_is_read_whole() {
-        let dir = std::env::temp_dir().join(format!("kms-rotation-pipe-{}", std::process::id()));
+    fn read_from_pipe(
+        name: &str,
+        text: &'static str,
+        check: impl FnOnce(&Path),
+    ) -> Result<Vec<String>> {
+        let dir = std::env::temp_dir().join(format!("kms-rotation-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("inventory.json");
         let made = std::process::Command::new("mkfifo")
@@ -303,28 +307,28 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        assert_eq!(count_records(&fifo), None);
+        check(&fifo);
         let writer = {
             let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                let arn =
-                    "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-                let record = format!(
-                    r#"{{"arn": "{arn}", "key_manager": "CUSTOMER", "key_spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS", "key_state": "Enabled"}}"#
-                );
-                let text = format!(r#"{{"schema_version": 1, "keys": [{record}]}}"#);
-                std::fs::write(&fifo, text).unwrap();
-            })
+            std::thread::spawn(move || std::fs::write(&fifo, text).unwrap())
         };
-        let mut read = Vec::new();
-        for_each_record(&fifo, |_, record| {
-            read.push(record.arn);
+        let mut arns = Vec::new();
+        let read = for_each_record(&fifo, |_, record| {
+            arns.push(record.arn);
             Ok(())
-        })
-        .unwrap();
+        });
         writer.join().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(read.len(), 1);
+        read.map(|()| arns)
+    }
+
+    /// A pipe is read once, by the read itself: counting would consume it.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_not_counted_and_is_read_whole() {
+        let text = r#"{"schema_version": 1, "keys": [{"arn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "key_manager": "CUSTOMER", "key_spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS", "key_state": "Enabled"}]}"#;
+        let arns = read_from_pipe("pipe", text, |fifo| assert_eq!(count_records(fifo), None));
+        assert_eq!(arns.unwrap().len(), 1);
     }
 
     /// A malformed inventory from a pipe is refused after one read, not read again for the
@@ -332,24 +336,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_malformed_pipe_is_refused_after_one_read() {
-        let dir =
-            std::env::temp_dir().join(format!("kms-rotation-bad-pipe-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("inventory.json");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let writer = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                std::fs::write(&fifo, r#"{"schema_version": 1, "keys": [{"arn": 7}]}"#).unwrap();
-            })
-        };
-        let err = for_each_record(&fifo, |_, _| Ok(())).unwrap_err();
-        writer.join().unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        let text = r#"{"schema_version": 1, "keys": [{"arn": 7}]}"#;
+        let err = read_from_pipe("bad-pipe", text, |_| {}).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
     }
 }
