@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::controls::{self, Control};
+use crate::controls;
 use crate::finding::{AppliedException, Finding, PeriodSource, Reason, Status};
 use crate::model::{KeyError, KeyManager, KeyRecord, KeySpec, KeyState, Origin, operation};
 use crate::policy::{DisabledKeys, Exception, ExceptionMatch, Policy, RotationPeriod};
@@ -361,7 +361,7 @@ fn into_finding(record: KeyRecord, verdict: Verdict) -> Finding {
         reason: verdict.reason,
         severity: controls::severity(verdict.status, verdict.reason),
         // The same for every finding: shared, not a list each.
-        controls: Cow::Borrowed(&Control::ALL),
+        controls: Cow::Borrowed(controls::controls()),
         // Needs the finding's evidence: set below.
         message: Cow::Borrowed(""),
         remediable,

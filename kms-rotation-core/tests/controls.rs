@@ -234,7 +234,7 @@ fn an_unreadable_key_is_never_less_severe_than_a_failing_one() {
 
 #[test]
 fn every_finding_names_the_controls_and_has_a_one_line_message() {
-    let names: Vec<&str> = controls().into_iter().map(Control::as_str).collect();
+    let names: Vec<&str> = controls().iter().copied().map(Control::as_str).collect();
     assert_eq!(
         names,
         [

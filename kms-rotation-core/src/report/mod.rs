@@ -221,8 +221,8 @@ impl Report {
         let order = report_order(&records);
         let mut records: Vec<Option<KeyRecord>> = records.into_iter().map(Some).collect();
         // Room for every finding from the start: a list that doubles as it grows frees a buffer
-        // half its size each time, which an allocator may keep a while (mimalloc keeps freed
-        // memory a second) when the list is the largest thing in memory.
+        // half its size each time, which an allocator may hold a while (mimalloc by default
+        // for a second) when the list is the largest thing in memory.
         let mut findings = Vec::with_capacity(records.len());
         findings.extend(
             (order.into_iter())

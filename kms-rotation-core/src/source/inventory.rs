@@ -43,8 +43,6 @@ impl InventorySource {
         request.policy.validate()?;
         request.scope.validate()?;
         let now = request.now.unwrap_or_else(Utc::now);
-        // The keys in scope as findings, with their index in `keys`; the others' ARNs, only to
-        // refuse a key listed twice there too.
         // Room for every record from the start when every record is in scope: a list of
         // findings that doubles as it grows frees a buffer as large as half of it each time,
         // which an allocator may hold a while when it is the largest thing in memory.
@@ -53,6 +51,8 @@ impl InventorySource {
         } else {
             0
         };
+        // The keys in scope as findings, with their index in `keys`; the others' ARNs, only to
+        // refuse a key listed twice there too.
         let mut findings: Vec<Finding> = Vec::with_capacity(expected);
         let mut indices: Vec<usize> = Vec::new();
         let mut outside: Vec<(String, usize)> = Vec::new();
